@@ -1,0 +1,172 @@
+/*-------------------------------------------------------------------------
+ *
+ * statusflow.h
+ *	  Shared declarations of the statusflow extension.
+ *
+ * A workflow is an enum type plus the statuses' metadata and the declared
+ * transitions; a binding attaches a workflow to one column of a table and
+ * names the history table.  Both are read from the statusflow.* catalog
+ * tables into a per-backend cache (catalog.c) that the triggers use without
+ * running any SQL per row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STATUSFLOW_H
+#define STATUSFLOW_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/jsonb.h"
+#include "utils/rel.h"
+
+/* Longest reason and actor (in characters) and metadata (in bytes) kept. */
+#define SF_MAX_REASON_CHARS		2000
+#define SF_MAX_ACTOR_CHARS		200
+#define SF_MAX_METADATA_BYTES	65536
+
+/* One status of a workflow; a workflow keeps them in rank (enum) order. */
+typedef struct SfStatus
+{
+	char	   *label;
+	Oid			enum_oid;		/* pg_enum row, the enum value's Datum */
+	bool		initial;
+	bool		terminal;
+	char	   *group_name;		/* NULL when the status has no group */
+} SfStatus;
+
+/* One declared transition between two statuses. */
+typedef struct SfTransition
+{
+	int			id;
+	int			from;			/* index into SfWorkflow.statuses */
+	int			to;
+	char	   *event;			/* NULL when the transition has no event */
+	bool		automatic;
+} SfTransition;
+
+typedef struct SfWorkflow
+{
+	char	   *name;
+	Oid			type_oid;
+	bool		allow_null;
+	int			nstatuses;
+	SfStatus   *statuses;
+	Oid		   *sorted_oids;	/* enum OIDs ascending, for binary search */
+	int		   *sorted_index;	/* status index of sorted_oids[i] */
+	int			ntransitions;
+	SfTransition *transitions;	/* ordered by (from, to, id) */
+	int		   *edge_first;		/* [from * n + to]: first transition or -1 */
+	int		   *edge_count;		/* [from * n + to]: how many transitions */
+} SfWorkflow;
+
+/*
+ * Where a binding's columns sit in one relation: the bound table itself or
+ * one of its partitions (whose attribute numbers may differ).
+ */
+typedef struct SfRelInfo
+{
+	Oid			relid;
+	bool		valid;			/* cleared by relcache invalidation */
+	AttrNumber	status_attnum;
+	AttrNumber *key_attnums;	/* nkeys of them */
+} SfRelInfo;
+
+/* Plans of the transition API, prepared once per binding and kept. */
+typedef enum SfPlanKind
+{
+	SF_PLAN_TRANSITION,			/* set the status of one key */
+	SF_PLAN_FIRE,				/* apply an event to one key */
+	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
+	SF_PLAN_FIRE_MANY,			/* apply an event to an array of keys */
+	SF_PLAN_COUNT
+} SfPlanKind;
+
+typedef struct SfBinding
+{
+	MemoryContext cxt;			/* the cache generation it lives in */
+	int			id;
+	Oid			relid;			/* the bound table (root when partitioned) */
+	char	   *relname;		/* schema-qualified, quoted, for messages */
+	char	   *column;
+	SfWorkflow *workflow;
+	Oid			history_relid;
+	int			nkeys;
+	char	  **key_names;
+	Oid		   *key_types;
+	int32	   *key_typmods;
+	int			nrels;
+	int			maxrels;
+	SfRelInfo  *rels;
+	SPIPlanPtr	plans[SF_PLAN_COUNT];
+} SfBinding;
+
+/*
+ * Who and why, for the history rows a transition API call writes.  The API
+ * pushes one while its UPDATE runs; the triggers of that binding read it.
+ */
+typedef struct SfContext
+{
+	int			binding_id;
+	const char *event;
+	text	   *reason;
+	text	   *actor;
+	Jsonb	   *metadata;
+	bool		has_occurred_at;
+	TimestampTz occurred_at;
+	struct SfContext *prev;
+} SfContext;
+
+/* statusflow.c */
+extern char *sf_guc_actor;
+extern char *sf_guc_reason;
+extern Jsonb *sf_guc_metadata(void);
+
+/* catalog.c */
+extern void sf_cache_init(void);
+extern void sf_cache_xact_end(void);
+extern char *sf_relation_name(Oid relid);
+extern SfBinding *sf_binding_by_id(int binding_id);
+extern SfBinding *sf_binding_for_table(Oid relid, const char *column);
+extern SfWorkflow *sf_workflow_by_name(const char *name, bool missing_ok);
+extern SfRelInfo *sf_binding_relinfo(SfBinding *binding, Relation rel);
+extern int	sf_status_index(SfWorkflow *wf, Oid enum_oid);
+extern int	sf_status_by_label(SfWorkflow *wf, const char *label);
+extern int	sf_require_status(SfWorkflow *wf, const char *label);
+extern int	sf_find_transition(SfWorkflow *wf, int from, int to,
+							   const char *event);
+extern int	sf_event_transition(SfWorkflow *wf, int from, const char *event);
+extern char *sf_key_columns(SfBinding *binding);
+extern char *sf_format_key(SfBinding *binding, Datum *keys, bool *nulls);
+extern char *sf_status_list(SfWorkflow *wf, bool initial_only);
+extern char *sf_targets_list(SfWorkflow *wf, int from);
+extern char *sf_events_list(SfWorkflow *wf, int from);
+
+/* trigger.c */
+extern char *sf_key_description(SfBinding *binding, SfRelInfo *ri,
+								TupleDesc tupdesc, HeapTuple tuple);
+
+/* history.c */
+typedef struct SfHistoryRow
+{
+	Datum	   *keys;
+	bool	   *key_nulls;
+	Datum		from_status;
+	bool		from_null;
+	Datum		to_status;
+	bool		to_null;
+	const char *event;
+} SfHistoryRow;
+
+extern void sf_history_init(void);
+extern void sf_history_append(SfBinding *binding, SfHistoryRow *row);
+extern void sf_history_close_all(void);
+extern void sf_history_forget_all(void);
+extern void sf_history_invalidate(Oid relid);
+
+/* transition.c */
+extern SfContext *sf_current_context(int binding_id);
+
+#endif							/* STATUSFLOW_H */

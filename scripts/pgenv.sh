@@ -1,0 +1,105 @@
+# Shared shell helpers for the test, demo and benchmark commands.
+# Source it; it defines functions and changes nothing until they are called.
+#
+#   sf_install_deps     install Debian's PostgreSQL 15 packages that are missing
+#   sf_build            build and install the extension (PGXS)
+#   sf_start_cluster    initdb + start a throwaway server on a Unix socket only
+#   sf_stop_cluster     stop it by its pid and remove its directory
+#
+# The throwaway server runs as the "postgres" OS user when we are root
+# (initdb and postgres refuse to run as root), listens on no TCP address and
+# uses a socket directory of its own, so the system's default cluster is never
+# touched.  After sf_start_cluster, PGHOST/PGPORT/PGUSER point at it.
+
+SF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
+SF_PGBIN="/usr/lib/postgresql/15/bin"
+SF_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron make gcc"
+
+sf_log() { printf '==> %s\n' "$*" >&2; }
+
+# Run a command as the cluster's OS user.
+sf_as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+sf_install_deps() {
+	local missing=""
+	[ -x "$PG_CONFIG" ] || missing=1
+	[ -x "$SF_PGBIN/postgres" ] || missing=1
+	command -v pg_prove >/dev/null 2>&1 || missing=1
+	[ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing=1
+	[ -f /usr/share/postgresql/15/extension/pg_cron.control ] || missing=1
+	command -v make >/dev/null 2>&1 || missing=1
+	command -v gcc >/dev/null 2>&1 || missing=1
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		sf_log "missing packages; run as root or install: $SF_PACKAGES"
+		return 1
+	fi
+	sf_log "installing $SF_PACKAGES"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	# The packages' post-install scripts create a default cluster; it is not
+	# started here (no init system) and we never use it.
+	apt-get install -y -qq $SF_PACKAGES >/dev/null
+}
+
+sf_build() {
+	sf_log "building statusflow"
+	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
+	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+# sf_start_cluster [extra postgres -c options...]
+sf_start_cluster() {
+	SF_TMP="$(mktemp -d /tmp/statusflow.XXXXXX)"
+	chmod 755 "$SF_TMP"
+	if [ "$(id -u)" = 0 ]; then chown postgres "$SF_TMP"; fi
+	local port=${SF_PORT:-54329}
+	while [ -e "/tmp/.s.PGSQL.$port" ] || [ -e "$SF_TMP/.s.PGSQL.$port" ]; do port=$((port + 1)); done
+	sf_as_pg "$SF_PGBIN/initdb" -D "$SF_TMP/data" -A trust -U postgres --no-sync -E UTF8 --locale=C >"$SF_TMP/initdb.log" 2>&1 || {
+		cat "$SF_TMP/initdb.log" >&2
+		return 1
+	}
+	sf_as_pg touch "$SF_TMP/server.log"
+	sf_as_pg "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$port" \
+		-c listen_addresses='' \
+		-c shared_preload_libraries=pg_cron \
+		-c cron.database_name=postgres \
+		-c cron.use_background_workers=on \
+		-c max_worker_processes=16 \
+		-c max_connections=60 \
+		-c max_prepared_transactions=10 \
+		-c lc_messages=C \
+		"$@" >>"$SF_TMP/server.log" 2>&1 &
+	export PGHOST="$SF_TMP" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
+	local i
+	for i in $(seq 1 100); do
+		if "$SF_PGBIN/pg_isready" -q 2>/dev/null; then
+			SF_PID="$(head -n 1 "$SF_TMP/data/postmaster.pid")"
+			sf_log "server pid $SF_PID listening on $SF_TMP port $port"
+			return 0
+		fi
+		sleep 0.2
+	done
+	cat "$SF_TMP/server.log" >&2
+	return 1
+}
+
+sf_stop_cluster() {
+	[ -n "${SF_PID:-}" ] || return 0
+	kill -INT "$SF_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$SF_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	SF_PID=""
+	rm -rf "$SF_TMP"
+}

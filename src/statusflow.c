@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * statusflow.c
+ *	  Module entry point: settings, hooks and transaction callbacks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "statusflow.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* statusflow.actor / statusflow.reason / statusflow.metadata */
+char	   *sf_guc_actor = NULL;
+char	   *sf_guc_reason = NULL;
+static char *sf_guc_metadata_text = NULL;
+
+/* statusflow.metadata parsed once per distinct value */
+static char *parsed_metadata_source = NULL;
+static Jsonb *parsed_metadata = NULL;
+
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+
+/* Report which setting a JSON syntax error came from. */
+static void
+metadata_error_context(void *arg)
+{
+	errcontext("while reading setting \"statusflow.metadata\"");
+}
+
+/*
+ * The value of statusflow.metadata as jsonb, or NULL when unset.  Parsed the
+ * first time a value is seen, not once per history row.
+ */
+Jsonb *
+sf_guc_metadata(void)
+{
+	ErrorContextCallback errcb;
+	Datum		parsed;
+	MemoryContext oldcxt;
+
+	if (sf_guc_metadata_text == NULL || sf_guc_metadata_text[0] == '\0')
+		return NULL;
+	if (parsed_metadata_source != NULL &&
+		strcmp(parsed_metadata_source, sf_guc_metadata_text) == 0)
+		return parsed_metadata;
+
+	errcb.callback = metadata_error_context;
+	errcb.arg = NULL;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	parsed = DirectFunctionCall1(jsonb_in, CStringGetDatum(sf_guc_metadata_text));
+	error_context_stack = errcb.previous;
+
+	if (parsed_metadata_source)
+		pfree(parsed_metadata_source);
+	if (parsed_metadata)
+		pfree(parsed_metadata);
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	parsed_metadata_source = pstrdup(sf_guc_metadata_text);
+	parsed_metadata = DatumGetJsonbPCopy(parsed);
+	MemoryContextSwitchTo(oldcxt);
+	return parsed_metadata;
+}
+
+/*
+ * History writers stay open for the rest of a statement only: close them
+ * when any query ends, so that DDL later in the transaction finds the
+ * history tables free.
+ */
+static void
+sf_ExecutorEnd(QueryDesc *queryDesc)
+{
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+	sf_history_close_all();
+}
+
+/* Close or forget per-transaction state when the transaction ends. */
+static void
+sf_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			sf_history_close_all();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			sf_history_forget_all();
+			sf_cache_xact_end();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			sf_cache_xact_end();
+			break;
+		default:
+			break;
+	}
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("statusflow.actor",
+							   "Application actor recorded in history rows.",
+							   "Set it with SET LOCAL for the changes of one transaction.",
+							   &sf_guc_actor, "", PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("statusflow.reason",
+							   "Reason recorded in history rows.",
+							   "Set it with SET LOCAL for the changes of one transaction.",
+							   &sf_guc_reason, "", PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("statusflow.metadata",
+							   "JSON object recorded as metadata in history rows.",
+							   "Set it with SET LOCAL for the changes of one transaction.",
+							   &sf_guc_metadata_text, "", PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("statusflow");
+
+	sf_cache_init();
+	sf_history_init();
+
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = sf_ExecutorEnd;
+	RegisterXactCallback(sf_xact_callback, NULL);
+}

@@ -1,0 +1,554 @@
+/*-------------------------------------------------------------------------
+ *
+ * transition.c
+ *	  The transition API: transition(), fire(), their set-based forms and
+ *	  can_transition().
+ *
+ * Each call runs one UPDATE of the bound table through a plan prepared once
+ * per binding, so every change still goes through the binding's triggers:
+ * the API adds nothing the triggers would not check.  While the UPDATE
+ * runs, the call's actor, reason, metadata, time and event sit on a context
+ * stack that the triggers of that binding read for the history row.
+ *
+ * A key is passed as a value of any type; it is converted to the type of
+ * the primary key column with the types' text forms when the types differ.
+ * A composite key is passed as a row, ROW(1, 'a'), or as its text form,
+ * '(1,a)'.  The set-based forms take an array of such keys.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "statusflow.h"
+
+PG_FUNCTION_INFO_V1(sf_transition);
+PG_FUNCTION_INFO_V1(sf_fire);
+PG_FUNCTION_INFO_V1(sf_transition_many);
+PG_FUNCTION_INFO_V1(sf_fire_many);
+PG_FUNCTION_INFO_V1(sf_event_target);
+PG_FUNCTION_INFO_V1(sf_can_transition);
+
+/* Argument positions shared by the four API functions. */
+#define ARG_TABLE		0
+#define ARG_KEY			1
+#define ARG_TARGET		2
+#define ARG_REASON		3
+#define ARG_METADATA	4
+#define ARG_ACTOR		5
+#define ARG_OCCURRED	6
+#define ARG_COLUMN		7
+
+static SfContext *context_top = NULL;
+
+/* The context of the API call now changing rows of this binding, if any. */
+SfContext *
+sf_current_context(int binding_id)
+{
+	if (context_top != NULL && context_top->binding_id == binding_id)
+		return context_top;
+	return NULL;
+}
+
+/* Raise when a required argument is null. */
+static void
+require_args(FunctionCallInfo fcinfo, const char *target_name)
+{
+	if (PG_ARGISNULL(ARG_TABLE))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name must not be null")));
+	if (PG_ARGISNULL(ARG_KEY))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the key must not be null")));
+	if (PG_ARGISNULL(ARG_TARGET))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", target_name)));
+}
+
+/* The binding the call addresses, and the context for its history rows. */
+static SfBinding *
+call_binding(FunctionCallInfo fcinfo, const char *event, SfContext *ctx)
+{
+	SfBinding  *b;
+
+	b = sf_binding_for_table(PG_GETARG_OID(ARG_TABLE),
+							 PG_ARGISNULL(ARG_COLUMN) ? NULL :
+							 NameStr(*PG_GETARG_NAME(ARG_COLUMN)));
+	memset(ctx, 0, sizeof(SfContext));
+	ctx->binding_id = b->id;
+	ctx->event = event;
+	ctx->reason = PG_ARGISNULL(ARG_REASON) ? NULL : PG_GETARG_TEXT_PP(ARG_REASON);
+	ctx->metadata = PG_ARGISNULL(ARG_METADATA) ? NULL : PG_GETARG_JSONB_P(ARG_METADATA);
+	ctx->actor = PG_ARGISNULL(ARG_ACTOR) ? NULL : PG_GETARG_TEXT_PP(ARG_ACTOR);
+	ctx->has_occurred_at = !PG_ARGISNULL(ARG_OCCURRED);
+	if (ctx->has_occurred_at)
+		ctx->occurred_at = PG_GETARG_TIMESTAMPTZ(ARG_OCCURRED);
+	return b;
+}
+
+/* v of type from, as a value of type to (through text when they differ). */
+static Datum
+convert_value(Datum v, Oid from, Oid to, int32 typmod)
+{
+	Oid			typoutput,
+				typinput,
+				typioparam;
+	bool		varlena;
+
+	if (from == to)
+		return v;
+	getTypeOutputInfo(from, &typoutput, &varlena);
+	getTypeInputInfo(to, &typinput, &typioparam);
+	return OidInputFunctionCall(typinput, OidOutputFunctionCall(typoutput, v),
+								typioparam, typmod);
+}
+
+/* A row type made of the key columns, to read '(1,a)' keys. */
+static TupleDesc
+key_tupdesc(SfBinding *b)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(b->nkeys);
+	int			k;
+
+	for (k = 0; k < b->nkeys; k++)
+		TupleDescInitEntry(desc, k + 1, b->key_names[k], b->key_types[k],
+						   b->key_typmods[k], 0);
+	return BlessTupleDesc(desc);
+}
+
+/* Split a composite key given as a row value into key column values. */
+static void
+split_row_key(SfBinding *b, HeapTupleHeader th, Datum *out)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th),
+											  HeapTupleHeaderGetTypMod(th));
+	HeapTupleData tuple;
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	int			i,
+				k = 0;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, desc, values, nulls);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (k == b->nkeys)
+			break;
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("key column \"%s\" must not be null", b->key_names[k])));
+		out[k] = convert_value(values[i], att->atttypid, b->key_types[k],
+							   b->key_typmods[k]);
+		k++;
+	}
+	if (k != b->nkeys || i != desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a key of table %s has %d columns", b->relname, b->nkeys),
+				 errhint("Pass a row of the values of (%s).",
+						 sf_key_columns(b))));
+	ReleaseTupleDesc(desc);
+}
+
+/* The key column values of one key argument v of type argtype. */
+static void
+key_values(SfBinding *b, Datum v, Oid argtype, Datum *out)
+{
+	if (b->nkeys == 1)
+	{
+		out[0] = convert_value(v, argtype, b->key_types[0], b->key_typmods[0]);
+		return;
+	}
+	if (argtype == TEXTOID || argtype == UNKNOWNOID)
+	{
+		TupleDesc	desc = key_tupdesc(b);
+		char	   *str = argtype == TEXTOID ? TextDatumGetCString(v) :
+			DatumGetCString(v);
+
+		v = OidInputFunctionCall(F_RECORD_IN, str, RECORDOID, desc->tdtypmod);
+		argtype = RECORDOID;
+	}
+	if (!type_is_rowtype(argtype))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a key of table %s has %d columns", b->relname, b->nkeys),
+				 errhint("Pass a row of the values of (%s), such as ROW(...), or its text form.",
+						 sf_key_columns(b))));
+	split_row_key(b, DatumGetHeapTupleHeader(v), out);
+}
+
+/* "(a, b)=(1, 2)" for key values, for messages. */
+static char *
+key_text(SfBinding *b, Datum *keys)
+{
+	bool		nulls[INDEX_MAX_KEYS] = {false};
+
+	return sf_format_key(b, keys, nulls);
+}
+
+/*
+ * The UPDATE a plan kind runs.  Parameter $1 is the target status (or the
+ * event), then one parameter per key column: a value, or an array of values
+ * for the set-based forms.
+ */
+static char *
+plan_sql(SfBinding *b, SfPlanKind kind)
+{
+	StringInfoData sql;
+	bool		many = (kind == SF_PLAN_TRANSITION_MANY || kind == SF_PLAN_FIRE_MANY);
+	bool		fire = (kind == SF_PLAN_FIRE || kind == SF_PLAN_FIRE_MANY);
+	const char *col = quote_identifier(b->column);
+	int			k;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s AS t SET %s = ", b->relname, col);
+	if (fire)
+		appendStringInfo(&sql, "statusflow._event_target(t.%s, %d, $1)", col, b->id);
+	else
+		appendStringInfoString(&sql, "$1");
+	if (many)
+	{
+		appendStringInfoString(&sql, " FROM ROWS FROM (");
+		for (k = 0; k < b->nkeys; k++)
+			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k ? ", " : "", k + 2);
+		appendStringInfoString(&sql, ") AS k(");
+		for (k = 0; k < b->nkeys; k++)
+			appendStringInfo(&sql, "%sc%d", k ? ", " : "", k + 1);
+		appendStringInfoString(&sql, ") WHERE ");
+		for (k = 0; k < b->nkeys; k++)
+			appendStringInfo(&sql, "%st.%s = k.c%d", k ? " AND " : "",
+							 quote_identifier(b->key_names[k]), k + 1);
+	}
+	else
+	{
+		appendStringInfoString(&sql, " WHERE ");
+		for (k = 0; k < b->nkeys; k++)
+			appendStringInfo(&sql, "%st.%s = $%d", k ? " AND " : "",
+							 quote_identifier(b->key_names[k]), k + 2);
+		appendStringInfo(&sql, " RETURNING t.%s::pg_catalog.text", col);
+	}
+	return sql.data;
+}
+
+/* The plan of a kind for a binding, prepared on first use and kept. */
+static SPIPlanPtr
+binding_plan(SfBinding *b, SfPlanKind kind)
+{
+	bool		many = (kind == SF_PLAN_TRANSITION_MANY || kind == SF_PLAN_FIRE_MANY);
+	bool		fire = (kind == SF_PLAN_FIRE || kind == SF_PLAN_FIRE_MANY);
+	Oid			argtypes[INDEX_MAX_KEYS + 1];
+	SPIPlanPtr	plan;
+	int			k;
+
+	if (b->plans[kind])
+		return b->plans[kind];
+	argtypes[0] = fire ? TEXTOID : b->workflow->type_oid;
+	for (k = 0; k < b->nkeys; k++)
+	{
+		argtypes[k + 1] = many ? get_array_type(b->key_types[k]) : b->key_types[k];
+		if (!OidIsValid(argtypes[k + 1]))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("key column \"%s\" of table %s has a type without an array type",
+							b->key_names[k], b->relname)));
+	}
+	plan = SPI_prepare(plan_sql(b, kind), b->nkeys + 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "statusflow: could not prepare transition query: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	b->plans[kind] = plan;
+	return plan;
+}
+
+/* Error context of fire(): which row the event was applied to. */
+typedef struct SfCallInfo
+{
+	const char *what;
+	SfBinding  *binding;
+	const char *key;
+} SfCallInfo;
+
+static void
+call_error_context(void *arg)
+{
+	SfCallInfo *info = arg;
+
+	if (info->key)
+		errcontext("%s on %s %s", info->what, info->binding->relname, info->key);
+	else
+		errcontext("%s on %s", info->what, info->binding->relname);
+}
+
+/*
+ * Run a plan of the binding with the call's context pushed.  Returns the
+ * number of rows updated; *status receives the new status of the first one
+ * (copied into the caller's memory) when status is not NULL.
+ */
+static uint64
+run_plan(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx,
+		 SfCallInfo *info, char **status)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	ErrorContextCallback errcb;
+	uint64		processed = 0;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	errcb.callback = call_error_context;
+	errcb.arg = info;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	ctx->prev = context_top;
+	context_top = ctx;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(binding_plan(b, kind), params, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "statusflow: transition query failed: %s",
+				 SPI_result_code_string(rc));
+		processed = SPI_processed;
+		if (status != NULL && processed > 0)
+			*status = MemoryContextStrdup(callercxt,
+										  SPI_getvalue(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1));
+	}
+	PG_CATCH();
+	{
+		context_top = ctx->prev;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	context_top = ctx->prev;
+	error_context_stack = errcb.previous;
+	SPI_finish();
+	return processed;
+}
+
+/* transition() and fire(): one key. */
+static Datum
+apply_one(FunctionCallInfo fcinfo, bool fire)
+{
+	SfContext	ctx;
+	SfCallInfo	info;
+	SfBinding  *b;
+	Datum		params[INDEX_MAX_KEYS + 1];
+	char	   *target;
+	char	   *status = NULL;
+
+	require_args(fcinfo, fire ? "event" : "to_status");
+	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
+	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
+	if (fire)
+		params[0] = CStringGetTextDatum(target);
+	else
+		params[0] = ObjectIdGetDatum(
+			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
+	key_values(b, PG_GETARG_DATUM(ARG_KEY),
+			   get_fn_expr_argtype(fcinfo->flinfo, ARG_KEY), &params[1]);
+	info.what = fire ? psprintf("statusflow.fire(%s)", quote_literal_cstr(target)) :
+		psprintf("statusflow.transition(%s)", quote_literal_cstr(target));
+	info.binding = b;
+	info.key = key_text(b, &params[1]);
+	if (run_plan(b, fire ? SF_PLAN_FIRE : SF_PLAN_TRANSITION, params, &ctx,
+				 &info, &status) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%s has no row with key %s", b->relname, info.key)));
+	PG_RETURN_TEXT_P(cstring_to_text(status));
+}
+
+/* transition_many() and fire_many(): an array of keys. */
+static Datum
+apply_many(FunctionCallInfo fcinfo, bool fire)
+{
+	SfContext	ctx;
+	SfCallInfo	info;
+	SfBinding  *b;
+	ArrayType  *keys;
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems,
+				i,
+				k;
+	Datum	  **columns;
+	Datum		params[INDEX_MAX_KEYS + 1];
+	char	   *target;
+
+	require_args(fcinfo, fire ? "event" : "to_status");
+	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
+	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
+	if (fire)
+		params[0] = CStringGetTextDatum(target);
+	else
+		params[0] = ObjectIdGetDatum(
+			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
+
+	keys = PG_GETARG_ARRAYTYPE_P(ARG_KEY);
+	elemtype = ARR_ELEMTYPE(keys);
+	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
+	deconstruct_array(keys, elemtype, elemlen, elembyval, elemalign,
+					  &elems, &elemnulls, &nelems);
+	columns = palloc(sizeof(Datum *) * b->nkeys);
+	for (k = 0; k < b->nkeys; k++)
+		columns[k] = palloc(sizeof(Datum) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		Datum		one[INDEX_MAX_KEYS];
+
+		if (elemnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("keys must not contain nulls")));
+		key_values(b, elems[i], elemtype, one);
+		for (k = 0; k < b->nkeys; k++)
+			columns[k][i] = one[k];
+	}
+	for (k = 0; k < b->nkeys; k++)
+	{
+		int16		len;
+		bool		byval;
+		char		align;
+
+		get_typlenbyvalalign(b->key_types[k], &len, &byval, &align);
+		params[k + 1] = PointerGetDatum(construct_array(columns[k], nelems,
+														b->key_types[k],
+														len, byval, align));
+	}
+	info.what = fire ? psprintf("statusflow.fire_many(%s)", quote_literal_cstr(target)) :
+		psprintf("statusflow.transition_many(%s)", quote_literal_cstr(target));
+	info.binding = b;
+	info.key = NULL;
+	PG_RETURN_INT64((int64) run_plan(b, fire ? SF_PLAN_FIRE_MANY : SF_PLAN_TRANSITION_MANY,
+									 params, &ctx, &info, NULL));
+}
+
+/*
+ * statusflow.transition(table_name, key, to_status, reason, metadata, actor,
+ *						 occurred_at, column_name) returns text
+ */
+Datum
+sf_transition(PG_FUNCTION_ARGS)
+{
+	return apply_one(fcinfo, false);
+}
+
+/*
+ * statusflow.fire(table_name, key, event, reason, metadata, actor,
+ *				   occurred_at, column_name) returns text
+ */
+Datum
+sf_fire(PG_FUNCTION_ARGS)
+{
+	return apply_one(fcinfo, true);
+}
+
+/* statusflow.transition_many(table_name, keys, to_status, ...) returns bigint */
+Datum
+sf_transition_many(PG_FUNCTION_ARGS)
+{
+	return apply_many(fcinfo, false);
+}
+
+/* statusflow.fire_many(table_name, keys, event, ...) returns bigint */
+Datum
+sf_fire_many(PG_FUNCTION_ARGS)
+{
+	return apply_many(fcinfo, true);
+}
+
+/*
+ * statusflow._event_target(current_status, binding, event): the status the
+ * event leads to from the row's current status.  Evaluated by fire()'s
+ * UPDATE on the row it has locked, so a concurrent change is seen.
+ */
+Datum
+sf_event_target(PG_FUNCTION_ARGS)
+{
+	SfBinding  *b;
+	SfWorkflow *wf;
+	char	   *event;
+	int			from,
+				t;
+	char	   *events;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("binding and event must not be null")));
+	b = sf_binding_by_id(PG_GETARG_INT32(1));
+	if (b == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(1))));
+	wf = b->workflow;
+	event = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("event \"%s\" does not apply to a row without a status", event)));
+	from = sf_status_index(wf, PG_GETARG_OID(0));
+	if (from < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("status \"%s\" is not registered in workflow \"%s\"",
+						DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(0))),
+						wf->name)));
+	t = sf_event_transition(wf, from, event);
+	if (t < 0)
+	{
+		events = sf_events_list(wf, from);
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("event \"%s\" does not apply to status \"%s\"",
+						event, wf->statuses[from].label),
+				 errdetail("Workflow \"%s\" has no transition on event \"%s\" from \"%s\".",
+						   wf->name, event, wf->statuses[from].label),
+				 events[0] ? errhint("Events from \"%s\": %s.", wf->statuses[from].label, events) :
+				 errhint("No event applies to \"%s\".", wf->statuses[from].label)));
+	}
+	PG_RETURN_OID(wf->statuses[wf->transitions[t].to].enum_oid);
+}
+
+/*
+ * statusflow.can_transition(workflow, from_status, to_status): whether the
+ * workflow lets a row go from one status to the other.  Staying in the same
+ * status is always allowed, as it is no transition.
+ */
+Datum
+sf_can_transition(PG_FUNCTION_ARGS)
+{
+	SfWorkflow *wf = sf_workflow_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+										 false);
+	int			from = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	int			to = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+
+	PG_RETURN_BOOL(from == to || sf_find_transition(wf, from, to, NULL) >= 0);
+}

@@ -1,0 +1,289 @@
+/*-------------------------------------------------------------------------
+ *
+ * trigger.c
+ *	  The row triggers that enforce a binding.
+ *
+ * check_status() runs BEFORE INSERT and BEFORE UPDATE (the latter only when
+ * the status changes, thanks to the trigger's WHEN clause): it refuses a new
+ * row outside an initial status and an update that follows no declared
+ * transition.  record_status() runs AFTER the row is written, so that a row
+ * dropped by another BEFORE trigger leaves no history; it checks the final
+ * row once more (a BEFORE trigger firing after ours may have changed the
+ * status) and appends the history row.
+ *
+ * Neither runs SQL per row: the workflow graph comes from the backend cache.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "statusflow.h"
+
+PG_FUNCTION_INFO_V1(sf_check_status);
+PG_FUNCTION_INFO_V1(sf_record_status);
+
+/* The binding a statusflow row trigger was created for, after sanity checks. */
+static SfBinding *
+trigger_binding(FunctionCallInfo fcinfo, const char *funcname, bool before)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	SfBinding  *b;
+	int			id;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s was not called by the trigger manager", funcname)));
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BEFORE(td->tg_event) != before ||
+		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		  TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired %s INSERT or UPDATE FOR EACH ROW",
+						funcname, before ? "BEFORE" : "AFTER")));
+	if (td->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s takes the binding id as its only argument", funcname)));
+	id = pg_strtoint32(td->tg_trigger->tgargs[0]);
+	b = sf_binding_by_id(id);
+	if (b == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("statusflow binding %d of trigger \"%s\" on table \"%s\" does not exist",
+						id, td->tg_trigger->tgname,
+						RelationGetRelationName(td->tg_relation)),
+				 errhint("Drop the trigger, or attach the workflow again with statusflow.attach().")));
+	return b;
+}
+
+/* "(a, b)=(1, 2)": the key of a row, for messages. */
+char *
+sf_key_description(SfBinding *b, SfRelInfo *ri, TupleDesc tupdesc,
+				   HeapTuple tuple)
+{
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		nulls[INDEX_MAX_KEYS];
+	int			k;
+
+	for (k = 0; k < b->nkeys; k++)
+		keys[k] = heap_getattr(tuple, ri->key_attnums[k], tupdesc, &nulls[k]);
+	return sf_format_key(b, keys, nulls);
+}
+
+/* Label of an enum value that the workflow does not register. */
+static char *
+unregistered_label(Datum value)
+{
+	return DatumGetCString(DirectFunctionCall1(enum_out, value));
+}
+
+/*
+ * Status index of value in the workflow, or an error when the enum type has
+ * a label that statusflow does not know (added with ALTER TYPE directly).
+ */
+static int
+status_of(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
+		  Datum value)
+{
+	int			i = sf_status_index(b->workflow, DatumGetObjectId(value));
+
+	if (i < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("status \"%s\" of %s %s is not registered in workflow \"%s\"",
+						unregistered_label(value), b->relname,
+						sf_key_description(b, ri, RelationGetDescr(rel), tuple),
+						b->workflow->name),
+				 errhint("Add statuses with statusflow.add_status(), not ALTER TYPE."),
+				 errtablecol(rel, ri->status_attnum)));
+	return i;
+}
+
+/* A new row (INSERT, or an UPDATE away from null) must start initial. */
+static void
+check_start(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
+			int to)
+{
+	SfWorkflow *wf = b->workflow;
+
+	if (wf->statuses[to].initial)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("%s %s cannot start in status \"%s\"", b->relname,
+					sf_key_description(b, ri, RelationGetDescr(rel), tuple),
+					wf->statuses[to].label),
+			 errdetail("\"%s\" is not an initial status of workflow \"%s\".",
+					   wf->statuses[to].label, wf->name),
+			 errhint("Initial statuses: %s.", sf_status_list(wf, true)),
+			 errtablecol(rel, ri->status_attnum)));
+}
+
+/* Refuse an update that follows no declared transition. */
+static void
+refuse_transition(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
+				  int from, int to)
+{
+	SfWorkflow *wf = b->workflow;
+	char	   *targets = sf_targets_list(wf, from);
+	const char *fromlabel = wf->statuses[from].label;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("status of %s %s cannot change from \"%s\" to \"%s\"",
+					b->relname,
+					sf_key_description(b, ri, RelationGetDescr(rel), tuple),
+					fromlabel, wf->statuses[to].label),
+			 errdetail("Workflow \"%s\" has no transition from \"%s\" to \"%s\".",
+					   wf->name, fromlabel, wf->statuses[to].label),
+			 targets[0] != '\0' ?
+			 errhint("Allowed next statuses from \"%s\": %s.", fromlabel, targets) :
+			 wf->statuses[from].terminal ?
+			 errhint("\"%s\" is a terminal status: no transition leaves it.", fromlabel) :
+			 errhint("No transition leaves \"%s\".", fromlabel),
+			 errtablecol(rel, ri->status_attnum)));
+}
+
+/* Refuse a null status in a workflow that does not allow one. */
+static void
+refuse_null(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NOT_NULL_VIOLATION),
+			 errmsg("status of %s %s cannot be null", b->relname,
+					sf_key_description(b, ri, RelationGetDescr(rel), tuple)),
+			 errdetail("Workflow \"%s\" does not allow a null status.",
+					   b->workflow->name),
+			 errtablecol(rel, ri->status_attnum)));
+}
+
+/* The status change a row trigger sees. */
+typedef struct SfChange
+{
+	HeapTuple	newtuple;
+	bool		from_null;
+	bool		to_null;
+	Datum		from_value;
+	Datum		to_value;
+	int			from;
+	int			to;
+	int			transition;
+} SfChange;
+
+/*
+ * Read the change and check it against the workflow graph.  Returns false
+ * when the status did not change at all.  ch->transition is the transition
+ * taken, or -1 for a row that starts (or moves to null) and so takes none.
+ */
+static bool
+read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
+{
+	Relation	rel = td->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	SfContext  *ctx;
+
+	ch->newtuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
+		td->tg_newtuple : td->tg_trigtuple;
+	ch->to_value = heap_getattr(ch->newtuple, ri->status_attnum, tupdesc,
+								&ch->to_null);
+	ch->from_null = true;
+	ch->from_value = (Datum) 0;
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		ch->from_value = heap_getattr(td->tg_trigtuple, ri->status_attnum,
+									  tupdesc, &ch->from_null);
+		if (ch->from_null == ch->to_null &&
+			(ch->to_null || ch->from_value == ch->to_value))
+			return false;
+	}
+	ch->from = ch->from_null ? -1 : status_of(b, rel, ri, ch->newtuple, ch->from_value);
+	ch->to = ch->to_null ? -1 : status_of(b, rel, ri, ch->newtuple, ch->to_value);
+	ch->transition = -1;
+
+	if (ch->to_null)
+	{
+		if (!b->workflow->allow_null)
+			refuse_null(b, rel, ri, ch->newtuple);
+	}
+	else if (ch->from_null)
+		check_start(b, rel, ri, ch->newtuple, ch->to);
+	else
+	{
+		ctx = sf_current_context(b->id);
+		ch->transition = sf_find_transition(b->workflow, ch->from, ch->to,
+											ctx ? ctx->event : NULL);
+		if (ch->transition < 0)
+			refuse_transition(b, rel, ri, ch->newtuple, ch->from, ch->to);
+	}
+	return true;
+}
+
+/* BEFORE INSERT / BEFORE UPDATE row trigger of a binding. */
+Datum
+sf_check_status(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	SfBinding  *b = trigger_binding(fcinfo, "statusflow.check_status()", true);
+	SfRelInfo  *ri = sf_binding_relinfo(b, td->tg_relation);
+	SfChange	ch;
+
+	read_change(td, b, ri, &ch);
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
+						   td->tg_newtuple : td->tg_trigtuple);
+}
+
+/*
+ * The event to record: the one the API fired, else the event of the only
+ * transition between the two statuses, else none.
+ */
+static const char *
+change_event(SfBinding *b, SfChange *ch)
+{
+	SfWorkflow *wf = b->workflow;
+	SfContext  *ctx = sf_current_context(b->id);
+
+	if (ctx && ctx->event)
+		return ctx->event;
+	if (ch->transition < 0 ||
+		wf->edge_count[ch->from * wf->nstatuses + ch->to] != 1)
+		return NULL;
+	return wf->transitions[ch->transition].event;
+}
+
+/* AFTER INSERT / AFTER UPDATE row trigger of a binding. */
+Datum
+sf_record_status(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	SfBinding  *b = trigger_binding(fcinfo, "statusflow.record_status()", false);
+	SfRelInfo  *ri = sf_binding_relinfo(b, td->tg_relation);
+	TupleDesc	tupdesc = RelationGetDescr(td->tg_relation);
+	SfChange	ch;
+	SfHistoryRow row;
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		key_nulls[INDEX_MAX_KEYS];
+	int			k;
+
+	if (!read_change(td, b, ri, &ch))
+		PG_RETURN_POINTER(NULL);
+	for (k = 0; k < b->nkeys; k++)
+		keys[k] = heap_getattr(ch.newtuple, ri->key_attnums[k], tupdesc,
+							   &key_nulls[k]);
+	row.keys = keys;
+	row.key_nulls = key_nulls;
+	row.from_status = ch.from_value;
+	row.from_null = ch.from_null;
+	row.to_status = ch.to_value;
+	row.to_null = ch.to_null;
+	row.event = change_event(b, &ch);
+	sf_history_append(b, &row);
+	PG_RETURN_POINTER(NULL);
+}
