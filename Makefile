@@ -22,3 +22,6 @@ PG_CPPFLAGS = -I$(srcdir)/include -Wall -Wmissing-prototypes -Werror
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on the shared header
+$(OBJS): include/statusflow.h

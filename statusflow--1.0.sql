@@ -148,15 +148,13 @@ CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.binding
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
 
-/* BEFORE INSERT/UPDATE row trigger of a binding: validates the change. */
-CREATE FUNCTION statusflow.check_status()
-RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_check_status';
-REVOKE ALL ON FUNCTION statusflow.check_status() FROM PUBLIC;
-
-/* AFTER INSERT/UPDATE row trigger of a binding: appends the history row. */
-CREATE FUNCTION statusflow.record_status()
-RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_record_status';
-REVOKE ALL ON FUNCTION statusflow.record_status() FROM PUBLIC;
+/*
+ * AFTER INSERT / AFTER UPDATE row trigger of a binding: checks the change
+ * against the workflow and appends the history row.
+ */
+CREATE FUNCTION statusflow.enforce()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_enforce';
+REVOKE ALL ON FUNCTION statusflow.enforce() FROM PUBLIC;
 
 /* Statement trigger of a history table: refuses UPDATE, DELETE, TRUNCATE. */
 CREATE FUNCTION statusflow.history_append_only()
@@ -179,6 +177,28 @@ RETURNS text LANGUAGE c
 AS 'MODULE_PATHNAME', 'sf_transition';
 
 CREATE FUNCTION statusflow.fire(table_name regclass, key anyelement,
+								event text,
+								reason text DEFAULT NULL,
+								metadata jsonb DEFAULT NULL,
+								actor text DEFAULT NULL,
+								occurred_at timestamptz DEFAULT NULL,
+								column_name name DEFAULT NULL)
+RETURNS text LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_fire';
+
+-- The same with the key as text, so that an untyped literal ('42', or
+-- '(1,abc)' for a composite key) resolves.
+CREATE FUNCTION statusflow.transition(table_name regclass, key text,
+									  to_status text,
+									  reason text DEFAULT NULL,
+									  metadata jsonb DEFAULT NULL,
+									  actor text DEFAULT NULL,
+									  occurred_at timestamptz DEFAULT NULL,
+									  column_name name DEFAULT NULL)
+RETURNS text LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_transition';
+
+CREATE FUNCTION statusflow.fire(table_name regclass, key text,
 								event text,
 								reason text DEFAULT NULL,
 								metadata jsonb DEFAULT NULL,
@@ -284,6 +304,7 @@ AS $$
 DECLARE
 	w statusflow.workflow;
 BEGIN
+	PERFORM statusflow._require(workflow IS NOT NULL, 'workflow');
 	SELECT * INTO w FROM statusflow.workflow x
 	WHERE x.name OPERATOR(pg_catalog.=) _workflow.workflow;
 	IF NOT FOUND THEN
@@ -292,6 +313,19 @@ BEGIN
 				  HINT = 'The view statusflow.workflows lists the workflows.';
 	END IF;
 	RETURN w;
+END
+$$;
+
+/* Raise a clear error for a required argument that is null. */
+CREATE FUNCTION statusflow._require(present boolean, what text)
+RETURNS void LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT present THEN
+		RAISE EXCEPTION '% must not be null', what
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 END
 $$;
 
@@ -380,7 +414,10 @@ DECLARE
 	new_type regtype;
 	bad text;
 BEGIN
-	IF name IS NULL OR name = '' OR pg_catalog.octet_length(name) > 63 THEN
+	PERFORM statusflow._require(name IS NOT NULL, 'name');
+	PERFORM statusflow._require(statuses IS NOT NULL, 'statuses');
+	PERFORM statusflow._require(initial IS NOT NULL, 'initial');
+	IF name = '' OR pg_catalog.octet_length(name) > 63 THEN
 		RAISE EXCEPTION 'invalid workflow name %',
 			coalesce(pg_catalog.quote_literal(name), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
@@ -418,7 +455,7 @@ BEGIN
 	WHERE s IS NULL OR NOT s OPERATOR(pg_catalog.=) ANY (statuses) LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'initial or terminal status % is not in the list of statuses',
-			coalesce(pg_catalog.quote_ident(bad), 'NULL')
+			coalesce(pg_catalog.format('"%s"', bad), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
@@ -460,7 +497,8 @@ DECLARE
 BEGIN
 	w := statusflow._workflow(workflow);
 	PERFORM statusflow._check_owner(w);
-	IF from_statuses IS NULL OR pg_catalog.cardinality(from_statuses) = 0 THEN
+	PERFORM statusflow._require(from_statuses IS NOT NULL, 'from_statuses');
+	IF pg_catalog.cardinality(from_statuses) = 0 THEN
 		RAISE EXCEPTION 'from_statuses must list at least one status'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -495,11 +533,16 @@ BEGIN
 			AND t.event IS NOT DISTINCT FROM add_transition.event)
 		   OR t.event OPERATOR(pg_catalog.=) add_transition.event)
 	LIMIT 1;
-	IF FOUND THEN
+	IF FOUND AND dup.to_status OPERATOR(pg_catalog.=) add_transition.to_status
+			 AND dup.event IS NOT DISTINCT FROM add_transition.event THEN
 		RAISE EXCEPTION 'workflow "%" already has a transition from "%" to "%"%',
 			w.name, dup.from_status, dup.to_status,
 			CASE WHEN dup.event IS NULL THEN ''
 				 ELSE pg_catalog.format(' on event "%s"', dup.event) END
+			USING ERRCODE = 'duplicate_object';
+	ELSIF FOUND THEN
+		RAISE EXCEPTION 'event "%" already leads from "%" to "%" in workflow "%"',
+			dup.event, dup.from_status, dup.to_status, w.name
 			USING ERRCODE = 'duplicate_object',
 				  DETAIL = 'An event leads from a status to one status only.';
 	END IF;
@@ -560,7 +603,8 @@ DECLARE
 BEGIN
 	w := statusflow._workflow(workflow);
 	PERFORM statusflow._check_owner(w);
-	IF status IS NULL OR status = '' OR pg_catalog.octet_length(status) > 63 THEN
+	PERFORM statusflow._require(status IS NOT NULL, 'status');
+	IF status = '' OR pg_catalog.octet_length(status) > 63 THEN
 		RAISE EXCEPTION 'invalid status label %',
 			coalesce(pg_catalog.quote_literal(status), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
@@ -742,28 +786,26 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding;
-	changed text;
 BEGIN
 	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _install_triggers.binding;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'binding % does not exist', binding
 			USING ERRCODE = 'undefined_object';
 	END IF;
-	changed := format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', b.column_name);
-	EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW '
-				   'EXECUTE FUNCTION statusflow.check_status(%L)',
-				   'statusflow_' || b.id || '_check_insert', b.table_name, b.id);
-	EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %s FOR EACH ROW '
-				   'WHEN (%s) EXECUTE FUNCTION statusflow.check_status(%L)',
-				   'statusflow_' || b.id || '_check_update', b.table_name,
-				   changed, b.id);
 	EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW '
-				   'EXECUTE FUNCTION statusflow.record_status(%L)',
-				   'statusflow_' || b.id || '_record_insert', b.table_name, b.id);
+				   'EXECUTE FUNCTION statusflow.enforce(%L)',
+				   'statusflow_' || b.id || '_insert', b.table_name, b.id);
 	EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW '
-				   'WHEN (%s) EXECUTE FUNCTION statusflow.record_status(%L)',
-				   'statusflow_' || b.id || '_record_update', b.table_name,
-				   changed, b.id);
+				   'WHEN (OLD.%I IS DISTINCT FROM NEW.%I) '
+				   'EXECUTE FUNCTION statusflow.enforce(%L)',
+				   'statusflow_' || b.id || '_update', b.table_name,
+				   b.column_name, b.column_name, b.id);
+	-- an UPDATE that moves a row between partitions: see src/trigger.c
+	IF (SELECT relkind FROM pg_class WHERE oid = b.table_name) = 'p' THEN
+		EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW '
+					   'EXECUTE FUNCTION statusflow.enforce(%L)',
+					   'statusflow_' || b.id || '_move', b.table_name, b.id);
+	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_trigger
 				   WHERE tgrelid = b.history_table
 					 AND tgname = 'statusflow_append_only') THEN
@@ -785,6 +827,7 @@ DECLARE
 	b statusflow.binding;
 	n integer;
 BEGIN
+	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
 	SELECT count(*) INTO n FROM statusflow.binding x
 	WHERE x.table_name = _binding.table_name
 	  AND (_binding.column_name IS NULL OR x.column_name = _binding.column_name);
@@ -828,6 +871,8 @@ DECLARE
 		'event', 'actor', 'db_role', 'reason', 'metadata', 'occurred_at',
 		'recorded_at', 'txid']::name[];
 BEGIN
+	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
+	PERFORM statusflow._require(column_name IS NOT NULL, 'column_name');
 	w := statusflow._workflow(workflow);
 	SELECT * INTO rel FROM pg_catalog.pg_class c
 	WHERE c.oid OPERATOR(pg_catalog.=) table_name;
@@ -855,10 +900,23 @@ BEGIN
 			USING ERRCODE = 'datatype_mismatch',
 				  DETAIL = pg_catalog.format('Workflow "%s" uses type %s.',
 											 w.name, w.status_type),
-				  HINT = pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I TYPE %s USING %I::text::%s',
+				  HINT = pg_catalog.format('Convert it with ALTER TABLE %s ALTER COLUMN %I TYPE %s USING %I::text::%s.',
 										   table_name, column_name,
 										   w.status_type, column_name,
 										   w.status_type);
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(table_name) t
+			   JOIN pg_catalog.pg_partitioned_table p
+				 ON p.partrelid OPERATOR(pg_catalog.=) t.relid
+			   JOIN pg_catalog.pg_attribute a
+				 ON a.attrelid OPERATOR(pg_catalog.=) t.relid
+				AND a.attname OPERATOR(pg_catalog.=) column_name
+			   WHERE a.attnum OPERATOR(pg_catalog.=) ANY (p.partattrs::int2[])) THEN
+		RAISE EXCEPTION 'column "%" of table % is part of a partition key', column_name,
+			table_name
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'A status change would move the row to another partition, which PostgreSQL reports to triggers as a DELETE and an INSERT.',
+				  HINT = 'Partition the table by another column.';
 	END IF;
 	IF EXISTS (SELECT 1 FROM statusflow.binding b
 			   WHERE b.column_name OPERATOR(pg_catalog.=) attach.column_name
@@ -891,11 +949,13 @@ BEGIN
 	  ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
 	 AND a.attnum OPERATOR(pg_catalog.=) k.attnum
 	JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-	WHERE i.indrelid OPERATOR(pg_catalog.=) table_name AND i.indisprimary;
+	WHERE i.indrelid OPERATOR(pg_catalog.=) table_name AND i.indisprimary
+	  AND a.attname OPERATOR(pg_catalog.<>) column_name;
 	IF keys IS NULL THEN
-		RAISE EXCEPTION 'table % has no primary key', table_name
+		RAISE EXCEPTION 'table % has no primary key besides column "%"', table_name,
+			column_name
 			USING ERRCODE = 'invalid_table_definition',
-				  DETAIL = 'History rows are keyed by the primary key of the table.',
+				  DETAIL = 'History rows are keyed by the primary key of the table, without the status column.',
 				  HINT = 'Add a primary key, then attach again.';
 	END IF;
 	SELECT k INTO clash FROM pg_catalog.unnest(keys) k
@@ -950,11 +1010,11 @@ BEGIN
 		EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE %I IS NULL',
 								  table_name, column_name) INTO nulls;
 		IF nulls > 0 THEN
-			RAISE EXCEPTION 'column "%" of table % has % rows with a null status',
-				column_name, table_name, nulls
+			RAISE EXCEPTION 'column "%" of table % has rows with a null status',
+				column_name, table_name
 				USING ERRCODE = 'not_null_violation',
-					  DETAIL = pg_catalog.format('Workflow "%s" does not allow a null status.',
-												 w.name);
+					  DETAIL = pg_catalog.format('Workflow "%s" does not allow a null status; rows with one: %s.',
+												 w.name, nulls);
 		END IF;
 	END IF;
 
@@ -984,17 +1044,22 @@ RETURNS regclass LANGUAGE plpgsql
 AS $$
 DECLARE
 	b statusflow.binding;
-	suffix text;
+	trigger_name name;
 BEGIN
 	b := statusflow._binding(table_name, column_name);
 	IF NOT statusflow._owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', b.table_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	FOREACH suffix IN ARRAY ARRAY['check_insert', 'check_update',
-								  'record_insert', 'record_update'] LOOP
-		EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s',
-								  'statusflow_' || b.id || '_' || suffix,
+	FOR trigger_name IN
+		SELECT t.tgname FROM pg_catalog.pg_trigger t
+		WHERE t.tgrelid OPERATOR(pg_catalog.=) b.table_name
+		  AND NOT t.tgisinternal AND t.tgparentid OPERATOR(pg_catalog.=) 0
+		  AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY[
+			  'statusflow_' || b.id || '_insert', 'statusflow_' || b.id || '_update',
+			  'statusflow_' || b.id || '_move']::name[])
+	LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', trigger_name,
 								  b.table_name);
 	END LOOP;
 	DELETE FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) b.id;

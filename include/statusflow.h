@@ -84,6 +84,18 @@ typedef enum SfPlanKind
 	SF_PLAN_COUNT
 } SfPlanKind;
 
+/* Number of fixed columns of a history table (see history.c). */
+#define SF_HISTORY_COLUMNS 11
+
+/* Where the columns of a binding's history table are; see history.c. */
+typedef struct SfHistoryLayout
+{
+	bool		valid;			/* cleared by relcache invalidation */
+	Oid			id_seq;			/* identity sequence of history_id */
+	AttrNumber	att[SF_HISTORY_COLUMNS];
+	AttrNumber *att_keys;		/* nkeys of them */
+} SfHistoryLayout;
+
 typedef struct SfBinding
 {
 	MemoryContext cxt;			/* the cache generation it lives in */
@@ -100,6 +112,7 @@ typedef struct SfBinding
 	int			nrels;
 	int			maxrels;
 	SfRelInfo  *rels;
+	SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
 } SfBinding;
 
@@ -120,6 +133,7 @@ typedef struct SfContext
 } SfContext;
 
 /* statusflow.c */
+extern int	sf_executor_depth;
 extern char *sf_guc_actor;
 extern char *sf_guc_reason;
 extern Jsonb *sf_guc_metadata(void);
@@ -145,6 +159,7 @@ extern char *sf_targets_list(SfWorkflow *wf, int from);
 extern char *sf_events_list(SfWorkflow *wf, int from);
 
 /* trigger.c */
+extern void sf_moved_rows_forget(int above_depth);
 extern char *sf_key_description(SfBinding *binding, SfRelInfo *ri,
 								TupleDesc tupdesc, HeapTuple tuple);
 

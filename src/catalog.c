@@ -87,6 +87,8 @@ sf_relcache_callback(Datum arg, Oid relid)
 		for (j = 0; j < b->nrels; j++)
 			if (b->rels[j].relid == relid)
 				b->rels[j].valid = false;
+		if (b->history_relid == relid)
+			b->history.valid = false;
 	}
 }
 
@@ -472,6 +474,7 @@ load_bindings(SfCache *c, Snapshot snap)
 					 errmsg("key columns of binding %d do not match table %s",
 							b->id, b->relname)));
 		b->nkeys = n1;
+		b->history.att_keys = palloc(sizeof(AttrNumber) * n1);
 		b->key_names = palloc(sizeof(char *) * n1);
 		b->key_types = palloc(sizeof(Oid) * n1);
 		b->key_typmods = palloc(sizeof(int32) * n1);
@@ -692,8 +695,13 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 	}
 	ri->relid = relid;
 	ri->status_attnum = SPI_fnumber(tupdesc, b->column);
-	if (ri->status_attnum <= 0 ||
-		TupleDescAttr(tupdesc, ri->status_attnum - 1)->atttypid != b->workflow->type_oid)
+	if (ri->status_attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("bound column \"%s\" of table %s no longer exists",
+						b->column, b->relname),
+				 errhint("A bound column keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again.")));
+	if (TupleDescAttr(tupdesc, ri->status_attnum - 1)->atttypid != b->workflow->type_oid)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of table %s is no longer of type %s",
@@ -708,7 +716,7 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("key column \"%s\" of table %s no longer exists",
 							b->key_names[i], b->relname),
-					 errhint("Detach the workflow with statusflow.detach() and attach it again.")));
+					 errhint("A key column keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again.")));
 	}
 	ri->valid = true;
 	MemoryContextSwitchTo(old);

@@ -41,7 +41,7 @@
 PG_FUNCTION_INFO_V1(sf_history_append_only);
 PG_FUNCTION_INFO_V1(sf_prune_history);
 
-/* The fixed columns of a history table, in the order attach creates them. */
+/* The fixed columns of a history table, besides the key columns. */
 typedef enum SfHistoryColumn
 {
 	HC_ID,
@@ -58,6 +58,8 @@ typedef enum SfHistoryColumn
 	HC_COUNT
 } SfHistoryColumn;
 
+StaticAssertDecl(HC_COUNT == SF_HISTORY_COLUMNS, "history columns");
+
 static const char *const history_column_names[HC_COUNT] = {
 	"history_id", "from_status", "to_status", "event", "actor", "db_role",
 	"reason", "metadata", "occurred_at", "recorded_at", "txid"
@@ -72,9 +74,6 @@ typedef struct SfWriter
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
-	Oid			id_seq;
-	AttrNumber	att[HC_COUNT];
-	AttrNumber	att_keys[INDEX_MAX_KEYS];
 	struct SfWriter *next;
 } SfWriter;
 
@@ -102,27 +101,34 @@ history_attnum(Relation rel, const char *colname)
 	return att;
 }
 
-/* Find the columns of the history table and its identity sequence. */
+/*
+ * Find the columns of the history table and its identity sequence, once per
+ * cache generation and relcache invalidation of the history table.
+ */
 static void
-writer_describe(SfWriter *w, SfBinding *b)
+describe_history(SfBinding *b, Relation rel)
 {
+	SfHistoryLayout *h = &b->history;
 	int			i;
 
-	if (w->rel->rd_rel->relkind != RELKIND_RELATION)
+	if (h->valid)
+		return;
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("history of %s.%s must be a plain table",
 						b->relname, quote_identifier(b->column))));
 	for (i = 0; i < HC_COUNT; i++)
-		w->att[i] = history_attnum(w->rel, history_column_names[i]);
+		h->att[i] = history_attnum(rel, history_column_names[i]);
 	for (i = 0; i < b->nkeys; i++)
-		w->att_keys[i] = history_attnum(w->rel, b->key_names[i]);
-	w->id_seq = getIdentitySequence(w->relid, w->att[HC_ID], true);
-	if (!OidIsValid(w->id_seq))
+		h->att_keys[i] = history_attnum(rel, b->key_names[i]);
+	h->id_seq = getIdentitySequence(RelationGetRelid(rel), h->att[HC_ID], true);
+	if (!OidIsValid(h->id_seq))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 				 errmsg("column \"history_id\" of history table %s is not an identity column",
-						sf_relation_name(w->relid))));
+						sf_relation_name(RelationGetRelid(rel)))));
+	h->valid = true;
 }
 
 /* Release what writer_open acquired; runs under the top resource owner. */
@@ -157,7 +163,7 @@ writer_open(SfBinding *b)
 	CurrentResourceOwner = oldowner;
 	PG_TRY();
 	{
-		writer_describe(w, b);
+		describe_history(b, w->rel);
 		CurrentResourceOwner = TopTransactionResourceOwner;
 		w->estate = CreateExecutorState();
 		w->rri = makeNode(ResultRelInfo);
@@ -327,12 +333,14 @@ sf_history_append(SfBinding *b, SfHistoryRow *row)
 {
 	SfContext  *ctx = sf_current_context(b->id);
 	SfWriter   *w = writer_for(b);
+	SfHistoryLayout *h = &b->history;
 	TupleTableSlot *slot = w->slot;
 	Datum	   *values;
 	bool	   *nulls;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			k;
 
+	describe_history(b, w->rel);
 	ExecClearTuple(slot);
 	values = slot->tts_values;
 	nulls = slot->tts_isnull;
@@ -341,32 +349,32 @@ sf_history_append(SfBinding *b, SfHistoryRow *row)
 #define SET(att, datum) \
 	(values[(att) - 1] = (datum), nulls[(att) - 1] = false)
 
-	SET(w->att[HC_ID], Int64GetDatum(nextval_internal(w->id_seq, false)));
+	SET(h->att[HC_ID], Int64GetDatum(nextval_internal(h->id_seq, false)));
 	for (k = 0; k < b->nkeys; k++)
 	{
-		values[w->att_keys[k] - 1] = row->keys[k];
-		nulls[w->att_keys[k] - 1] = row->key_nulls[k];
+		values[h->att_keys[k] - 1] = row->keys[k];
+		nulls[h->att_keys[k] - 1] = row->key_nulls[k];
 	}
 	if (!row->from_null)
-		SET(w->att[HC_FROM], row->from_status);
+		SET(h->att[HC_FROM], row->from_status);
 	if (!row->to_null)
-		SET(w->att[HC_TO], row->to_status);
+		SET(h->att[HC_TO], row->to_status);
 	if (row->event)
-		SET(w->att[HC_EVENT], CStringGetTextDatum(row->event));
-	nulls[w->att[HC_ACTOR] - 1] =
+		SET(h->att[HC_EVENT], CStringGetTextDatum(row->event));
+	nulls[h->att[HC_ACTOR] - 1] =
 		!context_text(ctx ? ctx->actor : NULL, sf_guc_actor, "actor",
-					  SF_MAX_ACTOR_CHARS, &values[w->att[HC_ACTOR] - 1]);
-	nulls[w->att[HC_REASON] - 1] =
+					  SF_MAX_ACTOR_CHARS, &values[h->att[HC_ACTOR] - 1]);
+	nulls[h->att[HC_REASON] - 1] =
 		!context_text(ctx ? ctx->reason : NULL, sf_guc_reason, "reason",
-					  SF_MAX_REASON_CHARS, &values[w->att[HC_REASON] - 1]);
-	nulls[w->att[HC_METADATA] - 1] =
+					  SF_MAX_REASON_CHARS, &values[h->att[HC_REASON] - 1]);
+	nulls[h->att[HC_METADATA] - 1] =
 		!context_metadata(ctx ? ctx->metadata : NULL,
-						  &values[w->att[HC_METADATA] - 1]);
-	SET(w->att[HC_ROLE], current_role_name());
-	SET(w->att[HC_OCCURRED],
+						  &values[h->att[HC_METADATA] - 1]);
+	SET(h->att[HC_ROLE], current_role_name());
+	SET(h->att[HC_OCCURRED],
 		TimestampTzGetDatum(ctx && ctx->has_occurred_at ? ctx->occurred_at : now));
-	SET(w->att[HC_RECORDED], TimestampTzGetDatum(now));
-	SET(w->att[HC_TXID], FullTransactionIdGetDatum(GetTopFullTransactionId()));
+	SET(h->att[HC_RECORDED], TimestampTzGetDatum(now));
+	SET(h->att[HC_TXID], FullTransactionIdGetDatum(GetTopFullTransactionId()));
 #undef SET
 
 	ExecStoreVirtualTuple(slot);

@@ -30,7 +30,11 @@ static char *sf_guc_metadata_text = NULL;
 static char *parsed_metadata_source = NULL;
 static Jsonb *parsed_metadata = NULL;
 
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+
+/* How many ExecutorFinish calls are running: AFTER triggers fire in them. */
+int			sf_executor_depth = 0;
 
 /* Report which setting a JSON syntax error came from. */
 static void
@@ -75,9 +79,31 @@ sf_guc_metadata(void)
 }
 
 /*
+ * Count nesting: the AFTER triggers of a query fire inside its
+ * ExecutorFinish, those of a query run by a trigger one level deeper.
+ */
+static void
+sf_ExecutorFinish(QueryDesc *queryDesc)
+{
+	sf_executor_depth++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		sf_executor_depth--;
+	}
+	PG_END_TRY();
+}
+
+/*
  * History writers stay open for the rest of a statement only: close them
  * when any query ends, so that DDL later in the transaction finds the
- * history tables free.
+ * history tables free.  Forget partition moves this query left unpaired.
  */
 static void
 sf_ExecutorEnd(QueryDesc *queryDesc)
@@ -87,6 +113,7 @@ sf_ExecutorEnd(QueryDesc *queryDesc)
 	else
 		standard_ExecutorEnd(queryDesc);
 	sf_history_close_all();
+	sf_moved_rows_forget(sf_executor_depth);
 }
 
 /* Close or forget per-transaction state when the transaction ends. */
@@ -102,11 +129,14 @@ sf_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			sf_history_forget_all();
+			sf_executor_depth = 0;
+			sf_moved_rows_forget(0);
 			sf_cache_xact_end();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			sf_moved_rows_forget(0);
 			sf_cache_xact_end();
 			break;
 		default:
@@ -137,6 +167,8 @@ _PG_init(void)
 	sf_cache_init();
 	sf_history_init();
 
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = sf_ExecutorFinish;
 	prev_ExecutorEnd = ExecutorEnd_hook;
 	ExecutorEnd_hook = sf_ExecutorEnd;
 	RegisterXactCallback(sf_xact_callback, NULL);

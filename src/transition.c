@@ -10,8 +10,8 @@
  * runs, the call's actor, reason, metadata, time and event sit on a context
  * stack that the triggers of that binding read for the history row.
  *
- * A key is passed as a value of any type; it is converted to the type of
- * the primary key column with the types' text forms when the types differ.
+ * A key is passed as a value of any type and converted to the type of the
+ * primary key column (by its assignment cast, else through text).
  * A composite key is passed as a row, ROW(1, 'a'), or as its text form,
  * '(1,a)'.  The set-based forms take an array of such keys.
  *
@@ -22,6 +22,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "parser/parse_coerce.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -63,7 +64,8 @@ sf_current_context(int binding_id)
 
 /* Raise when a required argument is null. */
 static void
-require_args(FunctionCallInfo fcinfo, const char *target_name)
+require_args(FunctionCallInfo fcinfo, const char *key_name,
+			 const char *target_name)
 {
 	if (PG_ARGISNULL(ARG_TABLE))
 		ereport(ERROR,
@@ -72,7 +74,7 @@ require_args(FunctionCallInfo fcinfo, const char *target_name)
 	if (PG_ARGISNULL(ARG_KEY))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the key must not be null")));
+				 errmsg("%s must not be null", key_name)));
 	if (PG_ARGISNULL(ARG_TARGET))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -100,17 +102,42 @@ call_binding(FunctionCallInfo fcinfo, const char *event, SfContext *ctx)
 	return b;
 }
 
-/* v of type from, as a value of type to (through text when they differ). */
+/*
+ * v of type from, as a value of type to: through the assignment cast when
+ * there is one, else through the types' text forms (strings, and types
+ * whose cast is defined that way).
+ */
 static Datum
 convert_value(Datum v, Oid from, Oid to, int32 typmod)
 {
-	Oid			typoutput,
+	Oid			funcid,
+				typoutput,
 				typinput,
 				typioparam;
 	bool		varlena;
 
 	if (from == to)
 		return v;
+	switch (find_coercion_pathway(to, from, COERCION_ASSIGNMENT, &funcid))
+	{
+		case COERCION_PATH_RELABELTYPE:
+			return v;
+		case COERCION_PATH_FUNC:
+			if (get_func_nargs(funcid) == 1)
+				return OidFunctionCall1(funcid, v);
+			return OidFunctionCall3(funcid, v, Int32GetDatum(typmod),
+									BoolGetDatum(false));
+		case COERCION_PATH_COERCEVIAIO:
+			break;
+		default:
+			if (TypeCategory(from) != TYPCATEGORY_STRING &&
+				TypeCategory(from) != TYPCATEGORY_UNKNOWN)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("a key of type %s cannot be used for a key column of type %s",
+								format_type_be(from), format_type_be(to))));
+			break;
+	}
 	getTypeOutputInfo(from, &typoutput, &varlena);
 	getTypeInputInfo(to, &typinput, &typioparam);
 	return OidInputFunctionCall(typinput, OidOutputFunctionCall(typoutput, v),
@@ -359,7 +386,7 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	char	   *target;
 	char	   *status = NULL;
 
-	require_args(fcinfo, fire ? "event" : "to_status");
+	require_args(fcinfo, "key", fire ? "event" : "to_status");
 	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
 	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
 	if (fire)
@@ -402,7 +429,7 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 	Datum		params[INDEX_MAX_KEYS + 1];
 	char	   *target;
 
-	require_args(fcinfo, fire ? "event" : "to_status");
+	require_args(fcinfo, "keys", fire ? "event" : "to_status");
 	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
 	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
 	if (fire)

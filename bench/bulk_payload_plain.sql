@@ -1,0 +1,1 @@
+UPDATE bench_plain SET payload = payload + 1;

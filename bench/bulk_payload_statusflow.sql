@@ -1,0 +1,1 @@
+UPDATE bench_sf SET payload = payload + 1;

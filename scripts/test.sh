@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Run every statusflow test on a throwaway server:
+#   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/, pg_prove).
+# Installs missing Debian packages when run as root, builds and installs the
+# extension, and ends with one line "N passed, N failed" (test files).
+set -uo pipefail
+source "$(dirname "$0")/pgenv.sh"
+cd "$SF_ROOT"
+
+sf_install_deps || exit 1
+sf_build || exit 1
+trap sf_stop_cluster EXIT
+sf_start_cluster -c fsync=off || exit 1
+
+passed=0
+failed=0
+
+# pg_regress and isolation suites, through PGXS (make installcheck)
+sf_log "pg_regress and isolation suites"
+rm -rf results output_iso regression.diffs regression.out
+make -s PG_CONFIG="$PG_CONFIG" installcheck >installcheck.log 2>&1
+grep -E '^(ok|not ok) |^test |^ +[a-z_]+ +\.\.\. ' installcheck.log | sed 's/^/  /'
+for count in $(grep -oE 'All [0-9]+ tests passed' installcheck.log | grep -oE '[0-9]+'); do
+	passed=$((passed + count))
+done
+while read -r bad total; do
+	failed=$((failed + bad))
+	passed=$((passed + total - bad))
+done < <(grep -oE '[0-9]+ of [0-9]+ tests failed' installcheck.log | awk '{print $1, $3}')
+if ! grep -qE 'tests passed|tests failed' installcheck.log; then
+	cat installcheck.log
+	failed=$((failed + 1))
+fi
+for diffs in regression.diffs output_iso/regression.diffs; do
+	if [ -s "$diffs" ]; then
+		sf_log "differences ($diffs):"
+		head -n 200 "$diffs"
+	fi
+done
+rm -f installcheck.log
+
+# pgTAP suites
+sf_log "pgTAP suites (pg_prove)"
+"$SF_PGBIN/createdb" statusflow_tap
+psql -X -q -d statusflow_tap -c 'CREATE EXTENSION pgtap' >/dev/null
+pg_prove -d statusflow_tap test/*.sql >prove.log 2>&1
+prove_status=$?
+cat prove.log
+files=$(ls test/*.sql | wc -l)
+bad_files=$(grep -cE '^test/.*(Failed|Dubious|No subtests run)' prove.log || true)
+if [ "$prove_status" -ne 0 ] && [ "$bad_files" -eq 0 ]; then
+	bad_files=1
+fi
+passed=$((passed + files - bad_files))
+failed=$((failed + bad_files))
+rm -f prove.log
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

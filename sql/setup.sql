@@ -1,0 +1,43 @@
+-- Create the extension and the roles the other test files use.
+CREATE EXTENSION statusflow;
+SELECT extname, extversion, extrelocatable, n.nspname
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE extname = 'statusflow';
+
+DO $$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['regress_sf_owner', 'regress_sf_other',
+							 'regress_sf_app'] LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I', r);
+		END IF;
+	END LOOP;
+END
+$$;
+GRANT CREATE ON SCHEMA public TO regress_sf_owner, regress_sf_other;
+
+-- every object of the extension lives in schema statusflow
+SELECT count(*) AS objects_outside_schema
+FROM pg_depend d
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'statusflow'
+LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+WHERE d.deptype = 'e'
+  AND coalesce(p.pronamespace, c.relnamespace, 'statusflow'::regnamespace)
+	  <> 'statusflow'::regnamespace;
+
+-- SECURITY DEFINER functions pin search_path
+SELECT p.oid::regprocedure AS definer_function, p.proconfig
+FROM pg_proc p
+WHERE p.pronamespace = 'statusflow'::regnamespace AND p.prosecdef
+ORDER BY 1::text;
+
+-- trigger functions are not executable by PUBLIC
+SELECT p.oid::regprocedure AS trigger_function,
+	   has_function_privilege('regress_sf_other', p.oid, 'EXECUTE') AS public_execute
+FROM pg_proc p
+WHERE p.pronamespace = 'statusflow'::regnamespace
+  AND p.prorettype = 'trigger'::regtype
+ORDER BY 1::text;
