@@ -49,7 +49,9 @@ SELECT "Account", code, from_status, to_status, event FROM audit."Invite Log" OR
 -- the history table belongs to the table's owner, even when a member attaches
 CREATE TABLE owned (id int PRIMARY KEY, status invitation_status NOT NULL);
 ALTER TABLE owned OWNER TO regress_sf_owner;
+SET client_min_messages = warning;
 GRANT regress_sf_owner TO regress_sf_app;
+RESET client_min_messages;
 SET ROLE regress_sf_app;
 SELECT statusflow.attach('owned', 'status', 'invitation');
 RESET ROLE;
