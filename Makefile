@@ -7,12 +7,19 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = statusflow
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-DATA = $(sort $(wildcard $(EXTENSION)--*.sql))
+# The install script is built from src/sql/*.sql, in name order; upgrade
+# scripts (statusflow--A--B.sql) are kept as they are.
+SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 
-# pg_regress suites run in this order in one database; "setup" creates the
-# extension and the roles the later files use.
-REGRESS = setup workflow_definition attach enforcement history transition_api \
-	cache partitions bad_input
+# pg_regress suites run in one database: the core ones in this order
+# ("setup" creates the extension and the roles), then any other file of
+# sql/ in name order.
+CORE_REGRESS = setup workflow_definition attach enforcement history \
+	transition_api cache partitions bad_input
+REGRESS = $(CORE_REGRESS) $(filter-out $(CORE_REGRESS),\
+	$(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --dbname=statusflow_regress
 
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
@@ -25,3 +32,6 @@ include $(PGXS)
 
 # every object depends on the shared header
 $(OBJS): include/statusflow.h
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) > $@

@@ -18,8 +18,8 @@ SELECT bindings FROM statusflow.workflows WHERE workflow = 'invitation';
 SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull, attidentity
 FROM pg_attribute WHERE attrelid = 'invitations_status_history'::regclass
   AND attnum > 0 ORDER BY attnum;
-SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
-FROM pg_index WHERE indrelid = 'invitations_status_history'::regclass ORDER BY 1::text;
+SELECT indexrelid::regclass::text AS index, pg_get_indexdef(indexrelid) AS definition
+FROM pg_index WHERE indrelid = 'invitations_status_history'::regclass ORDER BY 1;
 SELECT obj_description('invitations_status_history'::regclass, 'pg_class');
 -- the triggers it installed
 SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger

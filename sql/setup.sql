@@ -29,15 +29,15 @@ WHERE d.deptype = 'e'
 	  <> 'statusflow'::regnamespace;
 
 -- SECURITY DEFINER functions pin search_path
-SELECT p.oid::regprocedure AS definer_function, p.proconfig
+SELECT p.oid::regprocedure::text AS definer_function, p.proconfig
 FROM pg_proc p
 WHERE p.pronamespace = 'statusflow'::regnamespace AND p.prosecdef
-ORDER BY 1::text;
+ORDER BY 1;
 
 -- trigger functions are not executable by PUBLIC
-SELECT p.oid::regprocedure AS trigger_function,
+SELECT p.oid::regprocedure::text AS trigger_function,
 	   has_function_privilege('regress_sf_other', p.oid, 'EXECUTE') AS public_execute
 FROM pg_proc p
 WHERE p.pronamespace = 'statusflow'::regnamespace
   AND p.prorettype = 'trigger'::regtype
-ORDER BY 1::text;
+ORDER BY 1;

@@ -1,0 +1,537 @@
+/*
+ * Workflow definition: views, definition API, introspection
+ */
+
+/*
+ * Introspection views
+ */
+
+CREATE VIEW statusflow.statuses AS
+SELECT s.workflow, s.status, e.rank::integer AS rank, s.group_name,
+	   s.description, s.is_initial, s.is_terminal
+FROM statusflow.status s
+JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow
+JOIN LATERAL (
+	SELECT pe.enumlabel::text AS label,
+		   pg_catalog.row_number() OVER (ORDER BY pe.enumsortorder) AS rank
+	FROM pg_catalog.pg_enum pe
+	WHERE pe.enumtypid OPERATOR(pg_catalog.=) w.status_type::oid
+) e ON e.label OPERATOR(pg_catalog.=) s.status;
+
+CREATE VIEW statusflow.workflows AS
+SELECT w.name AS workflow, w.status_type, w.allow_null, w.description,
+	   ARRAY(SELECT s.status FROM statusflow.statuses s
+			 WHERE s.workflow OPERATOR(pg_catalog.=) w.name ORDER BY s.rank)
+		   AS statuses,
+	   ARRAY(SELECT s.status FROM statusflow.statuses s
+			 WHERE s.workflow OPERATOR(pg_catalog.=) w.name AND s.is_initial
+			 ORDER BY s.rank) AS initial,
+	   ARRAY(SELECT s.status FROM statusflow.statuses s
+			 WHERE s.workflow OPERATOR(pg_catalog.=) w.name AND s.is_terminal
+			 ORDER BY s.rank) AS terminal,
+	   (SELECT pg_catalog.count(*) FROM statusflow.binding b
+		WHERE b.workflow OPERATOR(pg_catalog.=) w.name) AS bindings
+FROM statusflow.workflow w;
+
+CREATE VIEW statusflow.transitions AS
+SELECT t.workflow, t.from_status, t.to_status, t.event, t.kind,
+	   t.description, t.id
+FROM statusflow.transition t
+LEFT JOIN statusflow.statuses f
+	   ON f.workflow OPERATOR(pg_catalog.=) t.workflow
+	  AND f.status OPERATOR(pg_catalog.=) t.from_status
+LEFT JOIN statusflow.statuses tt
+	   ON tt.workflow OPERATOR(pg_catalog.=) t.workflow
+	  AND tt.status OPERATOR(pg_catalog.=) t.to_status
+ORDER BY t.workflow, f.rank, tt.rank, t.event NULLS FIRST;
+
+CREATE VIEW statusflow.bindings AS
+SELECT b.table_name, b.column_name, b.workflow, b.history_table,
+	   b.key_columns, b.id AS binding_id, b.created_at
+FROM statusflow.binding b;
+
+GRANT SELECT ON statusflow.statuses, statusflow.workflows,
+	statusflow.transitions, statusflow.bindings TO PUBLIC;
+
+/*
+ * Helpers for the definition API
+ */
+
+/* The workflow row, or a clear error when there is none. */
+CREATE FUNCTION statusflow._workflow(workflow text)
+RETURNS statusflow.workflow LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w statusflow.workflow;
+BEGIN
+	PERFORM statusflow._require(workflow IS NOT NULL, 'workflow');
+	SELECT * INTO w FROM statusflow.workflow x
+	WHERE x.name OPERATOR(pg_catalog.=) _workflow.workflow;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'workflow "%" does not exist', workflow
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'The view statusflow.workflows lists the workflows.';
+	END IF;
+	RETURN w;
+END
+$$;
+
+/* Raise a clear error for a required argument that is null. */
+CREATE FUNCTION statusflow._require(present boolean, what text)
+RETURNS void LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT present THEN
+		RAISE EXCEPTION '% must not be null', what
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+END
+$$;
+
+/* Raise unless every element of labels is a status of the workflow. */
+CREATE FUNCTION statusflow._check_statuses(workflow text, labels text[],
+										   what text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad text;
+BEGIN
+	IF labels IS NULL OR array_position(labels, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION '% must not be null', what
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT l INTO bad FROM unnest(labels) l
+	WHERE NOT EXISTS (SELECT 1 FROM statusflow.status s
+					  WHERE s.workflow = _check_statuses.workflow
+						AND s.status = l)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'status "%" is not part of workflow "%"', bad, workflow
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = format('Its statuses are: %s.',
+								(SELECT string_agg(format('"%s"', s.status), ', '
+												   ORDER BY s.rank)
+								 FROM statusflow.statuses s
+								 WHERE s.workflow = _check_statuses.workflow));
+	END IF;
+END
+$$;
+
+/* Raise unless the current role may change the workflow (owns its type). */
+CREATE FUNCTION statusflow._check_owner(w statusflow.workflow)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT statusflow._owns_type(w.status_type) THEN
+		RAISE EXCEPTION 'must be owner of type % to change workflow "%"',
+			w.status_type, w.name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+END
+$$;
+
+/* "schema"."name" for a possibly qualified type or table name. */
+CREATE FUNCTION statusflow._qualified_name(name text, default_schema text)
+RETURNS text LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parts text[];
+BEGIN
+	parts := parse_ident(name);
+	IF cardinality(parts) = 1 THEN
+		IF default_schema IS NULL THEN
+			RAISE EXCEPTION 'no schema has been selected to create in'
+				USING ERRCODE = 'invalid_schema_name';
+		END IF;
+		RETURN format('%I.%I', default_schema, parts[1]);
+	ELSIF cardinality(parts) = 2 THEN
+		RETURN format('%I.%I', parts[1], parts[2]);
+	END IF;
+	RAISE EXCEPTION 'improper qualified name (too many dotted names): %', name
+		USING ERRCODE = 'syntax_error';
+END
+$$;
+
+/*
+ * Definition API
+ */
+
+CREATE FUNCTION statusflow.create_workflow(name text,
+										   statuses text[],
+										   initial text[],
+										   terminal text[] DEFAULT '{}',
+										   type_name text DEFAULT NULL,
+										   allow_null boolean DEFAULT false,
+										   description text DEFAULT NULL)
+RETURNS regtype LANGUAGE plpgsql
+AS $$
+DECLARE
+	qualified text;
+	new_type regtype;
+	bad text;
+BEGIN
+	PERFORM statusflow._require(name IS NOT NULL, 'name');
+	PERFORM statusflow._require(statuses IS NOT NULL, 'statuses');
+	PERFORM statusflow._require(initial IS NOT NULL, 'initial');
+	IF name = '' OR pg_catalog.octet_length(name) > 63 THEN
+		RAISE EXCEPTION 'invalid workflow name %',
+			coalesce(pg_catalog.quote_literal(name), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A workflow name has 1 to 63 bytes.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM statusflow.workflow w
+			   WHERE w.name OPERATOR(pg_catalog.=) create_workflow.name) THEN
+		RAISE EXCEPTION 'workflow "%" already exists', name
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF statuses IS NULL OR pg_catalog.cardinality(statuses) = 0 THEN
+		RAISE EXCEPTION 'a workflow needs at least one status'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT s INTO bad FROM pg_catalog.unnest(statuses) s
+	WHERE s IS NULL OR s = '' OR pg_catalog.octet_length(s) > 63 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'invalid status label %',
+			coalesce(pg_catalog.quote_literal(bad), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A status label has 1 to 63 bytes.';
+	END IF;
+	SELECT s INTO bad FROM pg_catalog.unnest(statuses) s
+	GROUP BY s HAVING pg_catalog.count(*) > 1 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'status "%" is listed twice', bad
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF initial IS NULL OR pg_catalog.cardinality(initial) = 0 THEN
+		RAISE EXCEPTION 'a workflow needs at least one initial status'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'New rows must start in an initial status.';
+	END IF;
+	SELECT s INTO bad FROM pg_catalog.unnest(initial || coalesce(terminal, '{}')) s
+	WHERE s IS NULL OR NOT s OPERATOR(pg_catalog.=) ANY (statuses) LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'initial or terminal status % is not in the list of statuses',
+			coalesce(pg_catalog.format('"%s"', bad), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	qualified := statusflow._qualified_name(
+		coalesce(type_name, name || '_status'), pg_catalog.current_schema());
+	IF pg_catalog.to_regtype(qualified) IS NOT NULL THEN
+		RAISE EXCEPTION 'type % already exists', qualified
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Choose another name with type_name.';
+	END IF;
+	EXECUTE pg_catalog.format('CREATE TYPE %s AS ENUM (%s)', qualified,
+		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s), ', ' ORDER BY o)
+		 FROM pg_catalog.unnest(statuses) WITH ORDINALITY AS u(s, o)));
+	new_type := pg_catalog.to_regtype(qualified);
+
+	INSERT INTO statusflow.workflow (name, status_type, allow_null, description)
+	VALUES (name, new_type, coalesce(allow_null, false), description);
+	INSERT INTO statusflow.status (workflow, status, is_initial, is_terminal)
+	SELECT name, s, s OPERATOR(pg_catalog.=) ANY (initial),
+		   s OPERATOR(pg_catalog.=) ANY (coalesce(terminal, '{}'))
+	FROM pg_catalog.unnest(statuses) s;
+	RETURN new_type;
+END
+$$;
+
+CREATE FUNCTION statusflow.add_transition(workflow text,
+										  from_statuses text[],
+										  to_status text,
+										  event text DEFAULT NULL,
+										  kind text DEFAULT 'manual',
+										  description text DEFAULT NULL)
+RETURNS integer LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	dup statusflow.transition;
+	bad text;
+	added integer;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	PERFORM statusflow._require(from_statuses IS NOT NULL, 'from_statuses');
+	IF pg_catalog.cardinality(from_statuses) = 0 THEN
+		RAISE EXCEPTION 'from_statuses must list at least one status'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM statusflow._check_statuses(workflow, from_statuses || to_status,
+									   'a status');
+	IF event = '' THEN
+		RAISE EXCEPTION 'an event name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass NULL for a transition without an event.';
+	END IF;
+	IF kind IS NULL OR kind NOT IN ('manual', 'automatic') THEN
+		RAISE EXCEPTION 'invalid transition kind %',
+			coalesce(pg_catalog.quote_literal(kind), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A transition is ''manual'' or ''automatic''.';
+	END IF;
+	SELECT f INTO bad FROM pg_catalog.unnest(from_statuses) f
+	JOIN statusflow.status s
+	  ON s.workflow OPERATOR(pg_catalog.=) w.name
+	 AND s.status OPERATOR(pg_catalog.=) f
+	WHERE s.is_terminal LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'status "%" of workflow "%" is terminal', bad, w.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'No transition may leave a terminal status.',
+				  HINT = 'Call statusflow.set_status_info() with terminal => false first.';
+	END IF;
+	SELECT t.* INTO dup FROM statusflow.transition t
+	WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+	  AND t.from_status OPERATOR(pg_catalog.=) ANY (from_statuses)
+	  AND ((t.to_status OPERATOR(pg_catalog.=) add_transition.to_status
+			AND t.event IS NOT DISTINCT FROM add_transition.event)
+		   OR t.event OPERATOR(pg_catalog.=) add_transition.event)
+	LIMIT 1;
+	IF FOUND AND dup.to_status OPERATOR(pg_catalog.=) add_transition.to_status
+			 AND dup.event IS NOT DISTINCT FROM add_transition.event THEN
+		RAISE EXCEPTION 'workflow "%" already has a transition from "%" to "%"%',
+			w.name, dup.from_status, dup.to_status,
+			CASE WHEN dup.event IS NULL THEN ''
+				 ELSE pg_catalog.format(' on event "%s"', dup.event) END
+			USING ERRCODE = 'duplicate_object';
+	ELSIF FOUND THEN
+		RAISE EXCEPTION 'event "%" already leads from "%" to "%" in workflow "%"',
+			dup.event, dup.from_status, dup.to_status, w.name
+			USING ERRCODE = 'duplicate_object',
+				  DETAIL = 'An event leads from a status to one status only.';
+	END IF;
+
+	INSERT INTO statusflow.transition (workflow, from_status, to_status, event,
+									   kind, description)
+	SELECT DISTINCT w.name, f, to_status, event, kind, description
+	FROM pg_catalog.unnest(from_statuses) f;
+	GET DIAGNOSTICS added = ROW_COUNT;
+	RETURN added;
+END
+$$;
+
+CREATE FUNCTION statusflow.remove_transition(workflow text,
+											 from_statuses text[],
+											 to_status text,
+											 event text DEFAULT NULL)
+RETURNS integer LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	removed integer;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	PERFORM statusflow._check_statuses(workflow, from_statuses || to_status,
+									   'a status');
+	DELETE FROM statusflow.transition t
+	WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+	  AND t.from_status OPERATOR(pg_catalog.=) ANY (from_statuses)
+	  AND t.to_status OPERATOR(pg_catalog.=) remove_transition.to_status
+	  AND t.event IS NOT DISTINCT FROM remove_transition.event;
+	GET DIAGNOSTICS removed = ROW_COUNT;
+	IF removed = 0 THEN
+		RAISE EXCEPTION 'workflow "%" has no such transition to "%"%', w.name,
+			to_status,
+			CASE WHEN event IS NULL THEN ' without an event'
+				 ELSE pg_catalog.format(' on event "%s"', event) END
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'The view statusflow.transitions lists the transitions.';
+	END IF;
+	RETURN removed;
+END
+$$;
+
+CREATE FUNCTION statusflow.add_status(workflow text,
+									  status text,
+									  before text DEFAULT NULL,
+									  after text DEFAULT NULL,
+									  description text DEFAULT NULL,
+									  group_name text DEFAULT NULL,
+									  initial boolean DEFAULT false,
+									  terminal boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	PERFORM statusflow._require(status IS NOT NULL, 'status');
+	IF status = '' OR pg_catalog.octet_length(status) > 63 THEN
+		RAISE EXCEPTION 'invalid status label %',
+			coalesce(pg_catalog.quote_literal(status), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A status label has 1 to 63 bytes.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM statusflow.status s
+			   WHERE s.workflow OPERATOR(pg_catalog.=) w.name
+				 AND s.status OPERATOR(pg_catalog.=) add_status.status) THEN
+		RAISE EXCEPTION 'workflow "%" already has status "%"', w.name, status
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF before IS NOT NULL AND after IS NOT NULL THEN
+		RAISE EXCEPTION 'give before or after, not both'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF coalesce(before, after) IS NOT NULL THEN
+		PERFORM statusflow._check_statuses(workflow,
+										   ARRAY[coalesce(before, after)],
+										   'a status');
+	END IF;
+	EXECUTE pg_catalog.format('ALTER TYPE %s ADD VALUE %L%s', w.status_type,
+		status,
+		CASE WHEN before IS NOT NULL THEN pg_catalog.format(' BEFORE %L', before)
+			 WHEN after IS NOT NULL THEN pg_catalog.format(' AFTER %L', after)
+			 ELSE '' END);
+	INSERT INTO statusflow.status (workflow, status, description, group_name,
+								   is_initial, is_terminal)
+	VALUES (w.name, status, description, group_name,
+			coalesce(initial, false), coalesce(terminal, false));
+END
+$$;
+
+CREATE FUNCTION statusflow.set_status_info(workflow text,
+										   status text,
+										   description text DEFAULT NULL,
+										   group_name text DEFAULT NULL,
+										   initial boolean DEFAULT NULL,
+										   terminal boolean DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	PERFORM statusflow._check_statuses(workflow, ARRAY[status], 'status');
+	IF terminal AND EXISTS (SELECT 1 FROM statusflow.transition t
+							WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+							  AND t.from_status OPERATOR(pg_catalog.=)
+								  set_status_info.status) THEN
+		RAISE EXCEPTION 'status "%" has outgoing transitions and cannot be terminal',
+			status
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Remove its transitions with statusflow.remove_transition() first.';
+	END IF;
+	IF initial = false AND NOT EXISTS (
+		SELECT 1 FROM statusflow.status s
+		WHERE s.workflow OPERATOR(pg_catalog.=) w.name AND s.is_initial
+		  AND s.status OPERATOR(pg_catalog.<>) set_status_info.status) THEN
+		RAISE EXCEPTION 'workflow "%" needs at least one initial status', w.name
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE statusflow.status s
+	SET description = CASE WHEN set_status_info.description IS NULL
+						   THEN s.description
+						   ELSE nullif(set_status_info.description, '') END,
+		group_name = CASE WHEN set_status_info.group_name IS NULL
+						  THEN s.group_name
+						  ELSE nullif(set_status_info.group_name, '') END,
+		is_initial = coalesce(initial, s.is_initial),
+		is_terminal = coalesce(terminal, s.is_terminal)
+	WHERE s.workflow OPERATOR(pg_catalog.=) w.name
+	  AND s.status OPERATOR(pg_catalog.=) set_status_info.status;
+END
+$$;
+
+CREATE FUNCTION statusflow.drop_workflow(workflow text,
+										 drop_type boolean DEFAULT true)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	bound text;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I', b.table_name,
+												   b.column_name), ', ')
+	INTO bound FROM statusflow.binding b
+	WHERE b.workflow OPERATOR(pg_catalog.=) w.name;
+	IF bound IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot drop workflow "%" because columns are bound to it',
+			w.name
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  DETAIL = pg_catalog.format('Bound columns: %s.', bound),
+				  HINT = 'Detach them with statusflow.detach() first.';
+	END IF;
+	DELETE FROM statusflow.transition t WHERE t.workflow OPERATOR(pg_catalog.=) w.name;
+	DELETE FROM statusflow.status s WHERE s.workflow OPERATOR(pg_catalog.=) w.name;
+	DELETE FROM statusflow.workflow x WHERE x.name OPERATOR(pg_catalog.=) w.name;
+	IF drop_type THEN
+		EXECUTE pg_catalog.format('DROP TYPE %s', w.status_type);
+	END IF;
+END
+$$;
+
+/*
+ * Introspection functions
+ */
+
+CREATE FUNCTION statusflow.allowed_transitions(workflow text, from_status text)
+RETURNS TABLE (to_status text, event text, kind text, description text)
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	PERFORM statusflow._workflow(workflow);
+	PERFORM statusflow._check_statuses(workflow, ARRAY[from_status], 'status');
+	RETURN QUERY
+	SELECT t.to_status, t.event, t.kind, t.description
+	FROM statusflow.transition t
+	JOIN statusflow.statuses s
+	  ON s.workflow OPERATOR(pg_catalog.=) t.workflow
+	 AND s.status OPERATOR(pg_catalog.=) t.to_status
+	WHERE t.workflow OPERATOR(pg_catalog.=) allowed_transitions.workflow
+	  AND t.from_status OPERATOR(pg_catalog.=) allowed_transitions.from_status
+	ORDER BY s.rank, t.event NULLS FIRST;
+END
+$$;
+
+CREATE FUNCTION statusflow.check_workflow(workflow text)
+RETURNS TABLE (problem text, status text, detail text)
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	PERFORM statusflow._workflow(workflow);
+	RETURN QUERY
+	WITH RECURSIVE reachable(status) AS (
+		SELECT s.status FROM statusflow.status s
+		WHERE s.workflow OPERATOR(pg_catalog.=) check_workflow.workflow
+		  AND s.is_initial
+		UNION
+		SELECT t.to_status FROM statusflow.transition t
+		JOIN reachable r ON r.status OPERATOR(pg_catalog.=) t.from_status
+		WHERE t.workflow OPERATOR(pg_catalog.=) check_workflow.workflow
+	)
+	SELECT p.problem, p.status, p.detail FROM (
+		SELECT 'unreachable'::text AS problem, s.status, s.rank,
+			   'No path from an initial status leads here.'::text AS detail
+		FROM statusflow.statuses s
+		WHERE s.workflow OPERATOR(pg_catalog.=) check_workflow.workflow
+		  AND s.status NOT IN (SELECT r.status FROM reachable r)
+		UNION ALL
+		SELECT 'dead end', s.status, s.rank,
+			   'No transition leaves this status, yet it is not terminal.'
+		FROM statusflow.statuses s
+		WHERE s.workflow OPERATOR(pg_catalog.=) check_workflow.workflow
+		  AND NOT s.is_terminal
+		  AND NOT EXISTS (SELECT 1 FROM statusflow.transition t
+						  WHERE t.workflow OPERATOR(pg_catalog.=) s.workflow
+							AND t.from_status OPERATOR(pg_catalog.=) s.status)
+	) p
+	ORDER BY p.rank, p.problem;
+END
+$$;
+
+CREATE FUNCTION statusflow.can_transition(workflow text, from_status text,
+										  to_status text)
+RETURNS boolean LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'sf_can_transition';

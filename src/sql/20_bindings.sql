@@ -1,0 +1,350 @@
+/*
+ * Bindings: attach, detach, and the triggers they install
+ */
+
+/*
+ * AFTER INSERT / AFTER UPDATE row trigger of a binding: checks the change
+ * against the workflow and appends the history row.
+ */
+CREATE FUNCTION statusflow.enforce()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_enforce';
+REVOKE ALL ON FUNCTION statusflow.enforce() FROM PUBLIC;
+
+/* Statement trigger of a history table: refuses UPDATE, DELETE, TRUNCATE. */
+CREATE FUNCTION statusflow.history_append_only()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_history_append_only';
+REVOKE ALL ON FUNCTION statusflow.history_append_only() FROM PUBLIC;
+
+/*
+ * Create the triggers of a binding.  SECURITY DEFINER because the trigger
+ * functions are not executable by PUBLIC; it only ever installs the triggers
+ * that an existing binding row describes, and that row can only have been
+ * written by the owner of the table (row-level security on the catalog).
+ */
+CREATE FUNCTION statusflow._install_triggers(binding integer)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b statusflow.binding;
+BEGIN
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _install_triggers.binding;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'binding % does not exist', binding
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW '
+				   'EXECUTE FUNCTION statusflow.enforce(%L)',
+				   'statusflow_' || b.id || '_insert', b.table_name, b.id);
+	EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW '
+				   'WHEN (OLD.%I IS DISTINCT FROM NEW.%I) '
+				   'EXECUTE FUNCTION statusflow.enforce(%L)',
+				   'statusflow_' || b.id || '_update', b.table_name,
+				   b.column_name, b.column_name, b.id);
+	-- an UPDATE that moves a row between partitions: see src/trigger.c
+	IF (SELECT relkind FROM pg_class WHERE oid = b.table_name) = 'p' THEN
+		EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW '
+					   'EXECUTE FUNCTION statusflow.enforce(%L)',
+					   'statusflow_' || b.id || '_move', b.table_name, b.id);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_trigger
+				   WHERE tgrelid = b.history_table
+					 AND tgname = 'statusflow_append_only') THEN
+		EXECUTE format('CREATE TRIGGER statusflow_append_only '
+					   'BEFORE UPDATE OR DELETE OR TRUNCATE ON %s '
+					   'FOR EACH STATEMENT '
+					   'EXECUTE FUNCTION statusflow.history_append_only()',
+					   b.history_table);
+	END IF;
+END
+$$;
+
+/* The binding of a table, by column when the table has several. */
+CREATE FUNCTION statusflow._binding(table_name regclass, column_name name)
+RETURNS statusflow.binding LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b statusflow.binding;
+	n integer;
+BEGIN
+	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
+	SELECT count(*) INTO n FROM statusflow.binding x
+	WHERE x.table_name = _binding.table_name
+	  AND (_binding.column_name IS NULL OR x.column_name = _binding.column_name);
+	IF n = 0 THEN
+		RAISE EXCEPTION 'table % has no statusflow binding%', table_name,
+			CASE WHEN column_name IS NULL THEN ''
+				 ELSE format(' on column %I', column_name) END
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Attach a workflow with statusflow.attach().';
+	ELSIF n > 1 THEN
+		RAISE EXCEPTION 'table % has several bound columns', table_name
+			USING ERRCODE = 'ambiguous_parameter',
+				  HINT = 'Name the column with column_name.';
+	END IF;
+	SELECT * INTO b FROM statusflow.binding x
+	WHERE x.table_name = _binding.table_name
+	  AND (_binding.column_name IS NULL OR x.column_name = _binding.column_name);
+	RETURN b;
+END
+$$;
+
+CREATE FUNCTION statusflow.attach(table_name regclass,
+								  column_name name,
+								  workflow text,
+								  history_table text DEFAULT NULL,
+								  backfill boolean DEFAULT true)
+RETURNS regclass LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	rel pg_catalog.pg_class;
+	col pg_catalog.pg_attribute;
+	keys name[];
+	key_defs text;
+	clash name;
+	hist_name text;
+	hist regclass;
+	binding_id integer;
+	nulls bigint;
+	reserved CONSTANT name[] := ARRAY['history_id', 'from_status', 'to_status',
+		'event', 'actor', 'db_role', 'reason', 'metadata', 'occurred_at',
+		'recorded_at', 'txid']::name[];
+BEGIN
+	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
+	PERFORM statusflow._require(column_name IS NOT NULL, 'column_name');
+	w := statusflow._workflow(workflow);
+	SELECT * INTO rel FROM pg_catalog.pg_class c
+	WHERE c.oid OPERATOR(pg_catalog.=) table_name;
+	IF rel.relkind NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '% is not a table', table_name
+			USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF NOT statusflow._owns_relation(table_name) THEN
+		RAISE EXCEPTION 'must be owner of table %', table_name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	SELECT * INTO col FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) table_name
+	  AND a.attname OPERATOR(pg_catalog.=) column_name
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of table % does not exist', column_name,
+			table_name
+			USING ERRCODE = 'undefined_column';
+	END IF;
+	IF col.atttypid OPERATOR(pg_catalog.<>) w.status_type::oid THEN
+		RAISE EXCEPTION 'column "%" of table % has type %, not the type of workflow "%"',
+			column_name, table_name, pg_catalog.format_type(col.atttypid, NULL),
+			w.name
+			USING ERRCODE = 'datatype_mismatch',
+				  DETAIL = pg_catalog.format('Workflow "%s" uses type %s.',
+											 w.name, w.status_type),
+				  HINT = pg_catalog.format('Convert it with ALTER TABLE %s ALTER COLUMN %I TYPE %s USING %I::text::%s.',
+										   table_name, column_name,
+										   w.status_type, column_name,
+										   w.status_type);
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(table_name) t
+			   JOIN pg_catalog.pg_partitioned_table p
+				 ON p.partrelid OPERATOR(pg_catalog.=) t.relid
+			   JOIN pg_catalog.pg_attribute a
+				 ON a.attrelid OPERATOR(pg_catalog.=) t.relid
+				AND a.attname OPERATOR(pg_catalog.=) column_name
+			   WHERE a.attnum OPERATOR(pg_catalog.=) ANY (p.partattrs::int2[])) THEN
+		RAISE EXCEPTION 'column "%" of table % is part of a partition key', column_name,
+			table_name
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'A status change would move the row to another partition, which PostgreSQL reports to triggers as a DELETE and an INSERT.',
+				  HINT = 'Partition the table by another column.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM statusflow.binding b
+			   WHERE b.column_name OPERATOR(pg_catalog.=) attach.column_name
+				 AND (b.table_name OPERATOR(pg_catalog.=) attach.table_name
+					  OR b.table_name::oid IN
+						 (SELECT pg_catalog.pg_partition_ancestors(attach.table_name)))) THEN
+		RAISE EXCEPTION 'column "%" of table % is already bound to a workflow',
+			column_name, table_name
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Detach it with statusflow.detach() first.';
+	END IF;
+
+	SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord),
+		   pg_catalog.string_agg(pg_catalog.format('%I %s NOT NULL', a.attname,
+								 pg_catalog.format_type(a.atttypid, a.atttypmod))
+								 || CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) 0
+										  AND a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
+									THEN pg_catalog.format(' COLLATE %s',
+										 (SELECT pg_catalog.format('%I.%I', n.nspname, co.collname)
+										  FROM pg_catalog.pg_collation co
+										  JOIN pg_catalog.pg_namespace n
+											ON n.oid OPERATOR(pg_catalog.=) co.collnamespace
+										  WHERE co.oid OPERATOR(pg_catalog.=) a.attcollation))
+									ELSE '' END,
+								 ', ' ORDER BY k.ord)
+	INTO keys, key_defs
+	FROM pg_catalog.pg_index i
+	CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+	JOIN pg_catalog.pg_attribute a
+	  ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+	 AND a.attnum OPERATOR(pg_catalog.=) k.attnum
+	JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+	WHERE i.indrelid OPERATOR(pg_catalog.=) table_name AND i.indisprimary
+	  AND a.attname OPERATOR(pg_catalog.<>) column_name;
+	IF keys IS NULL THEN
+		RAISE EXCEPTION 'table % has no primary key besides column "%"', table_name,
+			column_name
+			USING ERRCODE = 'invalid_table_definition',
+				  DETAIL = 'History rows are keyed by the primary key of the table, without the status column.',
+				  HINT = 'Add a primary key, then attach again.';
+	END IF;
+	SELECT k INTO clash FROM pg_catalog.unnest(keys) k
+	WHERE k OPERATOR(pg_catalog.=) ANY (reserved) LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'primary key column "%" of table % has the name of a history column',
+			clash, table_name
+			USING ERRCODE = 'duplicate_column',
+				  DETAIL = pg_catalog.format('History tables have the columns %s.',
+											 pg_catalog.array_to_string(reserved, ', '));
+	END IF;
+
+	hist_name := statusflow._qualified_name(
+		coalesce(history_table,
+				 pg_catalog.format('%I', pg_catalog.left(rel.relname || '_' || column_name, 55)
+									   || '_history')),
+		(SELECT n.nspname FROM pg_catalog.pg_namespace n
+		 WHERE n.oid OPERATOR(pg_catalog.=) rel.relnamespace));
+	IF pg_catalog.to_regclass(hist_name) IS NOT NULL THEN
+		RAISE EXCEPTION 'relation % already exists', hist_name
+			USING ERRCODE = 'duplicate_table',
+				  HINT = 'Choose another name with history_table.';
+	END IF;
+
+	EXECUTE pg_catalog.format(
+		'CREATE TABLE %s ('
+		'history_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, '
+		'%s, '
+		'from_status %s, '
+		'to_status %s%s, '
+		'event text, '
+		'actor text, '
+		'db_role text NOT NULL DEFAULT CURRENT_USER, '
+		'reason text, '
+		'metadata jsonb, '
+		'occurred_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
+		'recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
+		'txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id())',
+		hist_name, key_defs, w.status_type, w.status_type,
+		CASE WHEN w.allow_null THEN '' ELSE ' NOT NULL' END);
+	hist := pg_catalog.to_regclass(hist_name);
+	EXECUTE pg_catalog.format('CREATE INDEX ON %s (%s, history_id)', hist,
+		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
+		 FROM pg_catalog.unnest(keys) k));
+	EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', hist,
+		pg_catalog.pg_get_userbyid(rel.relowner));
+	EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', hist,
+		pg_catalog.format('statusflow history of %s.%I (workflow %s)',
+						  table_name, column_name, w.name));
+
+	IF NOT w.allow_null THEN
+		EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE %I IS NULL',
+								  table_name, column_name) INTO nulls;
+		IF nulls > 0 THEN
+			RAISE EXCEPTION 'column "%" of table % has rows with a null status',
+				column_name, table_name
+				USING ERRCODE = 'not_null_violation',
+					  DETAIL = pg_catalog.format('Workflow "%s" does not allow a null status; rows with one: %s.',
+												 w.name, nulls);
+		END IF;
+	END IF;
+
+	INSERT INTO statusflow.binding (table_name, column_name, workflow,
+									history_table, key_columns)
+	VALUES (table_name, column_name, w.name, hist, keys)
+	RETURNING id INTO binding_id;
+	PERFORM statusflow._install_triggers(binding_id);
+
+	IF backfill THEN
+		EXECUTE pg_catalog.format(
+			'INSERT INTO %s (%s, to_status, event, reason) '
+			'SELECT %s, %I, ''attach'', ''status when the workflow was attached'' '
+			'FROM %s WHERE %I IS NOT NULL',
+			hist,
+			(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(keys) k),
+			(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(keys) k),
+			column_name, table_name, column_name);
+	END IF;
+	RETURN hist;
+END
+$$;
+
+CREATE FUNCTION statusflow.detach(table_name regclass,
+								  column_name name DEFAULT NULL)
+RETURNS regclass LANGUAGE plpgsql
+AS $$
+DECLARE
+	b statusflow.binding;
+	trigger_name name;
+BEGIN
+	b := statusflow._binding(table_name, column_name);
+	IF NOT statusflow._owns_relation(b.table_name) THEN
+		RAISE EXCEPTION 'must be owner of table %', b.table_name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	FOR trigger_name IN
+		SELECT t.tgname FROM pg_catalog.pg_trigger t
+		WHERE t.tgrelid OPERATOR(pg_catalog.=) b.table_name
+		  AND NOT t.tgisinternal AND t.tgparentid OPERATOR(pg_catalog.=) 0
+		  AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY[
+			  'statusflow_' || b.id || '_insert', 'statusflow_' || b.id || '_update',
+			  'statusflow_' || b.id || '_move']::name[])
+	LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', trigger_name,
+								  b.table_name);
+	END LOOP;
+	DELETE FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) b.id;
+	RETURN b.history_table;
+END
+$$;
+
+/*
+ * Keep the catalog in step with DROP: a dropped table loses its binding (its
+ * history stays), a dropped enum type takes its workflow along, and a history
+ * table cannot be dropped while its binding lives.  SECURITY DEFINER because
+ * ownership of a dropped table can no longer be checked by the policies.
+ */
+CREATE FUNCTION statusflow._on_sql_drop()
+RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	orphan statusflow.binding;
+BEGIN
+	DELETE FROM statusflow.binding b
+	WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = b.table_name);
+	SELECT * INTO orphan FROM statusflow.binding b
+	WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = b.history_table)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'cannot drop the history table of %.%', orphan.table_name,
+			quote_ident(orphan.column_name)
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = 'Detach the column with statusflow.detach() first.';
+	END IF;
+	DELETE FROM statusflow.transition t
+	WHERE t.workflow IN (SELECT w.name FROM statusflow.workflow w
+						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
+										   WHERE y.oid = w.status_type));
+	DELETE FROM statusflow.status s
+	WHERE s.workflow IN (SELECT w.name FROM statusflow.workflow w
+						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
+										   WHERE y.oid = w.status_type));
+	DELETE FROM statusflow.workflow w
+	WHERE NOT EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = w.status_type);
+END
+$$;
+REVOKE ALL ON FUNCTION statusflow._on_sql_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER statusflow_sql_drop ON sql_drop
+	EXECUTE FUNCTION statusflow._on_sql_drop();
