@@ -85,7 +85,7 @@ typedef enum SfPlanKind
 } SfPlanKind;
 
 /* Number of fixed columns of a history table (see history.c). */
-#define SF_HISTORY_COLUMNS 11
+#define SF_HISTORY_COLUMNS 13
 
 /* Where the columns of a binding's history table are; see history.c. */
 typedef struct SfHistoryLayout
@@ -129,6 +129,7 @@ typedef struct SfContext
 	Jsonb	   *metadata;
 	bool		has_occurred_at;
 	TimestampTz occurred_at;
+	text	   *event_id;		/* provider event id (ingestion), or NULL */
 	struct SfContext *prev;
 } SfContext;
 

@@ -55,6 +55,8 @@ typedef enum SfHistoryColumn
 	HC_OCCURRED,
 	HC_RECORDED,
 	HC_TXID,
+	HC_APPLIED,
+	HC_EVENT_ID,
 	HC_COUNT
 } SfHistoryColumn;
 
@@ -62,7 +64,8 @@ StaticAssertDecl(HC_COUNT == SF_HISTORY_COLUMNS, "history columns");
 
 static const char *const history_column_names[HC_COUNT] = {
 	"history_id", "from_status", "to_status", "event", "actor", "db_role",
-	"reason", "metadata", "occurred_at", "recorded_at", "txid"
+	"reason", "metadata", "occurred_at", "recorded_at", "txid", "applied",
+	"event_id"
 };
 
 /* An open history table, ready for inserts. */
@@ -375,6 +378,9 @@ sf_history_append(SfBinding *b, SfHistoryRow *row)
 		TimestampTzGetDatum(ctx && ctx->has_occurred_at ? ctx->occurred_at : now));
 	SET(h->att[HC_RECORDED], TimestampTzGetDatum(now));
 	SET(h->att[HC_TXID], FullTransactionIdGetDatum(GetTopFullTransactionId()));
+	SET(h->att[HC_APPLIED], BoolGetDatum(true));
+	if (ctx && ctx->event_id)
+		SET(h->att[HC_EVENT_ID], PointerGetDatum(ctx->event_id));
 #undef SET
 
 	ExecStoreVirtualTuple(slot);

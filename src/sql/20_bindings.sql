@@ -110,7 +110,7 @@ DECLARE
 	nulls bigint;
 	reserved CONSTANT name[] := ARRAY['history_id', 'from_status', 'to_status',
 		'event', 'actor', 'db_role', 'reason', 'metadata', 'occurred_at',
-		'recorded_at', 'txid']::name[];
+		'recorded_at', 'txid', 'applied', 'event_id']::name[];
 BEGIN
 	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
 	PERFORM statusflow._require(column_name IS NOT NULL, 'column_name');
@@ -234,13 +234,17 @@ BEGIN
 		'metadata jsonb, '
 		'occurred_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
 		'recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
-		'txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id())',
+		'txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), '
+		'applied boolean NOT NULL DEFAULT true, '
+		'event_id text)',
 		hist_name, key_defs, w.status_type, w.status_type,
 		CASE WHEN w.allow_null THEN '' ELSE ' NOT NULL' END);
 	hist := pg_catalog.to_regclass(hist_name);
 	EXECUTE pg_catalog.format('CREATE INDEX ON %s (%s, history_id)', hist,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
 		 FROM pg_catalog.unnest(keys) k));
+	EXECUTE pg_catalog.format('CREATE UNIQUE INDEX ON %s (event_id) '
+							  'WHERE event_id IS NOT NULL', hist);
 	EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', hist,
 		pg_catalog.pg_get_userbyid(rel.relowner));
 	EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', hist,
