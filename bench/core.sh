@@ -41,7 +41,7 @@ oltp_run() {
 
 # seconds of one bulk run of a script (one statement over every row)
 bulk_run() {
-	psql -X -q -c "VACUUM $2" >/dev/null
+	psql -X -q -c "VACUUM $2" -c "CHECKPOINT" >/dev/null
 	"$PGBENCH" -n -t 1 -f "$BENCH/$1.sql" 2>/dev/null |
 		awk '/^latency average/ {printf "%.3f\n", $4 / 1000; exit}'
 }

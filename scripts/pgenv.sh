@@ -10,10 +10,14 @@
 # (initdb and postgres refuse to run as root), listens on no TCP address and
 # uses a socket directory of its own, so the system's default cluster is never
 # touched.  After sf_start_cluster, PGHOST/PGPORT/PGUSER point at it.
+#
+# SF_PREFIX=/some/dir makes the functions use a private copy of the
+# PostgreSQL 15 installation there (made on first use), so that two
+# checkouts can build, install and test at the same time.
 
 SF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
 SF_PGBIN="/usr/lib/postgresql/15/bin"
+export PG_CONFIG="${PG_CONFIG:-$SF_PGBIN/pg_config}"
 SF_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron make gcc"
 
 sf_log() { printf '==> %s\n' "$*" >&2; }
@@ -49,7 +53,24 @@ sf_install_deps() {
 	apt-get install -y -qq $SF_PACKAGES >/dev/null
 }
 
+# Switch to the private copy of PostgreSQL named by SF_PREFIX, if any.
+sf_use_prefix() {
+	[ -n "${SF_PREFIX:-}" ] || return 0
+	if [ ! -x "$SF_PREFIX/usr/lib/postgresql/15/bin/pg_config" ]; then
+		sf_log "copying PostgreSQL 15 into $SF_PREFIX"
+		mkdir -p "$SF_PREFIX/usr/lib/postgresql" "$SF_PREFIX/usr/share/postgresql" \
+			"$SF_PREFIX/usr/include"
+		cp -a /usr/lib/postgresql/15 "$SF_PREFIX/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/15 "$SF_PREFIX/usr/share/postgresql/"
+		cp -a /usr/include/postgresql "$SF_PREFIX/usr/include/"
+		chmod -R a+rX "$SF_PREFIX"
+	fi
+	SF_PGBIN="$SF_PREFIX/usr/lib/postgresql/15/bin"
+	export PG_CONFIG="$SF_PGBIN/pg_config"
+}
+
 sf_build() {
+	sf_use_prefix
 	sf_log "building statusflow"
 	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
 	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
@@ -58,6 +79,7 @@ sf_build() {
 
 # sf_start_cluster [extra postgres -c options...]
 sf_start_cluster() {
+	sf_use_prefix
 	SF_TMP="$(mktemp -d /tmp/statusflow.XXXXXX)"
 	chmod 755 "$SF_TMP"
 	if [ "$(id -u)" = 0 ]; then chown postgres "$SF_TMP"; fi
