@@ -3,11 +3,11 @@
  * statusflow.h
  *	  Shared declarations of the statusflow extension.
  *
- * A workflow is an enum type plus the statuses' metadata and the declared
- * transitions; a binding attaches a workflow to one column of a table and
- * names the history table.  Both are read from the statusflow.* catalog
- * tables into a per-backend cache (catalog.c) that the triggers use without
- * running any SQL per row.
+ * A workflow is an enum type plus the statuses' metadata, the declared
+ * transitions with their guards, and quotas; a binding attaches a workflow
+ * to one column of a table and names the history table.  All of it is read
+ * from the statusflow.* catalog tables into a per-backend cache (catalog.c)
+ * that the triggers use without running any SQL per row.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,17 +35,34 @@ typedef struct SfStatus
 	bool		initial;
 	bool		terminal;
 	char	   *group_name;		/* NULL when the status has no group */
+	char	   *condition;		/* row condition to enter it, or NULL */
 } SfStatus;
 
-/* One declared transition between two statuses. */
+/* One declared transition, with its guards. */
 typedef struct SfTransition
 {
 	int			id;
 	int			from;			/* index into SfWorkflow.statuses */
-	int			to;
+	int			to;				/* -1: back to the previous status */
 	char	   *event;			/* NULL when the transition has no event */
 	bool		automatic;
+	int			nroles;			/* 0: any role may take it */
+	Oid		   *roles;
+	char	   *condition;		/* row condition, or NULL */
+	bool		require_reason;
+	int			max_uses;		/* 0: no limit */
 } SfTransition;
+
+/* A quota on entering some statuses; see quota.c. */
+typedef struct SfQuota
+{
+	int			id;
+	bool	   *counted;		/* [status index]: entries counted */
+	char	   *per_column;
+	int			max_entries;
+	char	   *period;			/* day, week, month or year */
+	int			overflow;		/* status index, or -1 to refuse */
+} SfQuota;
 
 typedef struct SfWorkflow
 {
@@ -57,9 +74,15 @@ typedef struct SfWorkflow
 	Oid		   *sorted_oids;	/* enum OIDs ascending, for binary search */
 	int		   *sorted_index;	/* status index of sorted_oids[i] */
 	int			ntransitions;
-	SfTransition *transitions;	/* ordered by (from, to, id) */
+	SfTransition *transitions;	/* ordered by (from, to, id), restoring ones
+								 * (to = -1) first for each from */
 	int		   *edge_first;		/* [from * n + to]: first transition or -1 */
 	int		   *edge_count;		/* [from * n + to]: how many transitions */
+	int		   *restore_first;	/* [from]: first restoring transition or -1 */
+	int		   *restore_count;	/* [from]: how many */
+	bool		has_guards;		/* any guard or status condition at all */
+	int			nquotas;
+	SfQuota    *quotas;
 } SfWorkflow;
 
 /*
@@ -72,15 +95,25 @@ typedef struct SfRelInfo
 	bool		valid;			/* cleared by relcache invalidation */
 	AttrNumber	status_attnum;
 	AttrNumber *key_attnums;	/* nkeys of them */
+	AttrNumber	entered_at_attnum;	/* 0 when the binding has none */
+	AttrNumber *quota_attnums;	/* [quota]: its per_column */
+	/* row conditions compiled for this relation on first use (guards.c) */
+	struct ExprState **transition_conds;	/* [transition] */
+	struct ExprState **status_conds;	/* [status] */
+	struct TupleTableSlot *slot;	/* to evaluate them on a row */
 } SfRelInfo;
 
-/* Plans of the transition API, prepared once per binding and kept. */
+/* Plans run through SPI, prepared once per binding and kept. */
 typedef enum SfPlanKind
 {
 	SF_PLAN_TRANSITION,			/* set the status of one key */
 	SF_PLAN_FIRE,				/* apply an event to one key */
 	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
 	SF_PLAN_FIRE_MANY,			/* apply an event to an array of keys */
+	SF_PLAN_USES,				/* history: times a key took a transition */
+	SF_PLAN_PREVIOUS,			/* history: the status before the current */
+	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
+	SF_PLAN_QUOTA,				/* count one entry against a quota */
 	SF_PLAN_COUNT
 } SfPlanKind;
 
@@ -102,9 +135,12 @@ typedef struct SfBinding
 	int			id;
 	Oid			relid;			/* the bound table (root when partitioned) */
 	char	   *relname;		/* schema-qualified, quoted, for messages */
+	Oid			owner;			/* owner of the bound table */
 	char	   *column;
 	SfWorkflow *workflow;
 	Oid			history_relid;
+	char	   *history_relname;	/* schema-qualified, quoted */
+	char	   *entered_at_column;	/* NULL when the binding has none */
 	int			nkeys;
 	char	  **key_names;
 	Oid		   *key_types;
@@ -152,17 +188,31 @@ extern int	sf_status_by_label(SfWorkflow *wf, const char *label);
 extern int	sf_require_status(SfWorkflow *wf, const char *label);
 extern int	sf_find_transition(SfWorkflow *wf, int from, int to,
 							   const char *event);
-extern int	sf_event_transition(SfWorkflow *wf, int from, const char *event);
+extern void sf_row_keys(SfBinding *binding, SfRelInfo *ri, TupleDesc tupdesc,
+						HeapTuple tuple, Datum *keys, bool *nulls);
 extern char *sf_key_columns(SfBinding *binding);
 extern char *sf_format_key(SfBinding *binding, Datum *keys, bool *nulls);
 extern char *sf_status_list(SfWorkflow *wf, bool initial_only);
 extern char *sf_targets_list(SfWorkflow *wf, int from);
 extern char *sf_events_list(SfWorkflow *wf, int from);
+extern SPIPlanPtr sf_binding_plan(SfBinding *binding, SfPlanKind kind,
+								  const char *sql, int nargs, Oid *argtypes);
 
 /* trigger.c */
 extern void sf_moved_rows_forget(int above_depth);
 extern char *sf_key_description(SfBinding *binding, SfRelInfo *ri,
 								TupleDesc tupdesc, HeapTuple tuple);
+
+/* guards.c */
+extern int	sf_choose_transition(SfBinding *binding, SfRelInfo *ri, Relation rel,
+								 HeapTuple tuple, int from, int to,
+								 const char *event);
+extern int	sf_choose_event(SfBinding *binding, SfRelInfo *ri, Relation rel,
+							HeapTuple tuple, int from, const char *event,
+							int *to);
+extern void sf_check_entry_condition(SfBinding *binding, SfRelInfo *ri,
+									 Relation rel, HeapTuple tuple, int to);
+extern bool sf_roles_allow(SfTransition *t);
 
 /* history.c */
 typedef struct SfHistoryRow
@@ -181,8 +231,13 @@ extern void sf_history_append(SfBinding *binding, SfHistoryRow *row);
 extern void sf_history_close_all(void);
 extern void sf_history_forget_all(void);
 extern void sf_history_invalidate(Oid relid);
+extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
+							 Datum to_status);
+extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum *status);
 
 /* transition.c */
 extern SfContext *sf_current_context(int binding_id);
+extern bool sf_reason_given(SfBinding *binding);
+extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
 
 #endif							/* STATUSFLOW_H */

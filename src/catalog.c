@@ -28,6 +28,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -39,7 +40,7 @@
 
 #include "statusflow.h"
 
-#define SF_CATALOG_TABLES 4
+#define SF_CATALOG_TABLES 5
 
 typedef struct SfCache
 {
@@ -56,7 +57,7 @@ static List *retired = NIL;		/* stale caches, freed at transaction end */
 static Oid	catalog_relids[SF_CATALOG_TABLES];
 
 static const char *const catalog_names[SF_CATALOG_TABLES] = {
-	"workflow", "status", "transition", "binding"
+	"workflow", "status", "transition", "binding", "quota"
 };
 
 PG_FUNCTION_INFO_V1(sf_invalidate_cache);
@@ -216,7 +217,7 @@ cmp_transition(const void *a, const void *b)
 	if (x->from != y->from)
 		return x->from - y->from;
 	if (x->to != y->to)
-		return x->to - y->to;
+		return x->to - y->to;	/* restoring ones (-1) first */
 	return x->id - y->id;
 }
 
@@ -230,7 +231,9 @@ load_workflows(SfCache *c, Snapshot snap)
 			" (SELECT pg_catalog.count(*) FROM statusflow.status s"
 			"  WHERE s.workflow OPERATOR(pg_catalog.=) w.name),"
 			" (SELECT pg_catalog.count(*) FROM statusflow.transition t"
-			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name)"
+			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name),"
+			" (SELECT pg_catalog.count(*) FROM statusflow.quota q"
+			"  WHERE q.workflow OPERATOR(pg_catalog.=) w.name)"
 			" FROM statusflow.workflow w", snap);
 	c->nworkflows = SPI_processed;
 	c->workflows = MemoryContextAllocZero(c->cxt,
@@ -242,12 +245,14 @@ load_workflows(SfCache *c, Snapshot snap)
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 		int64		nstatus = DatumGetInt64(spi_datum(i, 4, &isnull));
 		int64		ntrans = DatumGetInt64(spi_datum(i, 5, &isnull));
+		int64		nquotas = DatumGetInt64(spi_datum(i, 6, &isnull));
 
 		wf->name = spi_text(i, 1);
 		wf->type_oid = DatumGetObjectId(spi_datum(i, 2, &isnull));
 		wf->allow_null = spi_bool(i, 3);
 		wf->statuses = palloc0(sizeof(SfStatus) * Max(nstatus, 1));
 		wf->transitions = palloc0(sizeof(SfTransition) * Max(ntrans, 1));
+		wf->quotas = palloc0(sizeof(SfQuota) * Max(nquotas, 1));
 		MemoryContextSwitchTo(old);
 	}
 	qsort(c->workflows, c->nworkflows, sizeof(SfWorkflow), cmp_workflow_name);
@@ -270,7 +275,7 @@ load_statuses(SfCache *c, Snapshot snap)
 	int			i;
 
 	spi_run("SELECT s.workflow, s.status, e.oid, s.is_initial, s.is_terminal,"
-			" s.group_name"
+			" s.group_name, s.condition"
 			" FROM statusflow.status s"
 			" JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow"
 			" LEFT JOIN pg_catalog.pg_enum e"
@@ -300,6 +305,8 @@ load_statuses(SfCache *c, Snapshot snap)
 		st->initial = spi_bool(i, 4);
 		st->terminal = spi_bool(i, 5);
 		st->group_name = spi_text(i, 6);
+		st->condition = spi_text(i, 7);
+		wf->has_guards |= (st->condition != NULL);
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -345,41 +352,52 @@ sf_status_by_label(SfWorkflow *wf, const char *label)
 	return -1;
 }
 
-/* Load statusflow.transition and build each workflow's edge index. */
+/* Read one transition row of the current SPI result. */
 static void
-load_transitions(SfCache *c, Snapshot snap)
+read_transition(SfWorkflow *wf, SfTransition *t, int row)
+{
+	char	   *from = spi_text(row, 3);
+	char	   *to = spi_text(row, 4);
+	bool		isnull;
+	Datum		roles;
+
+	t->id = DatumGetInt32(spi_datum(row, 2, &isnull));
+	t->from = sf_status_by_label(wf, from);
+	t->to = to ? sf_status_by_label(wf, to) : -1;
+	if (t->from < 0 || (to && t->to < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("transition %d of workflow \"%s\" names an unknown status",
+						t->id, wf->name)));
+	t->event = spi_text(row, 5);
+	t->automatic = spi_bool(row, 6);
+	roles = spi_datum(row, 7, &isnull);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		int			k;
+
+		deconstruct_array(DatumGetArrayTypeP(roles), OIDOID, sizeof(Oid), true,
+						  TYPALIGN_INT, &elems, NULL, &t->nroles);
+		t->roles = palloc(sizeof(Oid) * Max(t->nroles, 1));
+		for (k = 0; k < t->nroles; k++)
+			t->roles[k] = DatumGetObjectId(elems[k]);
+	}
+	t->condition = spi_text(row, 8);
+	t->require_reason = spi_bool(row, 9);
+	t->max_uses = DatumGetInt32(spi_datum(row, 10, &isnull));
+	if (isnull)
+		t->max_uses = 0;
+	wf->has_guards |= (t->nroles > 0 || t->condition || t->require_reason ||
+					   t->max_uses > 0 || t->to < 0);
+}
+
+/* Index each workflow's transitions by (from, to) and restoring ones by from. */
+static void
+index_transitions(SfCache *c)
 {
 	int			w,
 				i;
-
-	spi_run("SELECT t.workflow, t.id, t.from_status, t.to_status, t.event,"
-			" t.kind OPERATOR(pg_catalog.=) 'automatic'"
-			" FROM statusflow.transition t", snap);
-	for (i = 0; i < (int) SPI_processed; i++)
-	{
-		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		char	   *wname = spi_text(i, 1);
-		SfWorkflow *wf = find_workflow(c, wname);
-		SfTransition *t;
-		char	   *from = spi_text(i, 3);
-		char	   *to = spi_text(i, 4);
-		bool		isnull;
-
-		if (wf == NULL)
-			elog(ERROR, "statusflow: transition of unknown workflow \"%s\"", wname);
-		t = &wf->transitions[wf->ntransitions++];
-		t->id = DatumGetInt32(spi_datum(i, 2, &isnull));
-		t->from = sf_status_by_label(wf, from);
-		t->to = sf_status_by_label(wf, to);
-		if (t->from < 0 || t->to < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("transition %d of workflow \"%s\" names an unknown status",
-							t->id, wname)));
-		t->event = spi_text(i, 5);
-		t->automatic = spi_bool(i, 6);
-		MemoryContextSwitchTo(old);
-	}
 
 	for (w = 0; w < c->nworkflows; w++)
 	{
@@ -390,16 +408,87 @@ load_transitions(SfCache *c, Snapshot snap)
 			  cmp_transition);
 		wf->edge_first = MemoryContextAlloc(c->cxt, sizeof(int) * Max(n * n, 1));
 		wf->edge_count = MemoryContextAllocZero(c->cxt, sizeof(int) * Max(n * n, 1));
+		wf->restore_first = MemoryContextAlloc(c->cxt, sizeof(int) * Max(n, 1));
+		wf->restore_count = MemoryContextAllocZero(c->cxt, sizeof(int) * Max(n, 1));
 		for (i = 0; i < n * n; i++)
 			wf->edge_first[i] = -1;
+		for (i = 0; i < n; i++)
+			wf->restore_first[i] = -1;
 		for (i = 0; i < wf->ntransitions; i++)
 		{
-			int			e = wf->transitions[i].from * n + wf->transitions[i].to;
+			SfTransition *t = &wf->transitions[i];
+			int		   *first = t->to < 0 ? &wf->restore_first[t->from] :
+				&wf->edge_first[t->from * n + t->to];
+			int		   *count = t->to < 0 ? &wf->restore_count[t->from] :
+				&wf->edge_count[t->from * n + t->to];
 
-			if (wf->edge_first[e] < 0)
-				wf->edge_first[e] = i;
-			wf->edge_count[e]++;
+			if (*first < 0)
+				*first = i;
+			(*count)++;
 		}
+	}
+}
+
+/* Load statusflow.transition, with the guards of each transition. */
+static void
+load_transitions(SfCache *c, Snapshot snap)
+{
+	int			i;
+
+	spi_run("SELECT t.workflow, t.id, t.from_status, t.to_status, t.event,"
+			" t.kind OPERATOR(pg_catalog.=) 'automatic',"
+			" t.roles::pg_catalog.oid[], t.condition, t.require_reason, t.max_uses"
+			" FROM statusflow.transition t", snap);
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+		char	   *wname = spi_text(i, 1);
+		SfWorkflow *wf = find_workflow(c, wname);
+
+		if (wf == NULL)
+			elog(ERROR, "statusflow: transition of unknown workflow \"%s\"", wname);
+		read_transition(wf, &wf->transitions[wf->ntransitions++], i);
+		MemoryContextSwitchTo(old);
+	}
+	index_transitions(c);
+}
+
+/* Load statusflow.quota. */
+static void
+load_quotas(SfCache *c, Snapshot snap)
+{
+	int			i;
+
+	spi_run("SELECT q.workflow, q.id, q.statuses, q.per_column::pg_catalog.text,"
+			" q.max_entries, q.period, q.overflow_status"
+			" FROM statusflow.quota q ORDER BY q.id", snap);
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+		char	   *wname = spi_text(i, 1);
+		SfWorkflow *wf = find_workflow(c, wname);
+		SfQuota    *q;
+		Datum	   *labels;
+		bool		isnull;
+		char	   *overflow;
+		int			n,
+					k;
+
+		if (wf == NULL)
+			elog(ERROR, "statusflow: quota of unknown workflow \"%s\"", wname);
+		q = &wf->quotas[wf->nquotas++];
+		q->id = DatumGetInt32(spi_datum(i, 2, &isnull));
+		q->counted = palloc0(sizeof(bool) * Max(wf->nstatuses, 1));
+		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 3, &isnull)), TEXTOID,
+						  -1, false, TYPALIGN_INT, &labels, NULL, &n);
+		for (k = 0; k < n; k++)
+			q->counted[sf_require_status(wf, TextDatumGetCString(labels[k]))] = true;
+		q->per_column = spi_text(i, 4);
+		q->max_entries = DatumGetInt32(spi_datum(i, 5, &isnull));
+		q->period = spi_text(i, 6);
+		overflow = spi_text(i, 7);
+		q->overflow = overflow ? sf_require_status(wf, overflow) : -1;
+		MemoryContextSwitchTo(old);
 	}
 }
 
@@ -428,7 +517,12 @@ load_bindings(SfCache *c, Snapshot snap)
 			"       WITH ORDINALITY k(col, ord)"
 			"       JOIN pg_catalog.pg_attribute a"
 			"         ON a.attrelid OPERATOR(pg_catalog.=) b.table_name::pg_catalog.oid"
-			"        AND a.attname OPERATOR(pg_catalog.=) k.col ORDER BY k.ord)"
+			"        AND a.attname OPERATOR(pg_catalog.=) k.col ORDER BY k.ord),"
+			" b.entered_at_column::pg_catalog.text, r.relowner,"
+			" (SELECT pg_catalog.format('%I.%I', hn.nspname, h.relname)"
+			"  FROM pg_catalog.pg_class h JOIN pg_catalog.pg_namespace hn"
+			"    ON hn.oid OPERATOR(pg_catalog.=) h.relnamespace"
+			"  WHERE h.oid OPERATOR(pg_catalog.=) b.history_table::pg_catalog.oid)"
 			" FROM statusflow.binding b"
 			" JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) b.table_name::pg_catalog.oid"
 			" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace",
@@ -462,6 +556,9 @@ load_bindings(SfCache *c, Snapshot snap)
 					 errmsg("binding %d names unknown workflow \"%s\"", b->id, wname)));
 		b->history_relid = DatumGetObjectId(spi_datum(i, 5, &isnull));
 		b->relname = spi_text(i, 6);
+		b->entered_at_column = spi_text(i, 10);
+		b->owner = DatumGetObjectId(spi_datum(i, 11, &isnull));
+		b->history_relname = spi_text(i, 12);
 		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 7, &isnull)),
 						  TEXTOID, -1, false, TYPALIGN_INT, &names, NULL, &n1);
 		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 8, &isnull)),
@@ -527,6 +624,7 @@ sf_cache_load(void)
 		load_statuses(c, snap);
 		index_statuses(c);
 		load_transitions(c, snap);
+		load_quotas(c, snap);
 		load_bindings(c, snap);
 		UnregisterSnapshot(snap);
 		SPI_finish();
@@ -648,6 +746,30 @@ sf_workflow_by_name(const char *name, bool missing_ok)
 }
 
 /*
+ * The attribute number of a column statusflow uses in a bound relation,
+ * checking its type when one is given.
+ */
+static AttrNumber
+bound_attnum(SfBinding *b, TupleDesc tupdesc, const char *column, Oid type)
+{
+	AttrNumber	att = SPI_fnumber(tupdesc, column);
+
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table %s, used by statusflow, no longer exists",
+						column, b->relname),
+				 errhint("A column statusflow uses keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again.")));
+	if (OidIsValid(type) && TupleDescAttr(tupdesc, att - 1)->atttypid != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table %s is no longer of type %s",
+						column, b->relname, format_type_be(type)),
+				 errhint("Detach the workflow with statusflow.detach() and attach it again.")));
+	return att;
+}
+
+/*
  * Where the binding's columns are in rel, the bound table or one of its
  * partitions.  Refuses relations that belong to another binding, so that a
  * trigger created by hand with another binding's id cannot write into that
@@ -694,30 +816,22 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 		ri->key_attnums = palloc(sizeof(AttrNumber) * b->nkeys);
 	}
 	ri->relid = relid;
-	ri->status_attnum = SPI_fnumber(tupdesc, b->column);
-	if (ri->status_attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("bound column \"%s\" of table %s no longer exists",
-						b->column, b->relname),
-				 errhint("A bound column keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again.")));
-	if (TupleDescAttr(tupdesc, ri->status_attnum - 1)->atttypid != b->workflow->type_oid)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of table %s is no longer of type %s",
-						b->column, b->relname,
-						format_type_be(b->workflow->type_oid)),
-				 errhint("Detach the workflow with statusflow.detach() and attach it again.")));
+	ri->status_attnum = bound_attnum(b, tupdesc, b->column, b->workflow->type_oid);
 	for (i = 0; i < b->nkeys; i++)
-	{
-		ri->key_attnums[i] = SPI_fnumber(tupdesc, b->key_names[i]);
-		if (ri->key_attnums[i] <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("key column \"%s\" of table %s no longer exists",
-							b->key_names[i], b->relname),
-					 errhint("A key column keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again.")));
-	}
+		ri->key_attnums[i] = bound_attnum(b, tupdesc, b->key_names[i], InvalidOid);
+	ri->entered_at_attnum = b->entered_at_column ?
+		bound_attnum(b, tupdesc, b->entered_at_column, TIMESTAMPTZOID) : 0;
+	ri->quota_attnums = palloc(sizeof(AttrNumber) * Max(b->workflow->nquotas, 1));
+	for (i = 0; i < b->workflow->nquotas; i++)
+		ri->quota_attnums[i] = bound_attnum(b, tupdesc,
+											b->workflow->quotas[i].per_column,
+											InvalidOid);
+	/* conditions are compiled for this row type when first needed */
+	ri->transition_conds = palloc0(sizeof(ExprState *) *
+								   Max(b->workflow->ntransitions, 1));
+	ri->status_conds = palloc0(sizeof(ExprState *) * Max(b->workflow->nstatuses, 1));
+	ri->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(tupdesc),
+										&TTSOpsHeapTuple);
 	ri->valid = true;
 	MemoryContextSwitchTo(old);
 	return ri;
@@ -778,20 +892,37 @@ sf_find_transition(SfWorkflow *wf, int from, int to, const char *event)
 	return first;
 }
 
-/* The transition an event takes from a status, or -1. */
-int
-sf_event_transition(SfWorkflow *wf, int from, const char *event)
+/* The key column values of a row of a bound relation. */
+void
+sf_row_keys(SfBinding *b, SfRelInfo *ri, TupleDesc tupdesc, HeapTuple tuple,
+			Datum *keys, bool *nulls)
 {
-	int			i;
+	int			k;
 
-	for (i = 0; i < wf->ntransitions; i++)
-	{
-		SfTransition *t = &wf->transitions[i];
+	for (k = 0; k < b->nkeys; k++)
+		keys[k] = heap_getattr(tuple, ri->key_attnums[k], tupdesc, &nulls[k]);
+}
 
-		if (t->from == from && t->event && strcmp(t->event, event) == 0)
-			return i;
-	}
-	return -1;
+/*
+ * A plan of the binding, prepared from sql on first use and kept until the
+ * cache generation is freed.  Callers build sql only when
+ * binding->plans[kind] is still NULL.
+ */
+SPIPlanPtr
+sf_binding_plan(SfBinding *b, SfPlanKind kind, const char *sql, int nargs,
+				Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (b->plans[kind])
+		return b->plans[kind];
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "statusflow: could not prepare query: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	b->plans[kind] = plan;
+	return plan;
 }
 
 /* "a, b": the key columns of a binding, quoted as needed. */
@@ -866,6 +997,8 @@ sf_targets_list(SfWorkflow *wf, int from)
 		if (wf->edge_first[from * wf->nstatuses + to] >= 0)
 			appendStringInfo(&buf, "%s\"%s\"", buf.len ? ", " : "",
 							 wf->statuses[to].label);
+	if (wf->restore_first[from] >= 0)
+		appendStringInfo(&buf, "%sthe previous status", buf.len ? ", " : "");
 	return buf.data;
 }
 
@@ -882,8 +1015,10 @@ sf_events_list(SfWorkflow *wf, int from)
 		SfTransition *t = &wf->transitions[i];
 
 		if (t->from == from && t->event)
-			appendStringInfo(&buf, "%s\"%s\" (to \"%s\")", buf.len ? ", " : "",
-							 t->event, wf->statuses[t->to].label);
+			appendStringInfo(&buf, "%s\"%s\" (to %s)", buf.len ? ", " : "",
+							 t->event,
+							 t->to < 0 ? "the previous status" :
+							 psprintf("\"%s\"", wf->statuses[t->to].label));
 	}
 	return buf.data;
 }

@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
@@ -40,6 +41,7 @@
 
 PG_FUNCTION_INFO_V1(sf_history_append_only);
 PG_FUNCTION_INFO_V1(sf_prune_history);
+PG_FUNCTION_INFO_V1(sf_entries);
 
 /* The fixed columns of a history table, besides the key columns. */
 typedef enum SfHistoryColumn
@@ -391,6 +393,148 @@ sf_history_append(SfBinding *b, SfHistoryRow *row)
 		ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL, NIL);
 	ResetPerTupleExprContext(w->estate);
 	ExecClearTuple(slot);
+}
+
+/*
+ * " AND h.k1 = $1 AND h.k2 = $2": the key predicate of history lookups, with
+ * the key values as the first parameters; fills their types into argtypes.
+ */
+static void
+append_key_match(StringInfo sql, SfBinding *b, Oid *argtypes)
+{
+	int			k;
+
+	for (k = 0; k < b->nkeys; k++)
+	{
+		appendStringInfo(sql, " AND h.%s = $%d", quote_identifier(b->key_names[k]),
+						 k + 1);
+		argtypes[k] = b->key_types[k];
+	}
+}
+
+/*
+ * Run a prepared history lookup under the latest snapshot, so that a change
+ * another transaction committed while we waited for the row lock is seen.
+ */
+static bool
+run_lookup(SPIPlanPtr plan, Datum *params, Datum *result, bool *isnull)
+{
+	bool		found;
+
+	if (SPI_execute_snapshot(plan, params, NULL, GetLatestSnapshot(),
+							 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: history lookup failed");
+	found = SPI_processed > 0;
+	if (found)
+		*result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+								isnull);
+	return found;
+}
+
+/* How many times a key went from one status to another, in its history. */
+int64
+sf_history_uses(SfBinding *b, Datum *keys, Datum from_status, Datum to_status)
+{
+	Datum		params[INDEX_MAX_KEYS + 2];
+	Oid			argtypes[INDEX_MAX_KEYS + 2];
+	Datum		count = Int64GetDatum(0);
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	memcpy(params, keys, sizeof(Datum) * b->nkeys);
+	params[b->nkeys] = from_status;
+	params[b->nkeys + 1] = to_status;
+	if (b->plans[SF_PLAN_USES] == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s h WHERE h.applied",
+						 b->history_relname);
+		append_key_match(&sql, b, argtypes);
+		appendStringInfo(&sql, " AND h.from_status = $%d AND h.to_status = $%d",
+						 b->nkeys + 1, b->nkeys + 2);
+		argtypes[b->nkeys] = argtypes[b->nkeys + 1] = b->workflow->type_oid;
+		sf_binding_plan(b, SF_PLAN_USES, sql.data, b->nkeys + 2, argtypes);
+	}
+	run_lookup(b->plans[SF_PLAN_USES], params, &count, &isnull);
+	SPI_finish();
+	return DatumGetInt64(count);
+}
+
+/*
+ * The status a key held before its current one: the from_status of its
+ * latest applied history row.  False when there is none.
+ */
+bool
+sf_history_previous(SfBinding *b, Datum *keys, Datum *status)
+{
+	Oid			argtypes[INDEX_MAX_KEYS];
+	bool		isnull = true;
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	if (b->plans[SF_PLAN_PREVIOUS] == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT h.from_status FROM %s h WHERE h.applied",
+						 b->history_relname);
+		append_key_match(&sql, b, argtypes);
+		appendStringInfoString(&sql, " ORDER BY h.history_id DESC LIMIT 1");
+		sf_binding_plan(b, SF_PLAN_PREVIOUS, sql.data, b->nkeys, argtypes);
+	}
+	found = run_lookup(b->plans[SF_PLAN_PREVIOUS], keys, status, &isnull);
+	SPI_finish();
+	return found && !isnull;
+}
+
+/*
+ * statusflow.entries(table_name, key, status, column_name): how many times a
+ * row entered a status, from its history ("opened at least once").  Uses
+ * the history's (key, history_id) index: the cost is one entity's history.
+ */
+Datum
+sf_entries(PG_FUNCTION_ARGS)
+{
+	SfBinding  *b;
+	Datum		params[INDEX_MAX_KEYS + 1];
+	Oid			argtypes[INDEX_MAX_KEYS + 1];
+	Datum		count = Int64GetDatum(0);
+	bool		isnull;
+	int			s;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name, key and status must not be null")));
+	b = sf_binding_for_table(PG_GETARG_OID(0),
+							 PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
+	s = sf_require_status(b->workflow, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	sf_key_values(b, PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
+				  params);
+	params[b->nkeys] = ObjectIdGetDatum(b->workflow->statuses[s].enum_oid);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	if (b->plans[SF_PLAN_ENTRIES] == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s h WHERE h.applied",
+						 b->history_relname);
+		append_key_match(&sql, b, argtypes);
+		appendStringInfo(&sql, " AND h.to_status = $%d", b->nkeys + 1);
+		argtypes[b->nkeys] = b->workflow->type_oid;
+		sf_binding_plan(b, SF_PLAN_ENTRIES, sql.data, b->nkeys + 1, argtypes);
+	}
+	run_lookup(b->plans[SF_PLAN_ENTRIES], params, &count, &isnull);
+	SPI_finish();
+	PG_RETURN_INT64(DatumGetInt64(count));
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "parser/parse_coerce.h"
@@ -60,6 +61,17 @@ sf_current_context(int binding_id)
 	if (context_top != NULL && context_top->binding_id == binding_id)
 		return context_top;
 	return NULL;
+}
+
+/* Is there a reason for the history rows of this binding's current change? */
+bool
+sf_reason_given(SfBinding *b)
+{
+	SfContext  *ctx = sf_current_context(b->id);
+
+	if (ctx && ctx->reason)
+		return VARSIZE_ANY_EXHDR(ctx->reason) > 0;
+	return sf_guc_reason != NULL && sf_guc_reason[0] != '\0';
 }
 
 /* Raise when a required argument is null. */
@@ -200,8 +212,8 @@ split_row_key(SfBinding *b, HeapTupleHeader th, Datum *out)
 }
 
 /* The key column values of one key argument v of type argtype. */
-static void
-key_values(SfBinding *b, Datum v, Oid argtype, Datum *out)
+void
+sf_key_values(SfBinding *b, Datum v, Oid argtype, Datum *out)
 {
 	if (b->nkeys == 1)
 	{
@@ -252,7 +264,7 @@ plan_sql(SfBinding *b, SfPlanKind kind)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s AS t SET %s = ", b->relname, col);
 	if (fire)
-		appendStringInfo(&sql, "statusflow._event_target(t.%s, %d, $1)", col, b->id);
+		appendStringInfo(&sql, "statusflow._event_target(t.%s, t, %d, $1)", col, b->id);
 	else
 		appendStringInfoString(&sql, "$1");
 	if (many)
@@ -286,7 +298,6 @@ binding_plan(SfBinding *b, SfPlanKind kind)
 	bool		many = (kind == SF_PLAN_TRANSITION_MANY || kind == SF_PLAN_FIRE_MANY);
 	bool		fire = (kind == SF_PLAN_FIRE || kind == SF_PLAN_FIRE_MANY);
 	Oid			argtypes[INDEX_MAX_KEYS + 1];
-	SPIPlanPtr	plan;
 	int			k;
 
 	if (b->plans[kind])
@@ -301,13 +312,7 @@ binding_plan(SfBinding *b, SfPlanKind kind)
 					 errmsg("key column \"%s\" of table %s has a type without an array type",
 							b->key_names[k], b->relname)));
 	}
-	plan = SPI_prepare(plan_sql(b, kind), b->nkeys + 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "statusflow: could not prepare transition query: %s",
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	b->plans[kind] = plan;
-	return plan;
+	return sf_binding_plan(b, kind, plan_sql(b, kind), b->nkeys + 1, argtypes);
 }
 
 /* Error context of fire(): which row the event was applied to. */
@@ -394,7 +399,7 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	else
 		params[0] = ObjectIdGetDatum(
 			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
-	key_values(b, PG_GETARG_DATUM(ARG_KEY),
+	sf_key_values(b, PG_GETARG_DATUM(ARG_KEY),
 			   get_fn_expr_argtype(fcinfo->flinfo, ARG_KEY), &params[1]);
 	info.what = fire ? psprintf("statusflow.fire(%s)", quote_literal_cstr(target)) :
 		psprintf("statusflow.transition(%s)", quote_literal_cstr(target));
@@ -454,7 +459,7 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("keys must not contain nulls")));
-		key_values(b, elems[i], elemtype, one);
+		sf_key_values(b, elems[i], elemtype, one);
 		for (k = 0; k < b->nkeys; k++)
 			columns[k][i] = one[k];
 	}
@@ -512,31 +517,34 @@ sf_fire_many(PG_FUNCTION_ARGS)
 }
 
 /*
- * statusflow._event_target(current_status, binding, event): the status the
- * event leads to from the row's current status.  Evaluated by fire()'s
- * UPDATE on the row it has locked, so a concurrent change is seen.
+ * statusflow._event_target(current_status, row, binding, event): the status
+ * the event leads to from the row's current status, after the guards (which
+ * may look at the row).  Evaluated by fire()'s UPDATE on the row it has
+ * locked, so a concurrent change is seen.
  */
 Datum
 sf_event_target(PG_FUNCTION_ARGS)
 {
 	SfBinding  *b;
 	SfWorkflow *wf;
+	Relation	rel;
+	HeapTupleData tuple;
 	char	   *event;
-	int			from,
-				t;
 	char	   *events;
+	int			from,
+				to;
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("binding and event must not be null")));
-	b = sf_binding_by_id(PG_GETARG_INT32(1));
+				 errmsg("row, binding and event must not be null")));
+	b = sf_binding_by_id(PG_GETARG_INT32(2));
 	if (b == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(1))));
+				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(2))));
 	wf = b->workflow;
-	event = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	event = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -548,8 +556,15 @@ sf_event_target(PG_FUNCTION_ARGS)
 				 errmsg("status \"%s\" is not registered in workflow \"%s\"",
 						DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(0))),
 						wf->name)));
-	t = sf_event_transition(wf, from, event);
-	if (t < 0)
+
+	tuple.t_data = PG_GETARG_HEAPTUPLEHEADER(1);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = b->relid;
+	/* the UPDATE running this holds a lock on the bound table */
+	rel = table_open(b->relid, NoLock);
+	if (sf_choose_event(b, sf_binding_relinfo(b, rel), rel, &tuple, from,
+						event, &to) < 0)
 	{
 		events = sf_events_list(wf, from);
 		ereport(ERROR,
@@ -561,13 +576,17 @@ sf_event_target(PG_FUNCTION_ARGS)
 				 events[0] ? errhint("Events from \"%s\": %s.", wf->statuses[from].label, events) :
 				 errhint("No event applies to \"%s\".", wf->statuses[from].label)));
 	}
-	PG_RETURN_OID(wf->statuses[wf->transitions[t].to].enum_oid);
+	table_close(rel, NoLock);
+	PG_RETURN_OID(wf->statuses[to].enum_oid);
 }
 
 /*
  * statusflow.can_transition(workflow, from_status, to_status): whether the
- * workflow lets a row go from one status to the other.  Staying in the same
- * status is always allowed, as it is no transition.
+ * workflow lets a row go from one status to the other, for the current
+ * role.  Staying in the same status is always allowed, as it is no
+ * transition.  Guards that depend on the row (conditions, reasons, uses)
+ * are not evaluated; a transition back to the previous status counts for
+ * every status that can lead to from_status.
  */
 Datum
 sf_can_transition(PG_FUNCTION_ARGS)
@@ -576,6 +595,20 @@ sf_can_transition(PG_FUNCTION_ARGS)
 										 false);
 	int			from = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	int			to = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	int			n = wf->nstatuses;
+	int			i;
 
-	PG_RETURN_BOOL(from == to || sf_find_transition(wf, from, to, NULL) >= 0);
+	if (from == to)
+		PG_RETURN_BOOL(true);
+	for (i = 0; i < wf->ntransitions; i++)
+	{
+		SfTransition *t = &wf->transitions[i];
+
+		if (t->from != from || !sf_roles_allow(t))
+			continue;
+		/* back to the previous status: "to" must be able to lead to "from" */
+		if (t->to == to || (t->to < 0 && wf->edge_first[to * n + from] >= 0))
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
 }

@@ -84,10 +84,8 @@ sf_key_description(SfBinding *b, SfRelInfo *ri, TupleDesc tupdesc,
 {
 	Datum		keys[INDEX_MAX_KEYS];
 	bool		nulls[INDEX_MAX_KEYS];
-	int			k;
 
-	for (k = 0; k < b->nkeys; k++)
-		keys[k] = heap_getattr(tuple, ri->key_attnums[k], tupdesc, &nulls[k]);
+	sf_row_keys(b, ri, tupdesc, tuple, keys, nulls);
 	return sf_format_key(b, keys, nulls);
 }
 
@@ -296,17 +294,21 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 	else
 	{
 		ctx = sf_current_context(b->id);
-		ch->transition = sf_find_transition(b->workflow, ch->from, ch->to,
-											ctx ? ctx->event : NULL);
+		ch->transition = sf_choose_transition(b, ri, rel, ch->newtuple,
+											  ch->from, ch->to,
+											  ctx ? ctx->event : NULL);
 		if (ch->transition < 0)
 			refuse_transition(b, rel, ri, ch->newtuple, ch->from, ch->to);
 	}
+	if (!ch->to_null && b->workflow->has_guards)
+		sf_check_entry_condition(b, ri, rel, ch->newtuple, ch->to);
 	return true;
 }
 
 /*
- * The event to record: the one the API fired, else the event of the only
- * transition between the two statuses, else none.
+ * The event to record: the one the API fired, else the event of the
+ * transition the guards chose, or of the only transition between the two
+ * statuses, else none.
  */
 static const char *
 change_event(SfBinding *b, SfChange *ch)
@@ -317,7 +319,8 @@ change_event(SfBinding *b, SfChange *ch)
 	if (ctx && ctx->event)
 		return ctx->event;
 	if (ch->transition < 0 ||
-		wf->edge_count[ch->from * wf->nstatuses + ch->to] != 1)
+		(!wf->has_guards &&
+		 wf->edge_count[ch->from * wf->nstatuses + ch->to] != 1))
 		return NULL;
 	return wf->transitions[ch->transition].event;
 }
@@ -334,7 +337,6 @@ sf_enforce(PG_FUNCTION_ARGS)
 	SfHistoryRow row;
 	Datum		keys[INDEX_MAX_KEYS];
 	bool		key_nulls[INDEX_MAX_KEYS];
-	int			k;
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
@@ -351,9 +353,7 @@ sf_enforce(PG_FUNCTION_ARGS)
 	}
 	if (!read_change(td, b, ri, &ch))
 		PG_RETURN_POINTER(NULL);
-	for (k = 0; k < b->nkeys; k++)
-		keys[k] = heap_getattr(ch.newtuple, ri->key_attnums[k], tupdesc,
-							   &key_nulls[k]);
+	sf_row_keys(b, ri, tupdesc, ch.newtuple, keys, key_nulls);
 	row.keys = keys;
 	row.key_nulls = key_nulls;
 	row.from_status = ch.from_value;

@@ -10,7 +10,7 @@
 /*
  * Catalog
  *
- * Four small tables describe every workflow and binding.  They are written by
+ * Small tables describe every workflow, binding and quota.  They are written by
  * the API functions below, run with the caller's rights; row-level security
  * lets a role change only the workflows whose enum type it owns and the
  * bindings of the tables it owns.  Every backend caches them (see
@@ -26,6 +26,8 @@ CREATE TABLE statusflow.workflow (
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
+-- condition: a SQL boolean expression over the row, required to enter the
+-- status (evaluated on the row as written).
 CREATE TABLE statusflow.status (
 	workflow	text NOT NULL,
 	status		text NOT NULL,
@@ -33,26 +35,61 @@ CREATE TABLE statusflow.status (
 	group_name	text,
 	is_initial	boolean NOT NULL DEFAULT false,
 	is_terminal	boolean NOT NULL DEFAULT false,
+	condition	text CHECK (condition <> ''),
 	PRIMARY KEY (workflow, status)
 );
 
+-- A transition from one status to another (to_status NULL: back to the
+-- status held before from_status), with its guards: roles allowed to take
+-- it (none: anyone), a row condition, a required reason, and the most times
+-- one entity may take it.
 CREATE SEQUENCE statusflow.transition_id_seq;
 CREATE TABLE statusflow.transition (
 	id			integer PRIMARY KEY
 				DEFAULT pg_catalog.nextval('statusflow.transition_id_seq'),
 	workflow	text NOT NULL,
 	from_status	text NOT NULL,
-	to_status	text NOT NULL,
+	to_status	text,
 	event		text CHECK (event <> ''),
 	kind		text NOT NULL DEFAULT 'manual'
 				CHECK (kind IN ('manual', 'automatic')),
 	description	text,
+	roles		regrole[] CHECK (pg_catalog.cardinality(roles) > 0),
+	condition	text CHECK (condition <> ''),
+	require_reason boolean NOT NULL DEFAULT false,
+	max_uses	integer CHECK (max_uses > 0),
 	UNIQUE NULLS NOT DISTINCT (workflow, from_status, to_status, event)
 );
 ALTER SEQUENCE statusflow.transition_id_seq OWNED BY statusflow.transition.id;
-CREATE UNIQUE INDEX transition_event_idx
-	ON statusflow.transition (workflow, from_status, event)
-	WHERE event IS NOT NULL;
+
+-- A quota: entries into statuses, counted per value of a column of the
+-- bound table, per calendar period; over the limit a change is diverted to
+-- overflow_status, or refused when there is none.
+CREATE SEQUENCE statusflow.quota_id_seq;
+CREATE TABLE statusflow.quota (
+	id			integer PRIMARY KEY
+				DEFAULT pg_catalog.nextval('statusflow.quota_id_seq'),
+	workflow	text NOT NULL,
+	statuses	text[] NOT NULL CHECK (pg_catalog.cardinality(statuses) > 0),
+	per_column	name NOT NULL,
+	max_entries	integer NOT NULL CHECK (max_entries >= 0),
+	period		text NOT NULL CHECK (period IN ('day', 'week', 'month', 'year')),
+	overflow_status text,
+	UNIQUE (workflow, statuses)
+);
+ALTER SEQUENCE statusflow.quota_id_seq OWNED BY statusflow.quota.id;
+
+-- How much of each quota each scope (column value) used in each period;
+-- written by the BEFORE trigger under a row lock, so that concurrent changes
+-- for one scope are counted one after the other.
+CREATE TABLE statusflow.quota_usage (
+	binding_id	integer NOT NULL,
+	quota_id	integer NOT NULL,
+	scope		text NOT NULL,
+	period_start timestamptz NOT NULL,
+	used		integer NOT NULL,
+	PRIMARY KEY (binding_id, quota_id, scope, period_start)
+);
 
 CREATE SEQUENCE statusflow.binding_id_seq;
 CREATE TABLE statusflow.binding (
@@ -63,6 +100,7 @@ CREATE TABLE statusflow.binding (
 	workflow	text NOT NULL,
 	history_table regclass NOT NULL UNIQUE,
 	key_columns	name[] NOT NULL,
+	entered_at_column name,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	UNIQUE (table_name, column_name)
 );
@@ -74,6 +112,9 @@ SELECT pg_catalog.pg_extension_config_dump('statusflow.transition', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.transition_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.binding', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.binding_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.quota', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_usage', '');
 
 /* Does the current role own (directly or through membership) this type? */
 CREATE FUNCTION statusflow._owns_type(t regtype)
@@ -102,10 +143,21 @@ AS $$
 	FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) r
 $$;
 
+/* Does the current role own the table of this binding? */
+CREATE FUNCTION statusflow._owns_binding(b integer)
+RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT statusflow._owns_relation(table_name)
+	FROM statusflow.binding WHERE id OPERATOR(pg_catalog.=) b
+$$;
+
 ALTER TABLE statusflow.workflow ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.status ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.transition ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.binding ENABLE ROW LEVEL SECURITY;
+ALTER TABLE statusflow.quota ENABLE ROW LEVEL SECURITY;
+ALTER TABLE statusflow.quota_usage ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
 CREATE POLICY type_owner ON statusflow.workflow
@@ -119,6 +171,14 @@ CREATE POLICY read_all ON statusflow.transition FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.transition
 	USING (statusflow._owns_workflow(workflow))
 	WITH CHECK (statusflow._owns_workflow(workflow));
+CREATE POLICY read_all ON statusflow.quota FOR SELECT USING (true);
+CREATE POLICY workflow_owner ON statusflow.quota
+	USING (statusflow._owns_workflow(workflow))
+	WITH CHECK (statusflow._owns_workflow(workflow));
+CREATE POLICY read_all ON statusflow.quota_usage FOR SELECT USING (true);
+CREATE POLICY table_owner ON statusflow.quota_usage
+	USING (statusflow._owns_binding(binding_id))
+	WITH CHECK (statusflow._owns_binding(binding_id));
 CREATE POLICY read_all ON statusflow.binding FOR SELECT USING (true);
 CREATE POLICY table_owner ON statusflow.binding
 	USING (statusflow._owns_relation(table_name))
@@ -127,9 +187,10 @@ CREATE POLICY table_owner ON statusflow.binding
 
 GRANT USAGE ON SCHEMA statusflow TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
-	statusflow.transition, statusflow.binding TO PUBLIC;
+	statusflow.transition, statusflow.binding, statusflow.quota,
+	statusflow.quota_usage TO PUBLIC;
 GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
-	statusflow.binding_id_seq TO PUBLIC;
+	statusflow.binding_id_seq, statusflow.quota_id_seq TO PUBLIC;
 
 /* Statement trigger on the catalog tables: tells every backend to reload. */
 CREATE FUNCTION statusflow._invalidate_cache()
@@ -147,4 +208,7 @@ CREATE TRIGGER invalidate_cache
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.binding
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+CREATE TRIGGER invalidate_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.quota
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();

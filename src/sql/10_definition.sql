@@ -8,7 +8,7 @@
 
 CREATE VIEW statusflow.statuses AS
 SELECT s.workflow, s.status, e.rank::integer AS rank, s.group_name,
-	   s.description, s.is_initial, s.is_terminal
+	   s.description, s.is_initial, s.is_terminal, s.condition
 FROM statusflow.status s
 JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow
 JOIN LATERAL (
@@ -35,7 +35,8 @@ FROM statusflow.workflow w;
 
 CREATE VIEW statusflow.transitions AS
 SELECT t.workflow, t.from_status, t.to_status, t.event, t.kind,
-	   t.description, t.id
+	   t.description, t.roles, t.condition, t.require_reason, t.max_uses,
+	   t.to_status IS NULL AS restores_previous, t.id
 FROM statusflow.transition t
 LEFT JOIN statusflow.statuses f
 	   ON f.workflow OPERATOR(pg_catalog.=) t.workflow
@@ -45,13 +46,19 @@ LEFT JOIN statusflow.statuses tt
 	  AND tt.status OPERATOR(pg_catalog.=) t.to_status
 ORDER BY t.workflow, f.rank, tt.rank, t.event NULLS FIRST;
 
+CREATE VIEW statusflow.quotas AS
+SELECT q.workflow, q.statuses, q.per_column, q.max_entries, q.period,
+	   q.overflow_status, q.id
+FROM statusflow.quota q
+ORDER BY q.workflow, q.id;
+
 CREATE VIEW statusflow.bindings AS
 SELECT b.table_name, b.column_name, b.workflow, b.history_table,
-	   b.key_columns, b.id AS binding_id, b.created_at
+	   b.key_columns, b.entered_at_column, b.id AS binding_id, b.created_at
 FROM statusflow.binding b;
 
 GRANT SELECT ON statusflow.statuses, statusflow.workflows,
-	statusflow.transitions, statusflow.bindings TO PUBLIC;
+	statusflow.transitions, statusflow.quotas, statusflow.bindings TO PUBLIC;
 
 /*
  * Helpers for the definition API
@@ -157,6 +164,55 @@ BEGIN
 END
 $$;
 
+/* Role names as regrole[], or a clear error for one that does not exist. */
+CREATE FUNCTION statusflow._roles(names text[])
+RETURNS regrole[] LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad text;
+BEGIN
+	IF names IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF cardinality(names) = 0 THEN
+		RAISE EXCEPTION 'roles must list at least one role'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass NULL to let every role take the transition.';
+	END IF;
+	SELECT r INTO bad FROM unnest(names) r WHERE r IS NULL OR to_regrole(quote_ident(r)) IS NULL
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'role "%" does not exist', bad
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN (SELECT array_agg(to_regrole(quote_ident(r))) FROM unnest(names) r);
+END
+$$;
+
+/*
+ * Check a row condition: its syntax, and that it can be evaluated on every
+ * table bound to the workflow.
+ */
+CREATE FUNCTION statusflow._check_condition_everywhere(workflow text,
+													   condition text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t regclass;
+BEGIN
+	IF condition IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM statusflow._check_condition(condition, NULL);
+	FOR t IN SELECT b.table_name FROM statusflow.binding b
+			 WHERE b.workflow = _check_condition_everywhere.workflow LOOP
+		PERFORM statusflow._check_condition(condition, t);
+	END LOOP;
+END
+$$;
+
 /*
  * Definition API
  */
@@ -247,13 +303,19 @@ CREATE FUNCTION statusflow.add_transition(workflow text,
 										  to_status text,
 										  event text DEFAULT NULL,
 										  kind text DEFAULT 'manual',
-										  description text DEFAULT NULL)
+										  description text DEFAULT NULL,
+										  roles text[] DEFAULT NULL,
+										  condition text DEFAULT NULL,
+										  require_reason boolean DEFAULT false,
+										  max_uses integer DEFAULT NULL,
+										  restore_previous boolean DEFAULT false)
 RETURNS integer LANGUAGE plpgsql
 AS $$
 DECLARE
 	w statusflow.workflow;
 	dup statusflow.transition;
 	bad text;
+	role_oids regrole[];
 	added integer;
 BEGIN
 	w := statusflow._workflow(workflow);
@@ -263,8 +325,17 @@ BEGIN
 		RAISE EXCEPTION 'from_statuses must list at least one status'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM statusflow._check_statuses(workflow, from_statuses || to_status,
-									   'a status');
+	IF coalesce(restore_previous, false) THEN
+		IF to_status IS NOT NULL THEN
+			RAISE EXCEPTION 'a transition that restores the previous status has no to_status'
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Pass to_status => NULL with restore_previous => true.';
+		END IF;
+		PERFORM statusflow._check_statuses(workflow, from_statuses, 'a status');
+	ELSE
+		PERFORM statusflow._check_statuses(workflow, from_statuses || to_status,
+										   'a status');
+	END IF;
 	IF event = '' THEN
 		RAISE EXCEPTION 'an event name must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -276,6 +347,12 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A transition is ''manual'' or ''automatic''.';
 	END IF;
+	IF max_uses <= 0 THEN
+		RAISE EXCEPTION 'max_uses must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	role_oids := statusflow._roles(roles);
+	PERFORM statusflow._check_condition_everywhere(w.name, condition);
 	SELECT f INTO bad FROM pg_catalog.unnest(from_statuses) f
 	JOIN statusflow.status s
 	  ON s.workflow OPERATOR(pg_catalog.=) w.name
@@ -290,27 +367,47 @@ BEGIN
 	SELECT t.* INTO dup FROM statusflow.transition t
 	WHERE t.workflow OPERATOR(pg_catalog.=) w.name
 	  AND t.from_status OPERATOR(pg_catalog.=) ANY (from_statuses)
-	  AND ((t.to_status OPERATOR(pg_catalog.=) add_transition.to_status
-			AND t.event IS NOT DISTINCT FROM add_transition.event)
-		   OR t.event OPERATOR(pg_catalog.=) add_transition.event)
+	  AND t.to_status IS NOT DISTINCT FROM add_transition.to_status
+	  AND t.event IS NOT DISTINCT FROM add_transition.event
 	LIMIT 1;
-	IF FOUND AND dup.to_status OPERATOR(pg_catalog.=) add_transition.to_status
-			 AND dup.event IS NOT DISTINCT FROM add_transition.event THEN
-		RAISE EXCEPTION 'workflow "%" already has a transition from "%" to "%"%',
-			w.name, dup.from_status, dup.to_status,
-			CASE WHEN dup.event IS NULL THEN ''
-				 ELSE pg_catalog.format(' on event "%s"', dup.event) END
+	IF FOUND THEN
+		RAISE EXCEPTION 'workflow "%" already has a transition from "%" to %',
+			w.name, dup.from_status,
+			coalesce(pg_catalog.format('"%s"', dup.to_status), 'the previous status')
+			|| CASE WHEN dup.event IS NULL THEN ''
+					ELSE pg_catalog.format(' on event "%s"', dup.event) END
 			USING ERRCODE = 'duplicate_object';
-	ELSIF FOUND THEN
-		RAISE EXCEPTION 'event "%" already leads from "%" to "%" in workflow "%"',
-			dup.event, dup.from_status, dup.to_status, w.name
+	END IF;
+
+	-- an event may lead to several statuses only when guards tell them apart
+	SELECT t.* INTO dup FROM statusflow.transition t
+	LEFT JOIN statusflow.status s
+		   ON s.workflow OPERATOR(pg_catalog.=) t.workflow
+		  AND s.status OPERATOR(pg_catalog.=) t.to_status
+	WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+	  AND t.from_status OPERATOR(pg_catalog.=) ANY (from_statuses)
+	  AND t.event OPERATOR(pg_catalog.=) add_transition.event
+	  AND t.roles IS NULL AND t.condition IS NULL AND s.condition IS NULL
+	  AND add_transition.roles IS NULL AND add_transition.condition IS NULL
+	  AND NOT EXISTS (SELECT 1 FROM statusflow.status n
+					  WHERE n.workflow OPERATOR(pg_catalog.=) w.name
+						AND n.status OPERATOR(pg_catalog.=) add_transition.to_status
+						AND n.condition IS NOT NULL)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'event "%" already leads from "%" to % in workflow "%"',
+			dup.event, dup.from_status,
+			coalesce(pg_catalog.format('"%s"', dup.to_status), 'the previous status'),
+			w.name
 			USING ERRCODE = 'duplicate_object',
-				  DETAIL = 'An event leads from a status to one status only.';
+				  DETAIL = 'An event leads to several statuses only when roles or conditions tell them apart.';
 	END IF;
 
 	INSERT INTO statusflow.transition (workflow, from_status, to_status, event,
-									   kind, description)
-	SELECT DISTINCT w.name, f, to_status, event, kind, description
+									   kind, description, roles, condition,
+									   require_reason, max_uses)
+	SELECT DISTINCT w.name, f, to_status, event, kind, description, role_oids,
+		   condition, coalesce(require_reason, false), max_uses
 	FROM pg_catalog.unnest(from_statuses) f;
 	GET DIAGNOSTICS added = ROW_COUNT;
 	RETURN added;
@@ -329,19 +426,20 @@ DECLARE
 BEGIN
 	w := statusflow._workflow(workflow);
 	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._check_statuses(workflow, from_statuses || to_status,
+	PERFORM statusflow._check_statuses(workflow,
+									   from_statuses || coalesce(to_status, from_statuses[1]),
 									   'a status');
 	DELETE FROM statusflow.transition t
 	WHERE t.workflow OPERATOR(pg_catalog.=) w.name
 	  AND t.from_status OPERATOR(pg_catalog.=) ANY (from_statuses)
-	  AND t.to_status OPERATOR(pg_catalog.=) remove_transition.to_status
+	  AND t.to_status IS NOT DISTINCT FROM remove_transition.to_status
 	  AND t.event IS NOT DISTINCT FROM remove_transition.event;
 	GET DIAGNOSTICS removed = ROW_COUNT;
 	IF removed = 0 THEN
-		RAISE EXCEPTION 'workflow "%" has no such transition to "%"%', w.name,
-			to_status,
-			CASE WHEN event IS NULL THEN ' without an event'
-				 ELSE pg_catalog.format(' on event "%s"', event) END
+		RAISE EXCEPTION 'workflow "%" has no such transition to %', w.name,
+			coalesce(pg_catalog.format('"%s"', to_status), 'the previous status')
+			|| CASE WHEN event IS NULL THEN ' without an event'
+					ELSE pg_catalog.format(' on event "%s"', event) END
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'The view statusflow.transitions lists the transitions.';
 	END IF;
@@ -403,7 +501,8 @@ CREATE FUNCTION statusflow.set_status_info(workflow text,
 										   description text DEFAULT NULL,
 										   group_name text DEFAULT NULL,
 										   initial boolean DEFAULT NULL,
-										   terminal boolean DEFAULT NULL)
+										   terminal boolean DEFAULT NULL,
+										   condition text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -428,8 +527,13 @@ BEGIN
 		RAISE EXCEPTION 'workflow "%" needs at least one initial status', w.name
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF condition <> '' THEN
+		PERFORM statusflow._check_condition_everywhere(w.name, condition);
+	END IF;
 	UPDATE statusflow.status s
-	SET description = CASE WHEN set_status_info.description IS NULL
+	SET condition = CASE WHEN set_status_info.condition IS NULL THEN s.condition
+						 ELSE nullif(set_status_info.condition, '') END,
+		description = CASE WHEN set_status_info.description IS NULL
 						   THEN s.description
 						   ELSE nullif(set_status_info.description, '') END,
 		group_name = CASE WHEN set_status_info.group_name IS NULL
@@ -463,6 +567,7 @@ BEGIN
 				  DETAIL = pg_catalog.format('Bound columns: %s.', bound),
 				  HINT = 'Detach them with statusflow.detach() first.';
 	END IF;
+	DELETE FROM statusflow.quota q WHERE q.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.transition t WHERE t.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.status s WHERE s.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.workflow x WHERE x.name OPERATOR(pg_catalog.=) w.name;
@@ -472,26 +577,116 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION statusflow.set_quota(workflow text,
+									 statuses text[],
+									 per_column name,
+									 max_entries integer,
+									 period text DEFAULT 'month',
+									 overflow_status text DEFAULT NULL)
+RETURNS integer LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	quota_id integer;
+	missing regclass;
+	b integer;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	PERFORM statusflow._require(statuses IS NOT NULL, 'statuses');
+	PERFORM statusflow._require(per_column IS NOT NULL, 'per_column');
+	PERFORM statusflow._require(max_entries IS NOT NULL, 'max_entries');
+	IF pg_catalog.cardinality(statuses) = 0 THEN
+		RAISE EXCEPTION 'statuses must list at least one status'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM statusflow._check_statuses(workflow,
+									   statuses || coalesce(overflow_status, statuses[1]),
+									   'a status');
+	IF overflow_status OPERATOR(pg_catalog.=) ANY (statuses) THEN
+		RAISE EXCEPTION 'the overflow status "%" cannot be one of the counted statuses',
+			overflow_status
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF max_entries < 0 THEN
+		RAISE EXCEPTION 'max_entries must not be negative'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF period IS NULL OR period NOT IN ('day', 'week', 'month', 'year') THEN
+		RAISE EXCEPTION 'invalid quota period %',
+			coalesce(pg_catalog.quote_literal(period), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A period is ''day'', ''week'', ''month'' or ''year''.';
+	END IF;
+	SELECT x.table_name INTO missing FROM statusflow.binding x
+	WHERE x.workflow OPERATOR(pg_catalog.=) w.name
+	  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+					  WHERE a.attrelid OPERATOR(pg_catalog.=) x.table_name
+						AND a.attname OPERATOR(pg_catalog.=) set_quota.per_column
+						AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'column "%" of table % does not exist', per_column, missing
+			USING ERRCODE = 'undefined_column',
+				  DETAIL = pg_catalog.format('Table %s is bound to workflow "%s".', missing, w.name);
+	END IF;
+	INSERT INTO statusflow.quota AS q (workflow, statuses, per_column, max_entries,
+									   period, overflow_status)
+	VALUES (w.name, statuses, per_column, max_entries, period, overflow_status)
+	ON CONFLICT ON CONSTRAINT quota_workflow_statuses_key DO UPDATE
+	SET per_column = EXCLUDED.per_column, max_entries = EXCLUDED.max_entries,
+		period = EXCLUDED.period, overflow_status = EXCLUDED.overflow_status
+	RETURNING q.id INTO quota_id;
+	FOR b IN SELECT x.id FROM statusflow.binding x
+			 WHERE x.workflow OPERATOR(pg_catalog.=) w.name LOOP
+		PERFORM statusflow._sync_triggers(b);
+	END LOOP;
+	RETURN quota_id;
+END
+$$;
+
+CREATE FUNCTION statusflow.remove_quota(workflow text, statuses text[])
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	b integer;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	DELETE FROM statusflow.quota q
+	WHERE q.workflow OPERATOR(pg_catalog.=) w.name
+	  AND q.statuses OPERATOR(pg_catalog.=) remove_quota.statuses;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'workflow "%" has no quota on %', w.name, statuses
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	FOR b IN SELECT x.id FROM statusflow.binding x
+			 WHERE x.workflow OPERATOR(pg_catalog.=) w.name LOOP
+		PERFORM statusflow._sync_triggers(b);
+	END LOOP;
+END
+$$;
+
 /*
  * Introspection functions
  */
 
 CREATE FUNCTION statusflow.allowed_transitions(workflow text, from_status text)
-RETURNS TABLE (to_status text, event text, kind text, description text)
+RETURNS TABLE (to_status text, event text, kind text, description text,
+			   roles regrole[], condition text, require_reason boolean,
+			   max_uses integer)
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
 	PERFORM statusflow._workflow(workflow);
 	PERFORM statusflow._check_statuses(workflow, ARRAY[from_status], 'status');
 	RETURN QUERY
-	SELECT t.to_status, t.event, t.kind, t.description
-	FROM statusflow.transition t
-	JOIN statusflow.statuses s
-	  ON s.workflow OPERATOR(pg_catalog.=) t.workflow
-	 AND s.status OPERATOR(pg_catalog.=) t.to_status
+	SELECT t.to_status, t.event, t.kind, t.description, t.roles, t.condition,
+		   t.require_reason, t.max_uses
+	FROM statusflow.transitions t
 	WHERE t.workflow OPERATOR(pg_catalog.=) allowed_transitions.workflow
-	  AND t.from_status OPERATOR(pg_catalog.=) allowed_transitions.from_status
-	ORDER BY s.rank, t.event NULLS FIRST;
+	  AND t.from_status OPERATOR(pg_catalog.=) allowed_transitions.from_status;
 END
 $$;
 

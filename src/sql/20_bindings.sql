@@ -16,37 +16,91 @@ RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_history_append_only';
 REVOKE ALL ON FUNCTION statusflow.history_append_only() FROM PUBLIC;
 
 /*
- * Create the triggers of a binding.  SECURITY DEFINER because the trigger
- * functions are not executable by PUBLIC; it only ever installs the triggers
- * that an existing binding row describes, and that row can only have been
- * written by the owner of the table (row-level security on the catalog).
+ * BEFORE INSERT / BEFORE UPDATE row trigger, installed only for bindings that
+ * need to change the row before it is written: quotas (diverting a change
+ * to an overflow status) and entered-at columns.
  */
-CREATE FUNCTION statusflow._install_triggers(binding integer)
+CREATE FUNCTION statusflow.prepare()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_prepare';
+REVOKE ALL ON FUNCTION statusflow.prepare() FROM PUBLIC;
+
+/* Parse a row condition, and check it against a table when one is given. */
+CREATE FUNCTION statusflow._check_condition(condition text, table_name regclass)
+RETURNS void LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'sf_check_condition';
+
+/* Does a binding need the BEFORE trigger (see statusflow.prepare())? */
+CREATE FUNCTION statusflow._needs_prepare(b statusflow.binding)
+RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.entered_at_column IS NOT NULL
+		OR EXISTS (SELECT 1 FROM statusflow.quota q WHERE q.workflow = b.workflow)
+$$;
+
+/*
+ * The triggers a binding needs on its table, as (name, CREATE TRIGGER).
+ * Every name starts with statusflow_<binding id>_.
+ */
+CREATE FUNCTION statusflow._binding_triggers(b statusflow.binding)
+RETURNS TABLE (trigger_name text, definition text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT n, d FROM (VALUES
+		('insert', 'AFTER INSERT', NULL, 'enforce', true),
+		('update', 'AFTER UPDATE', 'changed', 'enforce', true),
+		-- an UPDATE that moves a row between partitions: see src/trigger.c
+		('move', 'AFTER DELETE', NULL, 'enforce',
+		 (SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = b.table_name)),
+		('prepare_insert', 'BEFORE INSERT', NULL, 'prepare',
+		 statusflow._needs_prepare(b)),
+		('prepare_update', 'BEFORE UPDATE', 'changed', 'prepare',
+		 statusflow._needs_prepare(b))
+	) AS t(suffix, timing, cond, func, wanted),
+	LATERAL (SELECT 'statusflow_' || b.id || '_' || t.suffix AS n) name,
+	LATERAL (SELECT format('CREATE TRIGGER %I %s ON %s FOR EACH ROW %s'
+						   'EXECUTE FUNCTION statusflow.%s(%L)',
+						   name.n, t.timing, b.table_name,
+						   CASE WHEN t.cond IS NULL THEN ''
+								ELSE format('WHEN (OLD.%1$I IS DISTINCT FROM NEW.%1$I) ',
+											b.column_name) END,
+						   t.func, b.id) AS d) def
+	WHERE t.wanted
+$$;
+
+/*
+ * Bring the triggers of a binding in line with what it needs: create the
+ * missing ones, drop the ones it no longer needs, and guard its history
+ * table.  SECURITY DEFINER because the trigger functions are not executable
+ * by PUBLIC; it only ever installs the triggers that an existing binding
+ * row describes, and that row can only have been written by the owner of
+ * the table (row-level security on the catalog).
+ */
+CREATE FUNCTION statusflow._sync_triggers(binding integer)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding;
+	t record;
 BEGIN
-	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _install_triggers.binding;
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _sync_triggers.binding;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'binding % does not exist', binding
 			USING ERRCODE = 'undefined_object';
 	END IF;
-	EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW '
-				   'EXECUTE FUNCTION statusflow.enforce(%L)',
-				   'statusflow_' || b.id || '_insert', b.table_name, b.id);
-	EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW '
-				   'WHEN (OLD.%I IS DISTINCT FROM NEW.%I) '
-				   'EXECUTE FUNCTION statusflow.enforce(%L)',
-				   'statusflow_' || b.id || '_update', b.table_name,
-				   b.column_name, b.column_name, b.id);
-	-- an UPDATE that moves a row between partitions: see src/trigger.c
-	IF (SELECT relkind FROM pg_class WHERE oid = b.table_name) = 'p' THEN
-		EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW '
-					   'EXECUTE FUNCTION statusflow.enforce(%L)',
-					   'statusflow_' || b.id || '_move', b.table_name, b.id);
-	END IF;
+	FOR t IN SELECT * FROM statusflow._binding_triggers(b) w
+			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
+							   WHERE g.tgrelid = b.table_name
+								 AND g.tgname = w.trigger_name) LOOP
+		EXECUTE t.definition;
+	END LOOP;
+	FOR t IN SELECT g.tgname FROM statusflow._trigger_names(b.table_name, b.id) g
+			 WHERE g.tgname NOT IN (SELECT w.trigger_name
+									FROM statusflow._binding_triggers(b) w) LOOP
+		EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, b.table_name);
+	END LOOP;
 	IF NOT EXISTS (SELECT 1 FROM pg_trigger
 				   WHERE tgrelid = b.history_table
 					 AND tgname = 'statusflow_append_only') THEN
@@ -57,6 +111,18 @@ BEGIN
 					   b.history_table);
 	END IF;
 END
+$$;
+
+/* The statusflow triggers of a binding present on its table. */
+CREATE FUNCTION statusflow._trigger_names(table_name regclass, binding integer)
+RETURNS TABLE (tgname name)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT g.tgname FROM pg_trigger g
+	WHERE g.tgrelid = table_name AND g.tgparentid = 0 AND NOT g.tgisinternal
+	  AND left(g.tgname, length('statusflow_' || binding || '_'))
+		  = 'statusflow_' || binding || '_'
 $$;
 
 /* The binding of a table, by column when the table has several. */
@@ -90,11 +156,46 @@ BEGIN
 END
 $$;
 
+/*
+ * Raise unless the workflow's row conditions can be evaluated on the table
+ * and its quotas' columns exist there.
+ */
+CREATE FUNCTION statusflow._check_fits(workflow text, table_name regclass)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cond text;
+	missing name;
+BEGIN
+	FOR cond IN SELECT t.condition FROM statusflow.transition t
+				WHERE t.workflow = _check_fits.workflow AND t.condition IS NOT NULL
+				UNION
+				SELECT s.condition FROM statusflow.status s
+				WHERE s.workflow = _check_fits.workflow AND s.condition IS NOT NULL LOOP
+		PERFORM statusflow._check_condition(cond, table_name);
+	END LOOP;
+	SELECT q.per_column INTO missing FROM statusflow.quota q
+	WHERE q.workflow = _check_fits.workflow
+	  AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+					  WHERE a.attrelid = table_name AND a.attname = q.per_column
+						AND a.attnum > 0 AND NOT a.attisdropped)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'table % has no column "%"', table_name, missing
+			USING ERRCODE = 'undefined_column',
+				  DETAIL = format('A quota of workflow "%s" counts entries per value of "%s".',
+								  workflow, missing);
+	END IF;
+END
+$$;
+
 CREATE FUNCTION statusflow.attach(table_name regclass,
 								  column_name name,
 								  workflow text,
 								  history_table text DEFAULT NULL,
-								  backfill boolean DEFAULT true)
+								  backfill boolean DEFAULT true,
+								  entered_at_column name DEFAULT NULL)
 RETURNS regclass LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -169,6 +270,19 @@ BEGIN
 			USING ERRCODE = 'duplicate_object',
 				  HINT = 'Detach it with statusflow.detach() first.';
 	END IF;
+
+	IF entered_at_column IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid OPERATOR(pg_catalog.=) table_name
+		  AND a.attname OPERATOR(pg_catalog.=) entered_at_column
+		  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+		  AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.timestamptz'::pg_catalog.regtype) THEN
+		RAISE EXCEPTION 'table % has no column "%" of type timestamp with time zone',
+			table_name, entered_at_column
+			USING ERRCODE = 'undefined_column',
+				  HINT = 'The entered-at column records when each row entered its status.';
+	END IF;
+	PERFORM statusflow._check_fits(w.name, table_name);
 
 	SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord),
 		   pg_catalog.string_agg(pg_catalog.format('%I %s NOT NULL', a.attname,
@@ -263,11 +377,15 @@ BEGIN
 		END IF;
 	END IF;
 
+	IF entered_at_column IS NOT NULL THEN
+		EXECUTE pg_catalog.format('UPDATE %s SET %I = pg_catalog.now() WHERE %I IS NULL',
+								  table_name, entered_at_column, entered_at_column);
+	END IF;
 	INSERT INTO statusflow.binding (table_name, column_name, workflow,
-									history_table, key_columns)
-	VALUES (table_name, column_name, w.name, hist, keys)
+									history_table, key_columns, entered_at_column)
+	VALUES (table_name, column_name, w.name, hist, keys, entered_at_column)
 	RETURNING id INTO binding_id;
-	PERFORM statusflow._install_triggers(binding_id);
+	PERFORM statusflow._sync_triggers(binding_id);
 
 	IF backfill THEN
 		EXECUTE pg_catalog.format(
@@ -297,12 +415,7 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	FOR trigger_name IN
-		SELECT t.tgname FROM pg_catalog.pg_trigger t
-		WHERE t.tgrelid OPERATOR(pg_catalog.=) b.table_name
-		  AND NOT t.tgisinternal AND t.tgparentid OPERATOR(pg_catalog.=) 0
-		  AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY[
-			  'statusflow_' || b.id || '_insert', 'statusflow_' || b.id || '_update',
-			  'statusflow_' || b.id || '_move']::name[])
+		SELECT g.tgname FROM statusflow._trigger_names(b.table_name, b.id) g
 	LOOP
 		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', trigger_name,
 								  b.table_name);

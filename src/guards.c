@@ -1,0 +1,486 @@
+/*-------------------------------------------------------------------------
+ *
+ * guards.c
+ *	  Row conditions and the guards of transitions.
+ *
+ * A transition may carry guards: the roles allowed to take it, a row
+ * condition (a SQL boolean expression over the row), a required reason, and
+ * the most times one entity may take it.  A transition without a target
+ * goes back to the status held before the current one.  A status may carry
+ * a condition to enter it.  When several transitions lead from one status
+ * to another, or an event has several targets, the first transition in
+ * declaration order whose guards pass is the one taken.
+ *
+ * A condition is parsed and compiled once per bound relation (partitions
+ * may place columns differently) into an ExprState kept in the cache, then
+ * evaluated on the row as written: nothing is planned per row.  Conditions
+ * run with the rights of the role making the change, like CHECK
+ * constraints, and may not use subqueries or aggregates.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "statusflow.h"
+
+PG_FUNCTION_INFO_V1(sf_check_condition);
+
+/* Why a transition's guards refused a change, worst last. */
+typedef enum SfGuardFailure
+{
+	GUARD_PASS,
+	GUARD_ROLE,
+	GUARD_CONDITION,
+	GUARD_ENTRY,				/* the target status's condition */
+	GUARD_REASON,
+	GUARD_PREVIOUS,
+	GUARD_USES
+} SfGuardFailure;
+
+/* Expression context to evaluate conditions, made once per backend. */
+static ExprContext *condition_econtext = NULL;
+
+/* Refuse a condition that is not one plain expression. */
+static void
+bad_condition(const char *cond)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SYNTAX_ERROR),
+			 errmsg("a condition must be one boolean expression over the row: %s",
+					cond)));
+}
+
+/* The raw expression of a condition, refusing anything else. */
+static Node *
+parse_condition(const char *cond)
+{
+	List	   *stmts = raw_parser(psprintf("SELECT %s", cond), RAW_PARSE_DEFAULT);
+	SelectStmt *sel;
+	ResTarget  *target;
+
+	if (list_length(stmts) != 1 ||
+		!IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))
+		bad_condition(cond);
+	sel = (SelectStmt *) linitial_node(RawStmt, stmts)->stmt;
+	if (sel->op != SETOP_NONE || list_length(sel->targetList) != 1 ||
+		sel->fromClause || sel->whereClause || sel->groupClause ||
+		sel->havingClause || sel->windowClause || sel->valuesLists ||
+		sel->sortClause || sel->limitOffset || sel->limitCount ||
+		sel->lockingClause || sel->withClause || sel->intoClause ||
+		sel->distinctClause)
+		bad_condition(cond);
+	target = linitial_node(ResTarget, sel->targetList);
+	if (target->name != NULL)
+		bad_condition(cond);
+	return target->val;
+}
+
+/* A condition as a boolean expression over the columns of rel. */
+static Node *
+transform_condition(const char *cond, Relation rel)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	ParseNamespaceItem *nsitem;
+	Node	   *expr;
+
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL,
+										   false, true);
+	addNSItemToQuery(pstate, nsitem, true, true, true);
+	expr = transformExpr(pstate, parse_condition(cond),
+						 EXPR_KIND_CHECK_CONSTRAINT);
+	expr = coerce_to_boolean(pstate, expr, "condition");
+	assign_expr_collations(pstate, expr);
+	free_parsestate(pstate);
+	return expr;
+}
+
+/*
+ * statusflow._check_condition(condition, table_name): raise unless the
+ * condition is one expression and, when a table is given, a boolean over
+ * its columns.
+ */
+Datum
+sf_check_condition(PG_FUNCTION_ARGS)
+{
+	char	   *cond;
+	Relation	rel;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	cond = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (PG_ARGISNULL(1))
+	{
+		parse_condition(cond);
+		PG_RETURN_VOID();
+	}
+	rel = table_open(PG_GETARG_OID(1), AccessShareLock);
+	transform_condition(cond, rel);
+	table_close(rel, AccessShareLock);
+	PG_RETURN_VOID();
+}
+
+/* Compile a condition for one relation, into the cache's memory. */
+static ExprState *
+compile_condition(SfBinding *b, Relation rel, const char *cond)
+{
+	Expr	   *expr = expression_planner((Expr *) transform_condition(cond, rel));
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	ExprState  *state = ExecInitExpr(copyObject(expr), NULL);
+
+	MemoryContextSwitchTo(old);
+	return state;
+}
+
+/* Does the row satisfy a compiled condition?  Null counts as false. */
+static bool
+eval_condition(ExprState *state, SfRelInfo *ri, HeapTuple tuple)
+{
+	Datum		result;
+	bool		isnull;
+
+	if (condition_econtext == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		condition_econtext = CreateStandaloneExprContext();
+		MemoryContextSwitchTo(old);
+	}
+	ExecStoreHeapTuple(tuple, ri->slot, false);
+	condition_econtext->ecxt_scantuple = ri->slot;
+	result = ExecEvalExprSwitchContext(state, condition_econtext, &isnull);
+	ResetExprContext(condition_econtext);
+	ExecClearTuple(ri->slot);
+	return !isnull && DatumGetBool(result);
+}
+
+/* Does the row satisfy the condition of transition i (if it has one)? */
+static bool
+transition_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
+						   HeapTuple tuple, int i)
+{
+	const char *cond = b->workflow->transitions[i].condition;
+
+	if (cond == NULL)
+		return true;
+	if (ri->transition_conds[i] == NULL)
+		ri->transition_conds[i] = compile_condition(b, rel, cond);
+	return eval_condition(ri->transition_conds[i], ri, tuple);
+}
+
+/* Does the row satisfy the condition to enter status s (if it has one)? */
+static bool
+status_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
+					   HeapTuple tuple, int s)
+{
+	const char *cond = b->workflow->statuses[s].condition;
+
+	if (cond == NULL)
+		return true;
+	if (ri->status_conds[s] == NULL)
+		ri->status_conds[s] = compile_condition(b, rel, cond);
+	return eval_condition(ri->status_conds[s], ri, tuple);
+}
+
+/* May the current role take transition t? */
+bool
+sf_roles_allow(SfTransition *t)
+{
+	int			k;
+
+	if (t->nroles == 0)
+		return true;
+	for (k = 0; k < t->nroles; k++)
+		if (has_privs_of_role(GetUserId(), t->roles[k]))
+			return true;
+	return false;
+}
+
+/* "a", "b": the roles of a transition, for messages. */
+static char *
+roles_list(SfTransition *t)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < t->nroles; k++)
+		appendStringInfo(&buf, "%s\"%s\"", k ? ", " : "",
+						 GetUserNameFromId(t->roles[k], true) ?
+						 GetUserNameFromId(t->roles[k], true) : "?");
+	return buf.data;
+}
+
+/*
+ * The status a row held before its current one, from its history; -1 when
+ * its history does not tell.
+ */
+static int
+previous_status(SfBinding *b, Datum *keys)
+{
+	Datum		prev;
+
+	if (!sf_history_previous(b, keys, &prev))
+		return -1;
+	return sf_status_index(b->workflow, DatumGetObjectId(prev));
+}
+
+/*
+ * Check the guards of transition i for a row going from -> to (to is
+ * resolved for a transition back to the previous status).
+ */
+static SfGuardFailure
+check_guards(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
+			 Datum *keys, int i, int from, int *to)
+{
+	SfWorkflow *wf = b->workflow;
+	SfTransition *t = &wf->transitions[i];
+
+	if (!sf_roles_allow(t))
+		return GUARD_ROLE;
+	if (!transition_condition_holds(b, ri, rel, tuple, i))
+		return GUARD_CONDITION;
+	if (t->require_reason && !sf_reason_given(b))
+		return GUARD_REASON;
+	if (t->to < 0)
+	{
+		int			prev = previous_status(b, keys);
+
+		if (prev < 0 || (*to >= 0 && prev != *to))
+			return GUARD_PREVIOUS;
+		*to = prev;
+	}
+	if (t->max_uses > 0 &&
+		sf_history_uses(b, keys, ObjectIdGetDatum(wf->statuses[from].enum_oid),
+						ObjectIdGetDatum(wf->statuses[*to].enum_oid)) >= t->max_uses)
+		return GUARD_USES;
+	return GUARD_PASS;
+}
+
+/* Raise the error for a change that no transition's guards let through. */
+static void
+refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
+	   int from, int to, int i, SfGuardFailure failure)
+{
+	SfWorkflow *wf = b->workflow;
+	SfTransition *t = &wf->transitions[i];
+	const char *fromlabel = wf->statuses[from].label;
+	const char *tolabel = to >= 0 ? wf->statuses[to].label : "(previous)";
+	char	   *what = psprintf("status of %s %s cannot change from \"%s\" to \"%s\"",
+								b->relname,
+								sf_key_description(b, ri, RelationGetDescr(rel), tuple),
+								fromlabel, tolabel);
+	int			prev;
+
+	switch (failure)
+	{
+		case GUARD_ROLE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("%s", what),
+					 errdetail("Role \"%s\" may not take this transition of workflow \"%s\"; it is for %s.",
+							   GetUserNameFromId(GetUserId(), false), wf->name,
+							   roles_list(t)),
+					 errtablecol(rel, ri->status_attnum)));
+			break;
+		case GUARD_CONDITION:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("%s", what),
+					 errdetail("The row does not satisfy the condition of the transition: %s.",
+							   t->condition),
+					 errtablecol(rel, ri->status_attnum)));
+			break;
+		case GUARD_ENTRY:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("%s", what),
+					 errdetail("The row does not satisfy the condition of status \"%s\": %s.",
+							   tolabel, wf->statuses[to].condition),
+					 errtablecol(rel, ri->status_attnum)));
+			break;
+		case GUARD_REASON:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("%s", what),
+					 errdetail("This transition of workflow \"%s\" requires a reason.",
+							   wf->name),
+					 errhint("Pass reason => ... to statusflow.transition() or statusflow.fire(), or SET LOCAL statusflow.reason."),
+					 errtablecol(rel, ri->status_attnum)));
+			break;
+		case GUARD_PREVIOUS:
+			prev = previous_status(b, keys);
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("%s", what),
+					 prev >= 0 ?
+					 errdetail("From \"%s\" only the status held before is allowed, \"%s\".",
+							   fromlabel, wf->statuses[prev].label) :
+					 errdetail("From \"%s\" only the status held before is allowed, and the history does not tell which it was.",
+							   fromlabel),
+					 errtablecol(rel, ri->status_attnum)));
+			break;
+		case GUARD_USES:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("%s", what),
+					 errdetail("Workflow \"%s\" allows this transition at most %d time%s per row, and this row has used %s.",
+							   wf->name, t->max_uses, t->max_uses == 1 ? "" : "s",
+							   t->max_uses == 1 ? "it" : "them all"),
+					 errtablecol(rel, ri->status_attnum)));
+			break;
+		case GUARD_PASS:
+			break;
+	}
+	elog(ERROR, "statusflow: guard failure %d not reported", (int) failure);
+}
+
+/*
+ * Keep the most telling failure: any failure beats none, and a role
+ * failure is reported only when every candidate failed on roles.
+ */
+static void
+note_failure(SfGuardFailure f, int i, int target, SfGuardFailure *worst,
+			 int *worst_i, int *worst_target)
+{
+	if (*worst == GUARD_PASS || (*worst == GUARD_ROLE && f != GUARD_ROLE))
+	{
+		*worst = f;
+		*worst_i = i;
+		*worst_target = target;
+	}
+}
+
+/*
+ * The transition a row takes from -> to, after the guards of the declared
+ * transitions; -1 when the workflow declares none (the caller refuses).
+ * When the change comes from an event, a transition on that event is
+ * preferred.  Raises the error of the most telling guard that refused.
+ */
+int
+sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
+					 HeapTuple tuple, int from, int to, const char *event)
+{
+	SfWorkflow *wf = b->workflow;
+	int			e = from * wf->nstatuses + to;
+	int			first = wf->edge_first[e];
+	int			last = first < 0 ? first : first + wf->edge_count[e];
+	int			rfirst = wf->restore_first[from];
+	int			rlast = rfirst < 0 ? rfirst : rfirst + wf->restore_count[from];
+	SfGuardFailure worst = GUARD_PASS;
+	int			worst_i = -1;
+	int			worst_target = to;
+	bool		has_event = false;
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		key_nulls[INDEX_MAX_KEYS];
+	int			i;
+
+	if (!wf->has_guards)
+		return sf_find_transition(wf, from, to, event);
+	if (first < 0 && rfirst < 0)
+		return -1;
+	sf_row_keys(b, ri, RelationGetDescr(rel), tuple, keys, key_nulls);
+	for (i = Max(first, 0); event && i < last; i++)
+		has_event |= (wf->transitions[i].event &&
+					  strcmp(wf->transitions[i].event, event) == 0);
+	for (i = Max(rfirst, 0); event && i < rlast; i++)
+		has_event |= (wf->transitions[i].event &&
+					  strcmp(wf->transitions[i].event, event) == 0);
+
+	for (i = 0; i < wf->ntransitions; i++)
+	{
+		SfTransition *t = &wf->transitions[i];
+		int			target = to;
+		SfGuardFailure f;
+
+		if (!((i >= first && i < last) || (i >= rfirst && i < rlast)))
+			continue;
+		if (has_event && !(t->event && strcmp(t->event, event) == 0))
+			continue;
+		f = check_guards(b, ri, rel, tuple, keys, i, from, &target);
+		if (f == GUARD_PASS)
+			return i;
+		note_failure(f, i, to, &worst, &worst_i, &worst_target);
+	}
+	if (worst_i < 0)
+		return -1;
+	refuse(b, rel, ri, tuple, keys, from, worst_target, worst_i, worst);
+	return -1;					/* not reached */
+}
+
+/*
+ * The transition an event takes from a row's status, and its target in
+ * *to: the first transition on that event whose guards pass and whose
+ * target's condition the row satisfies.  -1 when no transition on the
+ * event leaves the status; the error of the most telling refusal when
+ * there are some but none passes.
+ */
+int
+sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
+				int from, const char *event, int *to)
+{
+	SfWorkflow *wf = b->workflow;
+	SfGuardFailure worst = GUARD_PASS;
+	int			worst_i = -1;
+	int			worst_target = -1;
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		key_nulls[INDEX_MAX_KEYS];
+	int			i;
+
+	sf_row_keys(b, ri, RelationGetDescr(rel), tuple, keys, key_nulls);
+	for (i = 0; i < wf->ntransitions; i++)
+	{
+		SfTransition *t = &wf->transitions[i];
+		int			target = t->to;
+		SfGuardFailure f;
+
+		if (t->from != from || t->event == NULL || strcmp(t->event, event) != 0)
+			continue;
+		f = check_guards(b, ri, rel, tuple, keys, i, from, &target);
+		if (f == GUARD_PASS && !status_condition_holds(b, ri, rel, tuple, target))
+			f = GUARD_ENTRY;
+		if (f == GUARD_PASS)
+		{
+			*to = target;
+			return i;
+		}
+		note_failure(f, i, target, &worst, &worst_i, &worst_target);
+	}
+	if (worst_i < 0)
+		return -1;
+	refuse(b, rel, ri, tuple, keys, from, worst_target, worst_i, worst);
+	return -1;					/* not reached */
+}
+
+/* Refuse a row that does not satisfy the condition to enter its status. */
+void
+sf_check_entry_condition(SfBinding *b, SfRelInfo *ri, Relation rel,
+						 HeapTuple tuple, int to)
+{
+	SfStatus   *st = &b->workflow->statuses[to];
+
+	if (status_condition_holds(b, ri, rel, tuple, to))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("%s %s cannot enter status \"%s\"", b->relname,
+					sf_key_description(b, ri, RelationGetDescr(rel), tuple),
+					st->label),
+			 errdetail("The row does not satisfy the condition of status \"%s\": %s.",
+					   st->label, st->condition),
+			 errtablecol(rel, ri->status_attnum)));
+}
