@@ -9,7 +9,8 @@ DECLARE
 	r text;
 BEGIN
 	FOREACH r IN ARRAY ARRAY['regress_sf_owner', 'regress_sf_other',
-							 'regress_sf_app'] LOOP
+							 'regress_sf_app', 'regress_sf_business',
+							 'regress_sf_customer'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I', r);
 		END IF;

@@ -69,9 +69,28 @@ bad_condition(const char *cond)
 static Node *
 parse_condition(const char *cond)
 {
-	List	   *stmts = raw_parser(psprintf("SELECT %s", cond), RAW_PARSE_DEFAULT);
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *stmts = NIL;
 	SelectStmt *sel;
 	ResTarget  *target;
+
+	/* report a syntax error against the condition, not the calling query */
+	PG_TRY();
+	{
+		stmts = raw_parser(psprintf("SELECT %s", cond), RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(edata->sqlerrcode),
+				 errmsg("invalid condition \"%s\": %s", cond, edata->message)));
+	}
+	PG_END_TRY();
 
 	if (list_length(stmts) != 1 ||
 		!IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))

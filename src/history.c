@@ -431,6 +431,25 @@ run_lookup(SPIPlanPtr plan, Datum *params, Datum *result, bool *isnull)
 	return found;
 }
 
+/*
+ * Run a history lookup for a guard as the owner of the bound table: whoever
+ * may change a row must have its guards checked, history privileges or not.
+ */
+static bool
+run_lookup_as_owner(SfBinding *b, SPIPlanPtr plan, Datum *params, Datum *result,
+					bool *isnull)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		found;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(b->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	found = run_lookup(plan, params, result, isnull);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return found;
+}
+
 /* How many times a key went from one status to another, in its history. */
 int64
 sf_history_uses(SfBinding *b, Datum *keys, Datum from_status, Datum to_status)
@@ -458,7 +477,7 @@ sf_history_uses(SfBinding *b, Datum *keys, Datum from_status, Datum to_status)
 		argtypes[b->nkeys] = argtypes[b->nkeys + 1] = b->workflow->type_oid;
 		sf_binding_plan(b, SF_PLAN_USES, sql.data, b->nkeys + 2, argtypes);
 	}
-	run_lookup(b->plans[SF_PLAN_USES], params, &count, &isnull);
+	run_lookup_as_owner(b, b->plans[SF_PLAN_USES], params, &count, &isnull);
 	SPI_finish();
 	return DatumGetInt64(count);
 }
@@ -487,7 +506,8 @@ sf_history_previous(SfBinding *b, Datum *keys, Datum *status)
 		appendStringInfoString(&sql, " ORDER BY h.history_id DESC LIMIT 1");
 		sf_binding_plan(b, SF_PLAN_PREVIOUS, sql.data, b->nkeys, argtypes);
 	}
-	found = run_lookup(b->plans[SF_PLAN_PREVIOUS], keys, status, &isnull);
+	found = run_lookup_as_owner(b, b->plans[SF_PLAN_PREVIOUS], keys, status,
+								&isnull);
 	SPI_finish();
 	return found && !isnull;
 }

@@ -118,7 +118,7 @@ refuse_quota(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 					b->relname,
 					sf_key_description(b, ri, RelationGetDescr(rel), tuple),
 					b->workflow->statuses[to].label),
-			 errdetail("Workflow \"%s\" allows %d such entries per %s for each value of \"%s\", and \"%s\" has used them.",
+			 errdetail("The quota of workflow \"%s\" is %d per %s for each value of \"%s\", and \"%s\" has reached it.",
 					   b->workflow->name, q->max_entries, q->period,
 					   q->per_column, TextDatumGetCString(scope)),
 			 errtablecol(rel, ri->status_attnum)));
