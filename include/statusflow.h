@@ -233,7 +233,8 @@ extern void sf_history_forget_all(void);
 extern void sf_history_invalidate(Oid relid);
 extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
 							 Datum to_status);
-extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum *status);
+extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
+								Datum *status);
 
 /* transition.c */
 extern SfContext *sf_current_context(int binding_id);

@@ -249,11 +249,13 @@ roles_list(SfTransition *t)
  * its history does not tell.
  */
 static int
-previous_status(SfBinding *b, Datum *keys)
+previous_status(SfBinding *b, Datum *keys, int current)
 {
 	Datum		prev;
 
-	if (!sf_history_previous(b, keys, &prev))
+	if (!sf_history_previous(b, keys,
+							 ObjectIdGetDatum(b->workflow->statuses[current].enum_oid),
+							 &prev))
 		return -1;
 	return sf_status_index(b->workflow, DatumGetObjectId(prev));
 }
@@ -277,7 +279,7 @@ check_guards(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 		return GUARD_REASON;
 	if (t->to < 0)
 	{
-		int			prev = previous_status(b, keys);
+		int			prev = previous_status(b, keys, from);
 
 		if (prev < 0 || (*to >= 0 && prev != *to))
 			return GUARD_PREVIOUS;
@@ -342,7 +344,7 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errtablecol(rel, ri->status_attnum)));
 			break;
 		case GUARD_PREVIOUS:
-			prev = previous_status(b, keys);
+			prev = previous_status(b, keys, from);
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("%s", what),

@@ -484,14 +484,18 @@ sf_history_uses(SfBinding *b, Datum *keys, Datum from_status, Datum to_status)
 
 /*
  * The status a key held before its current one: the from_status of its
- * latest applied history row.  False when there is none.
+ * latest applied history row, provided that row entered the current status
+ * (history written with the triggers disabled, or pruned, does not tell).
+ * False when it is not known.
  */
 bool
-sf_history_previous(SfBinding *b, Datum *keys, Datum *status)
+sf_history_previous(SfBinding *b, Datum *keys, Datum current, Datum *status)
 {
 	Oid			argtypes[INDEX_MAX_KEYS];
 	bool		isnull = true;
 	bool		found;
+	Datum		entered;
+	bool		entered_null;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
@@ -500,7 +504,7 @@ sf_history_previous(SfBinding *b, Datum *keys, Datum *status)
 		StringInfoData sql;
 
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT h.from_status FROM %s h WHERE h.applied",
+		appendStringInfo(&sql, "SELECT h.from_status, h.to_status FROM %s h WHERE h.applied",
 						 b->history_relname);
 		append_key_match(&sql, b, argtypes);
 		appendStringInfoString(&sql, " ORDER BY h.history_id DESC LIMIT 1");
@@ -508,6 +512,12 @@ sf_history_previous(SfBinding *b, Datum *keys, Datum *status)
 	}
 	found = run_lookup_as_owner(b, b->plans[SF_PLAN_PREVIOUS], keys, status,
 								&isnull);
+	if (found)
+	{
+		entered = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+								&entered_null);
+		found = !entered_null && DatumGetObjectId(entered) == DatumGetObjectId(current);
+	}
 	SPI_finish();
 	return found && !isnull;
 }

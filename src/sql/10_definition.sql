@@ -589,6 +589,7 @@ DECLARE
 	w statusflow.workflow;
 	quota_id integer;
 	missing regclass;
+	missing_from text;
 	b integer;
 BEGIN
 	w := statusflow._workflow(workflow);
@@ -629,6 +630,23 @@ BEGIN
 		RAISE EXCEPTION 'column "%" of table % does not exist', per_column, missing
 			USING ERRCODE = 'undefined_column',
 				  DETAIL = pg_catalog.format('Table %s is bound to workflow "%s".', missing, w.name);
+	END IF;
+	-- a diverted change must itself be a declared transition
+	SELECT t.from_status INTO missing_from FROM statusflow.transition t
+	WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+	  AND t.to_status OPERATOR(pg_catalog.=) ANY (statuses)
+	  AND overflow_status IS NOT NULL
+	  AND NOT EXISTS (SELECT 1 FROM statusflow.transition o
+					  WHERE o.workflow OPERATOR(pg_catalog.=) w.name
+						AND o.from_status OPERATOR(pg_catalog.=) t.from_status
+						AND o.to_status OPERATOR(pg_catalog.=) overflow_status)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'status "%" leads to a counted status but not to the overflow status "%"',
+			missing_from, overflow_status
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = pg_catalog.format('Add the transition with statusflow.add_transition(%L, ARRAY[%L], %L).',
+										   w.name, missing_from, overflow_status);
 	END IF;
 	INSERT INTO statusflow.quota AS q (workflow, statuses, per_column, max_entries,
 									   period, overflow_status)
@@ -705,6 +723,7 @@ BEGIN
 		SELECT t.to_status FROM statusflow.transition t
 		JOIN reachable r ON r.status OPERATOR(pg_catalog.=) t.from_status
 		WHERE t.workflow OPERATOR(pg_catalog.=) check_workflow.workflow
+		  AND t.to_status IS NOT NULL
 	)
 	SELECT p.problem, p.status, p.detail FROM (
 		SELECT 'unreachable'::text AS problem, s.status, s.rank,
