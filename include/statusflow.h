@@ -32,8 +32,9 @@ typedef struct SfStatus
 {
 	char	   *label;
 	Oid			enum_oid;		/* pg_enum row, the enum value's Datum */
-	bool		initial;
+		bool		initial;
 	bool		terminal;
+	bool		sticky;			/* ingestion never moves a row out of it */
 	char	   *group_name;		/* NULL when the status has no group */
 	char	   *condition;		/* row condition to enter it, or NULL */
 } SfStatus;
@@ -53,7 +54,18 @@ typedef struct SfTransition
 	int			max_uses;		/* 0: no limit */
 } SfTransition;
 
-/* A quota on entering some statuses; see quota.c. */
+/* A timer: rows staying in a status move on by themselves; automation.c. */
+typedef struct SfTimer
+{
+	int			id;
+	int			status;			/* index of the status it watches */
+	char	   *after;			/* interval as text, or NULL */
+	char	   *at_column;		/* column holding the time, or NULL */
+	int			to;				/* target status, or -1 for an event */
+	char	   *event;			/* event to fire, or NULL */
+} SfTimer;
+
+/* A quota on entering some statuses; see prepare.c. */
 typedef struct SfQuota
 {
 	int			id;
@@ -66,9 +78,10 @@ typedef struct SfQuota
 
 typedef struct SfWorkflow
 {
-	char	   *name;
+		char	   *name;
 	Oid			type_oid;
 	bool		allow_null;
+	bool		monotonic;		/* ingestion never moves a row back in rank */
 	int			nstatuses;
 	SfStatus   *statuses;
 	Oid		   *sorted_oids;	/* enum OIDs ascending, for binary search */
@@ -81,8 +94,10 @@ typedef struct SfWorkflow
 	int		   *restore_first;	/* [from]: first restoring transition or -1 */
 	int		   *restore_count;	/* [from]: how many */
 	bool		has_guards;		/* any guard or status condition at all */
-	int			nquotas;
+		int			nquotas;
 	SfQuota    *quotas;
+	int			ntimers;
+	SfTimer    *timers;
 } SfWorkflow;
 
 /*
@@ -113,7 +128,9 @@ typedef enum SfPlanKind
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
 	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
-	SF_PLAN_QUOTA,				/* count one entry against a quota */
+		SF_PLAN_QUOTA,				/* count one entry against a quota */
+	SF_PLAN_LOCK,				/* lock one key's row, read its status */
+	SF_PLAN_SEEN,				/* history: has an event id been seen */
 	SF_PLAN_COUNT
 } SfPlanKind;
 
@@ -140,7 +157,8 @@ typedef struct SfBinding
 	SfWorkflow *workflow;
 	Oid			history_relid;
 	char	   *history_relname;	/* schema-qualified, quoted */
-	char	   *entered_at_column;	/* NULL when the binding has none */
+		char	   *entered_at_column;	/* NULL when the binding has none */
+	char	   *notify_channel;	/* NULL: no notifications */
 	int			nkeys;
 	char	  **key_names;
 	Oid		   *key_types;
@@ -148,8 +166,9 @@ typedef struct SfBinding
 	int			nrels;
 	int			maxrels;
 	SfRelInfo  *rels;
-	SfHistoryLayout history;
+		SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
+	SPIPlanPtr *timer_plans;	/* [2 * timer]: batch, then due keys */
 } SfBinding;
 
 /*
@@ -180,6 +199,8 @@ extern void sf_cache_init(void);
 extern void sf_cache_xact_end(void);
 extern char *sf_relation_name(Oid relid);
 extern SfBinding *sf_binding_by_id(int binding_id);
+extern int	sf_binding_count(void);
+extern SfBinding *sf_binding_at(int i);
 extern SfBinding *sf_binding_for_table(Oid relid, const char *column);
 extern SfWorkflow *sf_workflow_by_name(const char *name, bool missing_ok);
 extern SfRelInfo *sf_binding_relinfo(SfBinding *binding, Relation rel);
@@ -222,8 +243,9 @@ typedef struct SfHistoryRow
 	Datum		from_status;
 	bool		from_null;
 	Datum		to_status;
-	bool		to_null;
+		bool		to_null;
 	const char *event;
+	bool		applied;		/* false: an ingested event that changed nothing */
 } SfHistoryRow;
 
 extern void sf_history_init(void);
@@ -240,5 +262,8 @@ extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 extern SfContext *sf_current_context(int binding_id);
 extern bool sf_reason_given(SfBinding *binding);
 extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
+extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
+extern void sf_push_context(SfContext *ctx);
+extern void sf_pop_context(SfContext *ctx);
 
 #endif							/* STATUSFLOW_H */

@@ -40,7 +40,7 @@
 
 #include "statusflow.h"
 
-#define SF_CATALOG_TABLES 5
+#define SF_CATALOG_TABLES 6
 
 typedef struct SfCache
 {
@@ -57,7 +57,7 @@ static List *retired = NIL;		/* stale caches, freed at transaction end */
 static Oid	catalog_relids[SF_CATALOG_TABLES];
 
 static const char *const catalog_names[SF_CATALOG_TABLES] = {
-	"workflow", "status", "transition", "binding", "quota"
+		"workflow", "status", "transition", "binding", "quota", "timer"
 };
 
 PG_FUNCTION_INFO_V1(sf_invalidate_cache);
@@ -114,10 +114,17 @@ sf_cache_free(SfCache *c)
 	int			i,
 				k;
 
-	for (i = 0; i < c->nbindings; i++)
+		for (i = 0; i < c->nbindings; i++)
+	{
+		SfBinding  *b = &c->bindings[i];
+
 		for (k = 0; k < SF_PLAN_COUNT; k++)
-			if (c->bindings[i].plans[k])
-				SPI_freeplan(c->bindings[i].plans[k]);
+			if (b->plans[k])
+				SPI_freeplan(b->plans[k]);
+		for (k = 0; b->timer_plans && k < 2 * b->workflow->ntimers; k++)
+			if (b->timer_plans[k])
+				SPI_freeplan(b->timer_plans[k]);
+	}
 	MemoryContextDelete(c->cxt);
 }
 
@@ -227,13 +234,15 @@ load_workflows(SfCache *c, Snapshot snap)
 {
 	int			i;
 
-	spi_run("SELECT w.name, w.status_type::pg_catalog.oid, w.allow_null,"
+		spi_run("SELECT w.name, w.status_type::pg_catalog.oid, w.allow_null, w.monotonic,"
 			" (SELECT pg_catalog.count(*) FROM statusflow.status s"
 			"  WHERE s.workflow OPERATOR(pg_catalog.=) w.name),"
 			" (SELECT pg_catalog.count(*) FROM statusflow.transition t"
 			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name),"
-			" (SELECT pg_catalog.count(*) FROM statusflow.quota q"
-			"  WHERE q.workflow OPERATOR(pg_catalog.=) w.name)"
+						" (SELECT pg_catalog.count(*) FROM statusflow.quota q"
+			"  WHERE q.workflow OPERATOR(pg_catalog.=) w.name),"
+			" (SELECT pg_catalog.count(*) FROM statusflow.timer t"
+			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name)"
 			" FROM statusflow.workflow w", snap);
 	c->nworkflows = SPI_processed;
 	c->workflows = MemoryContextAllocZero(c->cxt,
@@ -243,16 +252,19 @@ load_workflows(SfCache *c, Snapshot snap)
 		SfWorkflow *wf = &c->workflows[i];
 		bool		isnull;
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		int64		nstatus = DatumGetInt64(spi_datum(i, 4, &isnull));
-		int64		ntrans = DatumGetInt64(spi_datum(i, 5, &isnull));
-		int64		nquotas = DatumGetInt64(spi_datum(i, 6, &isnull));
+				int64		nstatus = DatumGetInt64(spi_datum(i, 5, &isnull));
+		int64		ntrans = DatumGetInt64(spi_datum(i, 6, &isnull));
+		int64		nquotas = DatumGetInt64(spi_datum(i, 7, &isnull));
+		int64		ntimers = DatumGetInt64(spi_datum(i, 8, &isnull));
 
 		wf->name = spi_text(i, 1);
 		wf->type_oid = DatumGetObjectId(spi_datum(i, 2, &isnull));
-		wf->allow_null = spi_bool(i, 3);
+				wf->allow_null = spi_bool(i, 3);
+		wf->monotonic = spi_bool(i, 4);
 		wf->statuses = palloc0(sizeof(SfStatus) * Max(nstatus, 1));
 		wf->transitions = palloc0(sizeof(SfTransition) * Max(ntrans, 1));
-		wf->quotas = palloc0(sizeof(SfQuota) * Max(nquotas, 1));
+				wf->quotas = palloc0(sizeof(SfQuota) * Max(nquotas, 1));
+		wf->timers = palloc0(sizeof(SfTimer) * Max(ntimers, 1));
 		MemoryContextSwitchTo(old);
 	}
 	qsort(c->workflows, c->nworkflows, sizeof(SfWorkflow), cmp_workflow_name);
@@ -274,8 +286,8 @@ load_statuses(SfCache *c, Snapshot snap)
 {
 	int			i;
 
-	spi_run("SELECT s.workflow, s.status, e.oid, s.is_initial, s.is_terminal,"
-			" s.group_name, s.condition"
+		spi_run("SELECT s.workflow, s.status, e.oid, s.is_initial, s.is_terminal,"
+			" s.group_name, s.condition, s.is_sticky"
 			" FROM statusflow.status s"
 			" JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow"
 			" LEFT JOIN pg_catalog.pg_enum e"
@@ -305,7 +317,8 @@ load_statuses(SfCache *c, Snapshot snap)
 		st->initial = spi_bool(i, 4);
 		st->terminal = spi_bool(i, 5);
 		st->group_name = spi_text(i, 6);
-		st->condition = spi_text(i, 7);
+				st->condition = spi_text(i, 7);
+		st->sticky = spi_bool(i, 8);
 		wf->has_guards |= (st->condition != NULL);
 		MemoryContextSwitchTo(old);
 	}
@@ -453,6 +466,38 @@ load_transitions(SfCache *c, Snapshot snap)
 	index_transitions(c);
 }
 
+/* Load statusflow.timer. */
+static void
+load_timers(SfCache *c, Snapshot snap)
+{
+	int			i;
+
+	spi_run("SELECT t.workflow, t.id, t.status, t.after::pg_catalog.text,"
+			" t.at_column::pg_catalog.text, t.to_status, t.event"
+			" FROM statusflow.timer t ORDER BY t.id", snap);
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+		char	   *wname = spi_text(i, 1);
+		SfWorkflow *wf = find_workflow(c, wname);
+		SfTimer    *t;
+		bool		isnull;
+		char	   *to;
+
+		if (wf == NULL)
+			elog(ERROR, "statusflow: timer of unknown workflow \"%s\"", wname);
+		t = &wf->timers[wf->ntimers++];
+		t->id = DatumGetInt32(spi_datum(i, 2, &isnull));
+		t->status = sf_require_status(wf, spi_text(i, 3));
+		t->after = spi_text(i, 4);
+		t->at_column = spi_text(i, 5);
+		to = spi_text(i, 6);
+		t->to = to ? sf_require_status(wf, to) : -1;
+		t->event = spi_text(i, 7);
+		MemoryContextSwitchTo(old);
+	}
+}
+
 /* Load statusflow.quota. */
 static void
 load_quotas(SfCache *c, Snapshot snap)
@@ -518,7 +563,8 @@ load_bindings(SfCache *c, Snapshot snap)
 			"       JOIN pg_catalog.pg_attribute a"
 			"         ON a.attrelid OPERATOR(pg_catalog.=) b.table_name::pg_catalog.oid"
 			"        AND a.attname OPERATOR(pg_catalog.=) k.col ORDER BY k.ord),"
-			" b.entered_at_column::pg_catalog.text, r.relowner,"
+						" b.entered_at_column::pg_catalog.text, r.relowner,"
+			" b.notify_channel,"
 			" (SELECT pg_catalog.format('%I.%I', hn.nspname, h.relname)"
 			"  FROM pg_catalog.pg_class h JOIN pg_catalog.pg_namespace hn"
 			"    ON hn.oid OPERATOR(pg_catalog.=) h.relnamespace"
@@ -558,7 +604,8 @@ load_bindings(SfCache *c, Snapshot snap)
 		b->relname = spi_text(i, 6);
 		b->entered_at_column = spi_text(i, 10);
 		b->owner = DatumGetObjectId(spi_datum(i, 11, &isnull));
-		b->history_relname = spi_text(i, 12);
+		b->notify_channel = spi_text(i, 12);
+		b->history_relname = spi_text(i, 13);
 		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 7, &isnull)),
 						  TEXTOID, -1, false, TYPALIGN_INT, &names, NULL, &n1);
 		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 8, &isnull)),
@@ -624,7 +671,8 @@ sf_cache_load(void)
 		load_statuses(c, snap);
 		index_statuses(c);
 		load_transitions(c, snap);
-		load_quotas(c, snap);
+				load_quotas(c, snap);
+		load_timers(c, snap);
 		load_bindings(c, snap);
 		UnregisterSnapshot(snap);
 		SPI_finish();
@@ -679,6 +727,19 @@ sf_binding_by_id(int binding_id)
 	key.id = binding_id;
 	return bsearch(&key, c->bindings, c->nbindings, sizeof(SfBinding),
 				   cmp_binding_id);
+}
+
+/* The number of bindings, and the i-th, to go through all of them. */
+int
+sf_binding_count(void)
+{
+	return sf_cache()->nbindings;
+}
+
+SfBinding *
+sf_binding_at(int i)
+{
+	return &sf_cache()->bindings[i];
 }
 
 /*

@@ -380,7 +380,7 @@ sf_history_append(SfBinding *b, SfHistoryRow *row)
 		TimestampTzGetDatum(ctx && ctx->has_occurred_at ? ctx->occurred_at : now));
 	SET(h->att[HC_RECORDED], TimestampTzGetDatum(now));
 	SET(h->att[HC_TXID], FullTransactionIdGetDatum(GetTopFullTransactionId()));
-	SET(h->att[HC_APPLIED], BoolGetDatum(true));
+		SET(h->att[HC_APPLIED], BoolGetDatum(row->applied));
 	if (ctx && ctx->event_id)
 		SET(h->att[HC_EVENT_ID], PointerGetDatum(ctx->event_id));
 #undef SET

@@ -63,6 +63,22 @@ sf_current_context(int binding_id)
 	return NULL;
 }
 
+/* Make ctx the context of the changes its binding's triggers see next. */
+void
+sf_push_context(SfContext *ctx)
+{
+	ctx->prev = context_top;
+	context_top = ctx;
+}
+
+/* Take ctx off the context stack (it must be on top). */
+void
+sf_pop_context(SfContext *ctx)
+{
+	Assert(context_top == ctx);
+	context_top = ctx->prev;
+}
+
 /* Is there a reason for the history rows of this binding's current change? */
 bool
 sf_reason_given(SfBinding *b)
@@ -291,9 +307,9 @@ plan_sql(SfBinding *b, SfPlanKind kind)
 	return sql.data;
 }
 
-/* The plan of a kind for a binding, prepared on first use and kept. */
-static SPIPlanPtr
-binding_plan(SfBinding *b, SfPlanKind kind)
+/* The plan of an API kind for a binding, prepared on first use and kept. */
+SPIPlanPtr
+sf_update_plan(SfBinding *b, SfPlanKind kind)
 {
 	bool		many = (kind == SF_PLAN_TRANSITION_MANY || kind == SF_PLAN_FIRE_MANY);
 	bool		fire = (kind == SF_PLAN_FIRE || kind == SF_PLAN_FIRE_MANY);
@@ -354,11 +370,10 @@ run_plan(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx,
 	errcb.arg = info;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	ctx->prev = context_top;
-	context_top = ctx;
+		sf_push_context(ctx);
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(binding_plan(b, kind), params, NULL, false, 0);
+		rc = SPI_execute_plan(sf_update_plan(b, kind), params, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "statusflow: transition query failed: %s",
 				 SPI_result_code_string(rc));
@@ -368,13 +383,13 @@ run_plan(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx,
 										  SPI_getvalue(SPI_tuptable->vals[0],
 													   SPI_tuptable->tupdesc, 1));
 	}
-	PG_CATCH();
+		PG_CATCH();
 	{
-		context_top = ctx->prev;
+		sf_pop_context(ctx);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	context_top = ctx->prev;
+	sf_pop_context(ctx);
 	error_context_stack = errcb.previous;
 	SPI_finish();
 	return processed;

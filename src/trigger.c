@@ -32,9 +32,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "commands/async.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -325,6 +327,60 @@ change_event(SfBinding *b, SfChange *ch)
 	return wf->transitions[ch->transition].event;
 }
 
+/* A status or null as a JSON value, for notifications. */
+static void
+append_json_status(StringInfo buf, bool isnull, Datum status)
+{
+	if (isnull)
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, DatumGetCString(DirectFunctionCall1(enum_out, status)));
+}
+
+/*
+ * NOTIFY the binding's channel of a change: {"table", "key", "from", "to",
+ * "event"}, key values as text.  PostgreSQL delivers it at commit, and
+ * drops it if the transaction rolls back.
+ */
+static void
+notify_change(SfBinding *b, SfHistoryRow *row)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"table\": ");
+	escape_json(&buf, b->relname);
+	appendStringInfoString(&buf, ", \"key\": {");
+	for (k = 0; k < b->nkeys; k++)
+	{
+		Oid			typoutput;
+		bool		varlena;
+
+		appendStringInfoString(&buf, k ? ", " : "");
+		escape_json(&buf, b->key_names[k]);
+		appendStringInfoString(&buf, ": ");
+		if (row->key_nulls[k])
+		{
+			appendStringInfoString(&buf, "null");
+			continue;
+		}
+		getTypeOutputInfo(b->key_types[k], &typoutput, &varlena);
+		escape_json(&buf, OidOutputFunctionCall(typoutput, row->keys[k]));
+	}
+	appendStringInfoString(&buf, "}, \"from\": ");
+	append_json_status(&buf, row->from_null, row->from_status);
+	appendStringInfoString(&buf, ", \"to\": ");
+	append_json_status(&buf, row->to_null, row->to_status);
+	appendStringInfoString(&buf, ", \"event\": ");
+	if (row->event)
+		escape_json(&buf, row->event);
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfoChar(&buf, '}');
+	Async_Notify(b->notify_channel, buf.data);
+}
+
 /* AFTER INSERT / AFTER UPDATE row trigger of a binding. */
 Datum
 sf_enforce(PG_FUNCTION_ARGS)
@@ -360,7 +416,10 @@ sf_enforce(PG_FUNCTION_ARGS)
 	row.from_null = ch.from_null;
 	row.to_status = ch.to_value;
 	row.to_null = ch.to_null;
-	row.event = change_event(b, &ch);
+		row.event = change_event(b, &ch);
+	row.applied = true;
 	sf_history_append(b, &row);
+	if (b->notify_channel)
+		notify_change(b, &row);
 	PG_RETURN_POINTER(NULL);
 }

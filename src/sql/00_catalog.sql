@@ -10,10 +10,10 @@
 /*
  * Catalog
  *
- * Small tables describe every workflow, binding and quota.  They are written by
- * the API functions below, run with the caller's rights; row-level security
- * lets a role change only the workflows whose enum type it owns and the
- * bindings of the tables it owns.  Every backend caches them (see
+ * Small tables describe every workflow, binding, quota and timer.  They are
+ * written by the API functions, run with the caller's rights; row-level
+ * security lets a role change only the workflows whose enum type it owns
+ * and the bindings of the tables it owns.  Every backend caches them (see
  * src/catalog.c); a statement trigger on each one invalidates those caches.
  */
 
@@ -21,7 +21,8 @@ CREATE TABLE statusflow.workflow (
 	name		text PRIMARY KEY
 				CHECK (name <> '' AND pg_catalog.octet_length(name) <= 63),
 	status_type	regtype NOT NULL UNIQUE,
-	allow_null	boolean NOT NULL DEFAULT false,
+		allow_null	boolean NOT NULL DEFAULT false,
+	monotonic	boolean NOT NULL DEFAULT false,
 	description	text,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
@@ -34,7 +35,8 @@ CREATE TABLE statusflow.status (
 	description	text,
 	group_name	text,
 	is_initial	boolean NOT NULL DEFAULT false,
-	is_terminal	boolean NOT NULL DEFAULT false,
+		is_terminal	boolean NOT NULL DEFAULT false,
+	is_sticky	boolean NOT NULL DEFAULT false,
 	condition	text CHECK (condition <> ''),
 	PRIMARY KEY (workflow, status)
 );
@@ -79,6 +81,24 @@ CREATE TABLE statusflow.quota (
 );
 ALTER SEQUENCE statusflow.quota_id_seq OWNED BY statusflow.quota.id;
 
+-- A timer: rows that stay in a status for an interval (or until the time
+-- in one of their columns, plus an interval) move on by themselves, to a
+-- status or by an event, when statusflow.tick() runs.
+CREATE SEQUENCE statusflow.timer_id_seq;
+CREATE TABLE statusflow.timer (
+	id			integer PRIMARY KEY
+				DEFAULT pg_catalog.nextval('statusflow.timer_id_seq'),
+	workflow	text NOT NULL,
+	status		text NOT NULL,
+	after		interval,
+	at_column	name,
+	to_status	text,
+	event		text,
+	CHECK (after IS NOT NULL OR at_column IS NOT NULL),
+	CHECK ((to_status IS NULL) <> (event IS NULL))
+);
+ALTER SEQUENCE statusflow.timer_id_seq OWNED BY statusflow.timer.id;
+
 -- How much of each quota each scope (column value) used in each period;
 -- written by the BEFORE trigger under a row lock, so that concurrent changes
 -- for one scope are counted one after the other.
@@ -100,7 +120,8 @@ CREATE TABLE statusflow.binding (
 	workflow	text NOT NULL,
 	history_table regclass NOT NULL UNIQUE,
 	key_columns	name[] NOT NULL,
-	entered_at_column name,
+		entered_at_column name,
+	notify_channel text CHECK (notify_channel <> ''),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	UNIQUE (table_name, column_name)
 );
@@ -115,6 +136,8 @@ SELECT pg_catalog.pg_extension_config_dump('statusflow.binding_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.quota', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_usage', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.timer', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.timer_id_seq', '');
 
 /* Does the current role own (directly or through membership) this type? */
 CREATE FUNCTION statusflow._owns_type(t regtype)
@@ -158,6 +181,7 @@ ALTER TABLE statusflow.transition ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.binding ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.quota ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.quota_usage ENABLE ROW LEVEL SECURITY;
+ALTER TABLE statusflow.timer ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
 CREATE POLICY type_owner ON statusflow.workflow
@@ -175,6 +199,10 @@ CREATE POLICY read_all ON statusflow.quota FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.quota
 	USING (statusflow._owns_workflow(workflow))
 	WITH CHECK (statusflow._owns_workflow(workflow));
+CREATE POLICY read_all ON statusflow.timer FOR SELECT USING (true);
+CREATE POLICY workflow_owner ON statusflow.timer
+	USING (statusflow._owns_workflow(workflow))
+	WITH CHECK (statusflow._owns_workflow(workflow));
 CREATE POLICY read_all ON statusflow.quota_usage FOR SELECT USING (true);
 CREATE POLICY table_owner ON statusflow.quota_usage
 	USING (statusflow._owns_binding(binding_id))
@@ -187,10 +215,11 @@ CREATE POLICY table_owner ON statusflow.binding
 
 GRANT USAGE ON SCHEMA statusflow TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
-	statusflow.transition, statusflow.binding, statusflow.quota,
-	statusflow.quota_usage TO PUBLIC;
+		statusflow.transition, statusflow.binding, statusflow.quota,
+	statusflow.quota_usage, statusflow.timer TO PUBLIC;
 GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
-	statusflow.binding_id_seq, statusflow.quota_id_seq TO PUBLIC;
+	statusflow.binding_id_seq, statusflow.quota_id_seq,
+	statusflow.timer_id_seq TO PUBLIC;
 
 /* Statement trigger on the catalog tables: tells every backend to reload. */
 CREATE FUNCTION statusflow._invalidate_cache()
@@ -211,4 +240,7 @@ CREATE TRIGGER invalidate_cache
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.quota
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+CREATE TRIGGER invalidate_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.timer
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();

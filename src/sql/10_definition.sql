@@ -8,7 +8,7 @@
 
 CREATE VIEW statusflow.statuses AS
 SELECT s.workflow, s.status, e.rank::integer AS rank, s.group_name,
-	   s.description, s.is_initial, s.is_terminal, s.condition
+	   s.description, s.is_initial, s.is_terminal, s.is_sticky, s.condition
 FROM statusflow.status s
 JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow
 JOIN LATERAL (
@@ -19,7 +19,8 @@ JOIN LATERAL (
 ) e ON e.label OPERATOR(pg_catalog.=) s.status;
 
 CREATE VIEW statusflow.workflows AS
-SELECT w.name AS workflow, w.status_type, w.allow_null, w.description,
+SELECT w.name AS workflow, w.status_type, w.allow_null, w.monotonic,
+	   w.description,
 	   ARRAY(SELECT s.status FROM statusflow.statuses s
 			 WHERE s.workflow OPERATOR(pg_catalog.=) w.name ORDER BY s.rank)
 		   AS statuses,
@@ -46,6 +47,11 @@ LEFT JOIN statusflow.statuses tt
 	  AND tt.status OPERATOR(pg_catalog.=) t.to_status
 ORDER BY t.workflow, f.rank, tt.rank, t.event NULLS FIRST;
 
+CREATE VIEW statusflow.timers AS
+SELECT t.workflow, t.status, t.after, t.at_column, t.to_status, t.event, t.id
+FROM statusflow.timer t
+ORDER BY t.workflow, t.id;
+
 CREATE VIEW statusflow.quotas AS
 SELECT q.workflow, q.statuses, q.per_column, q.max_entries, q.period,
 	   q.overflow_status, q.id
@@ -54,11 +60,13 @@ ORDER BY q.workflow, q.id;
 
 CREATE VIEW statusflow.bindings AS
 SELECT b.table_name, b.column_name, b.workflow, b.history_table,
-	   b.key_columns, b.entered_at_column, b.id AS binding_id, b.created_at
+	   b.key_columns, b.entered_at_column, b.notify_channel,
+	   b.id AS binding_id, b.created_at
 FROM statusflow.binding b;
 
 GRANT SELECT ON statusflow.statuses, statusflow.workflows,
-	statusflow.transitions, statusflow.quotas, statusflow.bindings TO PUBLIC;
+		statusflow.transitions, statusflow.quotas, statusflow.timers,
+	statusflow.bindings TO PUBLIC;
 
 /*
  * Helpers for the definition API
@@ -222,8 +230,9 @@ CREATE FUNCTION statusflow.create_workflow(name text,
 										   initial text[],
 										   terminal text[] DEFAULT '{}',
 										   type_name text DEFAULT NULL,
-										   allow_null boolean DEFAULT false,
-										   description text DEFAULT NULL)
+										   										   allow_null boolean DEFAULT false,
+										   description text DEFAULT NULL,
+										   monotonic boolean DEFAULT false)
 RETURNS regtype LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -288,8 +297,10 @@ BEGIN
 		 FROM pg_catalog.unnest(statuses) WITH ORDINALITY AS u(s, o)));
 	new_type := pg_catalog.to_regtype(qualified);
 
-	INSERT INTO statusflow.workflow (name, status_type, allow_null, description)
-	VALUES (name, new_type, coalesce(allow_null, false), description);
+		INSERT INTO statusflow.workflow (name, status_type, allow_null, description,
+									 monotonic)
+	VALUES (name, new_type, coalesce(allow_null, false), description,
+			coalesce(monotonic, false));
 	INSERT INTO statusflow.status (workflow, status, is_initial, is_terminal)
 	SELECT name, s, s OPERATOR(pg_catalog.=) ANY (initial),
 		   s OPERATOR(pg_catalog.=) ANY (coalesce(terminal, '{}'))
@@ -501,8 +512,9 @@ CREATE FUNCTION statusflow.set_status_info(workflow text,
 										   description text DEFAULT NULL,
 										   group_name text DEFAULT NULL,
 										   initial boolean DEFAULT NULL,
-										   terminal boolean DEFAULT NULL,
-										   condition text DEFAULT NULL)
+										   										   terminal boolean DEFAULT NULL,
+										   condition text DEFAULT NULL,
+										   sticky boolean DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -539,8 +551,9 @@ BEGIN
 		group_name = CASE WHEN set_status_info.group_name IS NULL
 						  THEN s.group_name
 						  ELSE nullif(set_status_info.group_name, '') END,
-		is_initial = coalesce(initial, s.is_initial),
-		is_terminal = coalesce(terminal, s.is_terminal)
+				is_initial = coalesce(initial, s.is_initial),
+		is_terminal = coalesce(terminal, s.is_terminal),
+		is_sticky = coalesce(sticky, s.is_sticky)
 	WHERE s.workflow OPERATOR(pg_catalog.=) w.name
 	  AND s.status OPERATOR(pg_catalog.=) set_status_info.status;
 END
@@ -567,7 +580,8 @@ BEGIN
 				  DETAIL = pg_catalog.format('Bound columns: %s.', bound),
 				  HINT = 'Detach them with statusflow.detach() first.';
 	END IF;
-	DELETE FROM statusflow.quota q WHERE q.workflow OPERATOR(pg_catalog.=) w.name;
+		DELETE FROM statusflow.quota q WHERE q.workflow OPERATOR(pg_catalog.=) w.name;
+	DELETE FROM statusflow.timer t WHERE t.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.transition t WHERE t.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.status s WHERE s.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.workflow x WHERE x.name OPERATOR(pg_catalog.=) w.name;
@@ -683,6 +697,101 @@ BEGIN
 			 WHERE x.workflow OPERATOR(pg_catalog.=) w.name LOOP
 		PERFORM statusflow._sync_triggers(b);
 	END LOOP;
+END
+$$;
+
+CREATE FUNCTION statusflow.set_workflow_info(workflow text,
+											 description text DEFAULT NULL,
+											 monotonic boolean DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	UPDATE statusflow.workflow x
+	SET description = CASE WHEN set_workflow_info.description IS NULL THEN x.description
+						   ELSE nullif(set_workflow_info.description, '') END,
+		monotonic = coalesce(set_workflow_info.monotonic, x.monotonic)
+	WHERE x.name OPERATOR(pg_catalog.=) w.name;
+END
+$$;
+
+CREATE FUNCTION statusflow.add_timer(workflow text,
+									 status text,
+									 after interval DEFAULT NULL,
+									 at_column name DEFAULT NULL,
+									 to_status text DEFAULT NULL,
+									 event text DEFAULT NULL)
+RETURNS integer LANGUAGE plpgsql
+AS $$
+DECLARE
+	w statusflow.workflow;
+	timer_id integer;
+BEGIN
+	w := statusflow._workflow(workflow);
+	PERFORM statusflow._check_owner(w);
+	PERFORM statusflow._check_statuses(workflow, ARRAY[status], 'status');
+	IF after IS NULL AND at_column IS NULL THEN
+		RAISE EXCEPTION 'a timer needs after, at_column or both'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'after => ''7 days'' counts from the entry into the status; at_column => ''send_at'' waits for the time in that column.';
+	END IF;
+	IF after < interval '0' THEN
+		RAISE EXCEPTION 'after must not be negative'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (to_status IS NULL) = (event IS NULL) THEN
+		RAISE EXCEPTION 'a timer needs to_status or event, not both'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF to_status IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM statusflow.transition t
+		WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+		  AND t.from_status OPERATOR(pg_catalog.=) add_timer.status
+		  AND t.to_status IS NOT DISTINCT FROM add_timer.to_status) THEN
+		RAISE EXCEPTION 'workflow "%" has no transition from "%" to "%"', w.name,
+			status, to_status
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Declare it with statusflow.add_transition() first.';
+	END IF;
+	IF event IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM statusflow.transition t
+		WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+		  AND t.from_status OPERATOR(pg_catalog.=) add_timer.status
+		  AND t.event OPERATOR(pg_catalog.=) add_timer.event) THEN
+		RAISE EXCEPTION 'event "%" does not apply to status "%" of workflow "%"',
+			event, status, w.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Declare a transition on that event with statusflow.add_transition() first.';
+	END IF;
+	INSERT INTO statusflow.timer (workflow, status, after, at_column, to_status, event)
+	VALUES (w.name, status, after, at_column, to_status, event)
+	RETURNING id INTO timer_id;
+	PERFORM statusflow._check_fits(w.name, b.table_name)
+	FROM statusflow.binding b WHERE b.workflow OPERATOR(pg_catalog.=) w.name;
+		PERFORM statusflow._check_timers(w.name, b.table_name, b.entered_at_column),
+			statusflow._sync_indexes(b.id)
+	FROM statusflow.binding b WHERE b.workflow OPERATOR(pg_catalog.=) w.name;
+	RETURN timer_id;
+END
+$$;
+
+CREATE FUNCTION statusflow.remove_timer(timer_id integer)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	t statusflow.timer;
+BEGIN
+	SELECT * INTO t FROM statusflow.timer x WHERE x.id OPERATOR(pg_catalog.=) timer_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'timer % does not exist', timer_id
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'The view statusflow.timers lists the timers.';
+	END IF;
+	PERFORM statusflow._check_owner(statusflow._workflow(t.workflow));
+	DELETE FROM statusflow.timer x WHERE x.id OPERATOR(pg_catalog.=) timer_id;
 END
 $$;
 

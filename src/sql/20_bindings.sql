@@ -113,6 +113,63 @@ BEGIN
 END
 $$;
 
+/*
+ * Create the indexes the timers of a binding need on its table, (status,
+ * time column), unless an index already starts with those columns.
+ * SECURITY DEFINER because a timer may be added by the workflow's owner,
+ * who need not own the bound tables; it only ever indexes columns that an
+ * existing binding and its workflow's timers name.
+ */
+CREATE FUNCTION statusflow._sync_indexes(binding integer)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b statusflow.binding;
+	col name;
+BEGIN
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _sync_indexes.binding;
+	FOR col IN SELECT DISTINCT coalesce(t.at_column, b.entered_at_column)
+			   FROM statusflow.timer t
+			   WHERE t.workflow = b.workflow
+				 AND coalesce(t.at_column, b.entered_at_column) IS NOT NULL
+			   UNION
+			   SELECT b.entered_at_column WHERE b.entered_at_column IS NOT NULL LOOP
+		IF NOT EXISTS (
+			SELECT 1 FROM pg_index i
+			WHERE i.indrelid = b.table_name AND i.indnkeyatts >= 2
+			  AND i.indkey[0] = (SELECT attnum FROM pg_attribute
+								 WHERE attrelid = b.table_name AND attname = b.column_name)
+			  AND i.indkey[1] = (SELECT attnum FROM pg_attribute
+								 WHERE attrelid = b.table_name AND attname = col)) THEN
+			EXECUTE format('CREATE INDEX ON %s (%I, %I)', b.table_name, b.column_name, col);
+		END IF;
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION statusflow.set_notify(table_name regclass, channel text,
+									  column_name name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+	b statusflow.binding;
+BEGIN
+	b := statusflow._binding(table_name, column_name);
+	IF NOT statusflow._owns_relation(b.table_name) THEN
+		RAISE EXCEPTION 'must be owner of table %', b.table_name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF pg_catalog.octet_length(channel) > 63 OR channel = '' THEN
+		RAISE EXCEPTION 'invalid channel name %', pg_catalog.quote_literal(channel)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A channel name has 1 to 63 bytes; NULL stops the notifications.';
+	END IF;
+	UPDATE statusflow.binding x SET notify_channel = channel
+	WHERE x.id OPERATOR(pg_catalog.=) b.id;
+END
+$$;
+
 /* The statusflow triggers of a binding present on its table. */
 CREATE FUNCTION statusflow._trigger_names(table_name regclass, binding integer)
 RETURNS TABLE (tgname name)
@@ -181,11 +238,47 @@ BEGIN
 					  WHERE a.attrelid = table_name AND a.attname = q.per_column
 						AND a.attnum > 0 AND NOT a.attisdropped)
 	LIMIT 1;
-	IF FOUND THEN
+		IF FOUND THEN
 		RAISE EXCEPTION 'table % has no column "%"', table_name, missing
 			USING ERRCODE = 'undefined_column',
 				  DETAIL = format('A quota of workflow "%s" counts entries per value of "%s".',
 								  workflow, missing);
+	END IF;
+	SELECT t.at_column INTO missing FROM statusflow.timer t
+	WHERE t.workflow = _check_fits.workflow AND t.at_column IS NOT NULL
+	  AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+					  WHERE a.attrelid = table_name AND a.attname = t.at_column
+						AND a.attnum > 0 AND NOT a.attisdropped
+						AND a.atttypid = 'timestamptz'::regtype)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'table % has no column "%" of type timestamp with time zone',
+			table_name, missing
+			USING ERRCODE = 'undefined_column',
+				  DETAIL = format('A timer of workflow "%s" waits for the time in "%s".',
+								  workflow, missing);
+	END IF;
+END
+$$;
+
+/*
+ * Raise unless a binding can run the timers of its workflow: a timer that
+ * counts the time spent in a status needs the binding's entered-at column.
+ */
+CREATE FUNCTION statusflow._check_timers(workflow text, table_name regclass,
+										 entered_at_column name)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF entered_at_column IS NULL AND EXISTS (
+		SELECT 1 FROM statusflow.timer t
+		WHERE t.workflow = _check_timers.workflow AND t.at_column IS NULL) THEN
+		RAISE EXCEPTION 'table % needs an entered-at column for the timers of workflow "%"',
+			table_name, workflow
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A timer counts the time spent in a status from when the row entered it.',
+				  HINT = 'Add a timestamptz column and pass it as entered_at_column to statusflow.attach().';
 	END IF;
 END
 $$;
@@ -282,7 +375,9 @@ BEGIN
 			USING ERRCODE = 'undefined_column',
 				  HINT = 'The entered-at column records when each row entered its status.';
 	END IF;
-	PERFORM statusflow._check_fits(w.name, table_name);
+		PERFORM statusflow._check_fits(w.name, table_name);
+	PERFORM statusflow._check_timers(w.name, table_name, entered_at_column);
+
 
 	SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord),
 		   pg_catalog.string_agg(pg_catalog.format('%I %s NOT NULL', a.attname,
@@ -377,15 +472,17 @@ BEGIN
 		END IF;
 	END IF;
 
-	IF entered_at_column IS NOT NULL THEN
-		EXECUTE pg_catalog.format('UPDATE %s SET %I = pg_catalog.now() WHERE %I IS NULL',
+		IF entered_at_column IS NOT NULL THEN
+				EXECUTE pg_catalog.format('UPDATE %s SET %I = pg_catalog.now() WHERE %I IS NULL',
 								  table_name, entered_at_column, entered_at_column);
 	END IF;
 	INSERT INTO statusflow.binding (table_name, column_name, workflow,
 									history_table, key_columns, entered_at_column)
 	VALUES (table_name, column_name, w.name, hist, keys, entered_at_column)
 	RETURNING id INTO binding_id;
-	PERFORM statusflow._sync_triggers(binding_id);
+		PERFORM statusflow._sync_triggers(binding_id);
+	PERFORM statusflow._sync_indexes(binding_id);
+
 
 	IF backfill THEN
 		EXECUTE pg_catalog.format(
@@ -451,6 +548,14 @@ BEGIN
 	END IF;
 	DELETE FROM statusflow.transition t
 	WHERE t.workflow IN (SELECT w.name FROM statusflow.workflow w
+						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
+										   WHERE y.oid = w.status_type));
+		DELETE FROM statusflow.timer t
+	WHERE t.workflow IN (SELECT w.name FROM statusflow.workflow w
+						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
+										   WHERE y.oid = w.status_type));
+	DELETE FROM statusflow.quota q
+	WHERE q.workflow IN (SELECT w.name FROM statusflow.workflow w
 						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
 										   WHERE y.oid = w.status_type));
 	DELETE FROM statusflow.status s

@@ -1,0 +1,28 @@
+/*
+ * Automation (src/automation.c): timers applied by tick(), provider events
+ * ingested by ingest().
+ */
+
+CREATE FUNCTION statusflow.tick(max_rows integer DEFAULT 1000)
+RETURNS TABLE (table_name regclass, key jsonb, from_status text,
+			   to_status text, event text, outcome text)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_tick';
+
+CREATE FUNCTION statusflow.ingest(table_name regclass, key anyelement,
+								  status_or_event text,
+								  occurred_at timestamptz DEFAULT NULL,
+								  event_id text DEFAULT NULL,
+								  payload jsonb DEFAULT NULL,
+								  column_name name DEFAULT NULL)
+RETURNS text LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_ingest';
+
+CREATE FUNCTION statusflow.ingest(table_name regclass, key text,
+								  status_or_event text,
+								  occurred_at timestamptz DEFAULT NULL,
+								  event_id text DEFAULT NULL,
+								  payload jsonb DEFAULT NULL,
+								  column_name name DEFAULT NULL)
+RETURNS text LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_ingest';
