@@ -46,8 +46,10 @@ sf_log "pgTAP suites (pg_prove)"
 psql -X -q -d statusflow_tap -c 'CREATE EXTENSION pgtap' >/dev/null
 pg_prove -d statusflow_tap test/*.sql >prove.log 2>&1
 prove_status=$?
+# pg_cron runs its jobs in the database named by cron.database_name
+pg_prove -d postgres test/cron/*.sql >>prove.log 2>&1 || prove_status=1
 cat prove.log
-files=$(ls test/*.sql | wc -l)
+files=$(ls test/*.sql test/cron/*.sql | wc -l)
 bad_files=$(grep -cE '^test/.*(Failed|Dubious|No subtests run)' prove.log || true)
 if [ "$prove_status" -ne 0 ] && [ "$bad_files" -eq 0 ]; then
 	bad_files=1
