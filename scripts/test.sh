@@ -48,8 +48,15 @@ pg_prove -d statusflow_tap test/*.sql >prove.log 2>&1
 prove_status=$?
 # pg_cron runs its jobs in the database named by cron.database_name
 pg_prove -d postgres test/cron/*.sql >>prove.log 2>&1 || prove_status=1
+# pg_dump and pg_restore keep workflows, bindings and history
+"$SF_PGBIN/createdb" statusflow_dump_source
+"$SF_PGBIN/createdb" statusflow_dump_restored
+psql -X -q -d statusflow_dump_source -f test/dump/source.sql >/dev/null
+"$SF_PGBIN/pg_dump" -Fc -d statusflow_dump_source |
+	"$SF_PGBIN/pg_restore" -d statusflow_dump_restored
+pg_prove -d statusflow_dump_restored test/dump/restored.sql >>prove.log 2>&1 || prove_status=1
 cat prove.log
-files=$(ls test/*.sql test/cron/*.sql | wc -l)
+files=$(ls test/*.sql test/cron/*.sql test/dump/restored.sql | wc -l)
 bad_files=$(grep -cE '^test/.*(Failed|Dubious|No subtests run)' prove.log || true)
 if [ "$prove_status" -ne 0 ] && [ "$bad_files" -eq 0 ]; then
 	bad_files=1
