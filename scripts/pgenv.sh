@@ -90,22 +90,34 @@ sf_start_cluster() {
 		return 1
 	}
 	sf_as_pg touch "$SF_TMP/server.log"
+	SF_OPTIONS=(-c listen_addresses='' -c shared_preload_libraries=pg_cron
+		-c cron.database_name=postgres -c cron.use_background_workers=on
+		-c max_worker_processes=16 -c max_connections=60
+		-c max_prepared_transactions=10 -c lc_messages=C "$@")
 	sf_as_pg "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$port" \
-		-c listen_addresses='' \
-		-c shared_preload_libraries=pg_cron \
-		-c cron.database_name=postgres \
-		-c cron.use_background_workers=on \
-		-c max_worker_processes=16 \
-		-c max_connections=60 \
-		-c max_prepared_transactions=10 \
-		-c lc_messages=C \
-		"$@" >>"$SF_TMP/server.log" 2>&1 &
+		"${SF_OPTIONS[@]}" >>"$SF_TMP/server.log" 2>&1 &
 	export PGHOST="$SF_TMP" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
 	local i
 	for i in $(seq 1 100); do
 		if "$SF_PGBIN/pg_isready" -q 2>/dev/null; then
 			SF_PID="$(head -n 1 "$SF_TMP/data/postmaster.pid")"
 			sf_log "server pid $SF_PID listening on $SF_TMP port $port"
+			return 0
+		fi
+		sleep 0.2
+	done
+	cat "$SF_TMP/server.log" >&2
+	return 1
+}
+
+# Start the stopped (or crashed) server again, on the same directory and port.
+sf_restart_cluster() {
+	sf_as_pg "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$PGPORT" \
+		"${SF_OPTIONS[@]}" >>"$SF_TMP/server.log" 2>&1 &
+	local i
+	for i in $(seq 1 100); do
+		if "$SF_PGBIN/pg_isready" -q 2>/dev/null; then
+			SF_PID="$(head -n 1 "$SF_TMP/data/postmaster.pid")"
 			return 0
 		fi
 		sleep 0.2

@@ -57,6 +57,17 @@ psql -X -q -d statusflow_dump_source -f test/dump/source.sql >/dev/null
 pg_prove -d statusflow_dump_restored test/dump/restored.sql >>prove.log 2>&1 || prove_status=1
 cat prove.log
 files=$(ls test/*.sql test/cron/*.sql test/dump/restored.sql | wc -l)
+
+# a concurrency soak, with a crash, ending with an integrity check
+sf_log "concurrency soak with a crash"
+source test/soak/crash_soak.sh >soak.log 2>&1
+cat soak.log
+if grep -q '^ok - ' soak.log; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+rm -f soak.log
 bad_files=$(grep -cE '^test/.*(Failed|Dubious|No subtests run)' prove.log || true)
 if [ "$prove_status" -ne 0 ] && [ "$bad_files" -eq 0 ]; then
 	bad_files=1
