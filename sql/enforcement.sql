@@ -143,3 +143,16 @@ SELECT show_error($$UPDATE rogues SET status = 'c'$$);
 -- the history of this file's changes is a chain per ticket
 SELECT id, string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY history_id)
 FROM tickets_status_history GROUP BY id ORDER BY id;
+
+-- a workflow that allows a null status: no status yet, or none any more
+SELECT statusflow.create_workflow('optional', ARRAY['draft', 'live'], ARRAY['draft'],
+								  allow_null => true);
+SELECT statusflow.add_transition('optional', ARRAY['draft'], 'live');
+CREATE TABLE pages (id int PRIMARY KEY, status optional_status);
+SELECT statusflow.attach('pages', 'status', 'optional');
+INSERT INTO pages VALUES (1, NULL), (2, 'draft');
+UPDATE pages SET status = 'live' WHERE id = 1;
+UPDATE pages SET status = 'draft' WHERE id = 1;
+UPDATE pages SET status = 'live' WHERE id = 2;
+UPDATE pages SET status = NULL WHERE id = 2;
+SELECT id, from_status, to_status FROM pages_status_history ORDER BY history_id;
