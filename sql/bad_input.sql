@@ -73,5 +73,5 @@ SELECT statusflow.attach('fresh', 'status', 'invitation', history_table => '"unt
 
 -- nothing above left a workflow, a binding or a table behind
 SELECT count(*) AS workflows FROM statusflow.workflow WHERE name NOT IN
-	('invitation', 'Beta "list"', 'rogue', 'review', 'cache', 'Odd "flow"');
+	('invitation', 'Beta "list"', 'rogue', 'review', 'cache', 'Odd "flow"', 'optional');
 SELECT table_name FROM statusflow.bindings ORDER BY table_name::text;
