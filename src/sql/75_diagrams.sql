@@ -1,0 +1,160 @@
+/*
+ * Diagrams: a workflow as Graphviz DOT and as a Mermaid flowchart
+ *
+ * Statuses are nodes in rank order, gathered into a cluster per group;
+ * initial statuses are bold and entered from a start point, terminal ones
+ * have a double (DOT) or thick (Mermaid) border; each declared transition is
+ * an edge labelled by _edge_label(), dashed when automatic.  Nodes are named
+ * s<rank>, so any status label is safe.  Mermaid's state diagrams cannot
+ * draw a transition between states of two different composite states, which
+ * is common here (a group is not a sub-machine), hence a flowchart.
+ */
+
+/*
+ * The label of a transition's edge, as lines: its event, and "(automatic)"
+ * for an automatic transition.  The one place where edges learn to say more.
+ */
+CREATE FUNCTION statusflow._edge_label(t statusflow.transitions)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT concat_ws(E'\n', t.event,
+					 CASE WHEN t.kind = 'automatic' THEN '(automatic)' END)
+$$;
+
+/* A DOT quoted string; a line break becomes a centered line. */
+CREATE FUNCTION statusflow._dot_string(s text)
+RETURNS text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT '"' || replace(replace(replace(s, '\', '\\'), '"', '\"'), E'\n', '\n')
+		   || '"'
+$$;
+
+/* A Mermaid quoted string: entity codes for what would end or mark it up. */
+CREATE FUNCTION statusflow._mermaid_string(s text)
+RETURNS text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT '"' || replace(replace(replace(replace(replace(s, '#', '#35;'),
+		'"', '#quot;'), '<', '#lt;'), '>', '#gt;'), E'\n', '<br>') || '"'
+$$;
+
+/*
+ * The statuses of a workflow in diagram order: one block per group (at the
+ * rank of its first status) and one per status without a group; a block's
+ * statuses are in rank order.
+ */
+CREATE FUNCTION statusflow._diagram_statuses(workflow text)
+RETURNS TABLE (block integer, group_name text, rank integer, status text,
+			   is_initial boolean, is_terminal boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT min(s.rank) OVER (PARTITION BY coalesce(s.group_name, s.status)),
+		   s.group_name, s.rank, s.status, s.is_initial, s.is_terminal
+	FROM statusflow.statuses s
+	WHERE s.workflow = _diagram_statuses.workflow
+	ORDER BY 1, 3
+$$;
+
+/* The declared transitions of a workflow as edges between ranks. */
+CREATE FUNCTION statusflow._diagram_edges(workflow text)
+RETURNS TABLE (from_rank integer, to_rank integer, label text,
+			   automatic boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT f.rank, d.rank, statusflow._edge_label(t), t.kind = 'automatic'
+	FROM statusflow.transitions t
+	JOIN statusflow.statuses f ON f.workflow = t.workflow AND f.status = t.from_status
+	JOIN statusflow.statuses d ON d.workflow = t.workflow AND d.status = t.to_status
+	WHERE t.workflow = _diagram_edges.workflow
+	ORDER BY f.rank, d.rank, t.event
+$$;
+
+/* The workflow in Graphviz DOT: "dot -Tsvg" renders it. */
+CREATE FUNCTION statusflow.to_dot(workflow text)
+RETURNS text LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w statusflow.workflow := statusflow._workflow(workflow);
+BEGIN
+	RETURN concat_ws(E'\n',
+		format('digraph %s {', statusflow._dot_string(w.name)),
+		format(E'\tlabel=%s;\n\tlabelloc=t;\n\trankdir=LR;\n\tfontname="Helvetica";',
+			   statusflow._dot_string(w.name)),
+		E'\tnode [shape=box, style=rounded, fontname="Helvetica"];',
+		E'\tedge [fontname="Helvetica", fontsize=10];',
+		E'\tstart [shape=point, width=0.15, label=""];',
+		(SELECT string_agg(CASE WHEN b.group_name IS NULL THEN E'\t' || b.nodes
+								ELSE format(E'\tsubgraph "cluster_%s" {\n\t\tlabel=%s;\n'
+											 '\t\tstyle="rounded,dashed";\n\t\tcolor=gray50;\n'
+											 '\t\t%s\n\t}',
+											b.block, statusflow._dot_string(b.group_name),
+											replace(b.nodes, E'\n', E'\n\t\t')) END,
+						   E'\n' ORDER BY b.block)
+		 FROM (SELECT s.block, s.group_name,
+					  string_agg(format('s%s [label=%s%s%s];', s.rank,
+										statusflow._dot_string(s.status),
+										CASE WHEN s.is_initial
+											 THEN ', style="rounded,bold", penwidth=2' END,
+										CASE WHEN s.is_terminal THEN ', peripheries=2' END),
+								 E'\n' ORDER BY s.rank) AS nodes
+			   FROM statusflow._diagram_statuses(w.name) s
+			   GROUP BY s.block, s.group_name) b),
+		(SELECT string_agg(format(E'\tstart -> s%s;', s.rank), E'\n' ORDER BY s.rank)
+		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
+		(SELECT string_agg(format(E'\ts%s -> s%s [label=%s%s];', e.from_rank, e.to_rank,
+								  statusflow._dot_string(e.label),
+								  CASE WHEN e.automatic THEN ', style=dashed' END),
+						   E'\n' ORDER BY e.from_rank, e.to_rank, e.label)
+		 FROM statusflow._diagram_edges(w.name) e),
+		'}');
+END
+$$;
+
+/*
+ * The workflow as a Mermaid flowchart, for Markdown pages that render
+ * Mermaid: groups are subgraphs, initial and terminal statuses have classes.
+ */
+CREATE FUNCTION statusflow.to_mermaid(workflow text)
+RETURNS text LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w statusflow.workflow := statusflow._workflow(workflow);
+BEGIN
+	RETURN concat_ws(E'\n',
+		'flowchart LR',
+		E'\tstart((" "))',
+		(SELECT string_agg(CASE WHEN b.group_name IS NULL THEN E'\t' || b.nodes
+								ELSE format(E'\tsubgraph g%s [%s]\n\t\t%s\n\tend',
+											b.block, statusflow._mermaid_string(b.group_name),
+											replace(b.nodes, E'\n', E'\n\t\t')) END,
+						   E'\n' ORDER BY b.block)
+		 FROM (SELECT s.block, s.group_name,
+					  string_agg(format('s%s(%s)', s.rank,
+										statusflow._mermaid_string(s.status)),
+								 E'\n' ORDER BY s.rank) AS nodes
+			   FROM statusflow._diagram_statuses(w.name) s
+			   GROUP BY s.block, s.group_name) b),
+		(SELECT string_agg(format(E'\tstart --> s%s', s.rank), E'\n' ORDER BY s.rank)
+		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
+		(SELECT string_agg(format(E'\ts%s %s%s s%s', e.from_rank,
+								  CASE WHEN e.automatic THEN '-.->' ELSE '-->' END,
+								  '|' || statusflow._mermaid_string(nullif(e.label, '')) || '|',
+								  e.to_rank),
+						   E'\n' ORDER BY e.from_rank, e.to_rank, e.label)
+		 FROM statusflow._diagram_edges(w.name) e),
+		E'\tclassDef startpoint fill:#000,stroke:#000',
+		E'\tclassDef initial font-weight:bold,stroke-width:2px',
+		E'\tclassDef terminal stroke-width:4px',
+		E'\tclass start startpoint',
+		(SELECT E'\tclass ' || string_agg('s' || s.rank, ',' ORDER BY s.rank) || ' initial'
+		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
+		(SELECT E'\tclass ' || string_agg('s' || s.rank, ',' ORDER BY s.rank) || ' terminal'
+		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_terminal));
+END
+$$;
