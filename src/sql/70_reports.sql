@@ -84,7 +84,8 @@ $$;
 /*
  * The condition of a filter on rows of the bound table under alias: filter
  * is a JSON object of column = value equalities (a JSON null means IS NULL).
- * Each value is a literal cast to its column's type, so the planner sees it.
+ * Each value is a literal cast to its column's type, so the planner sees it;
+ * the cast is tried here first, to report a bad value by its column.
  */
 CREATE FUNCTION statusflow._filter_sql(b statusflow.binding, filter jsonb,
 									   alias text)
@@ -92,8 +93,8 @@ RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	unknown text;
-	cond text;
+	f record;
+	conds text[] := '{}';
 BEGIN
 	IF filter IS NULL THEN
 		RETURN 'true';
@@ -103,27 +104,32 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'For example {"account_id": 42}.';
 	END IF;
-	SELECT f.key INTO unknown FROM jsonb_each(filter) f
-	WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
-					  WHERE a.attrelid = b.table_name AND a.attname = f.key
-						AND a.attnum > 0 AND NOT a.attisdropped)
-	ORDER BY f.key LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'column "%" of table % does not exist', unknown,
-			b.table_name
-			USING ERRCODE = 'undefined_column',
-				  HINT = 'A filter names columns of the bound table.';
-	END IF;
-	SELECT string_agg(CASE WHEN jsonb_typeof(f.value) = 'null'
-						   THEN format('%s.%I IS NULL', alias, f.key)
-						   ELSE format('%s.%I = %L::%s', alias, f.key,
-									   f.value #>> '{}',
-									   format_type(a.atttypid, NULL)) END,
-					  ' AND ' ORDER BY f.key)
-	INTO cond
-	FROM jsonb_each(filter) f
-	JOIN pg_attribute a ON a.attrelid = b.table_name AND a.attname = f.key;
-	RETURN coalesce(cond, 'true');
+	FOR f IN SELECT e.key, e.value #>> '{}' AS value,
+					format_type(a.atttypid, NULL) AS type
+			 FROM jsonb_each(filter) e
+			 LEFT JOIN pg_attribute a
+				ON a.attrelid = b.table_name AND a.attname = e.key
+			   AND a.attnum > 0 AND NOT a.attisdropped
+			 ORDER BY e.key LOOP
+		IF f.type IS NULL THEN
+			RAISE EXCEPTION 'column "%" of table % does not exist', f.key,
+				b.table_name
+				USING ERRCODE = 'undefined_column',
+					  HINT = 'A filter names columns of the bound table.';
+		ELSIF f.value IS NULL THEN
+			conds := conds || format('%s.%I IS NULL', alias, f.key);
+		ELSE
+			BEGIN
+				EXECUTE format('SELECT %L::%s', f.value, f.type);
+			EXCEPTION WHEN data_exception THEN
+				RAISE EXCEPTION 'filter value % does not fit column "%" of type %',
+					quote_literal(f.value), f.key, f.type
+					USING ERRCODE = SQLSTATE, DETAIL = SQLERRM;
+			END;
+			conds := conds || format('%s.%I = %L::%s', alias, f.key, f.value, f.type);
+		END IF;
+	END LOOP;
+	RETURN coalesce(array_to_string(nullif(conds, '{}'), ' AND '), 'true');
 END
 $$;
 
@@ -167,7 +173,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = (SELECT format('Its statuses are: %s.%s',
 										string_agg(format('"%s"', s.status), ', ' ORDER BY s.rank),
-										' Its groups are: ' || string_agg(DISTINCT format('"%s"', s.group_name), ', ') || '.')
+										' Its groups are: ' || string_agg(DISTINCT format('"%s"', s.group_name), ', ')
+											FILTER (WHERE s.group_name IS NOT NULL) || '.')
 						  FROM statusflow.statuses s
 						  WHERE s.workflow = _statuses_named.workflow);
 	END IF;
@@ -259,39 +266,50 @@ RETURNS jsonb LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	key_type text;
 	result jsonb;
 BEGIN
-	PERFORM statusflow._require(key IS NOT NULL, 'key');
+	-- for a row, IS NULL means every field is null
+	PERFORM statusflow._require(NOT key IS NULL, 'key');
 	IF cardinality(b.key_columns) > 1 THEN
 		RETURN statusflow._row_key_object(b, key::text);
 	END IF;
-	EXECUTE format('SELECT pg_catalog.jsonb_build_object(%L, CAST($1 AS %s))',
-				   b.key_columns[1],
-				   (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
-					WHERE a.attrelid = b.history_table
-					  AND a.attname = b.key_columns[1]))
-	INTO result USING key;
+	SELECT format_type(a.atttypid, NULL) INTO key_type
+	FROM pg_attribute a
+	WHERE a.attrelid = b.history_table AND a.attname = b.key_columns[1];
+	BEGIN
+		EXECUTE format('SELECT pg_catalog.jsonb_build_object(%L, CAST($1 AS %s))',
+					   b.key_columns[1], key_type)
+		INTO result USING key;
+	EXCEPTION WHEN cannot_coerce THEN
+		RAISE EXCEPTION 'a key of type % cannot be used for a key column of type %',
+			pg_typeof(key), key_type
+			USING ERRCODE = 'datatype_mismatch';
+	END;
 	RETURN result;
 END
 $$;
 
 /*
  * A composite key in the text form of a row, '(north,7)', as a jsonb object.
- * The text is read by the input function of the history's row type, whose
- * key columns follow history_id: the other fields are left empty (null).
+ * Its fields are counted first (a field is a run of plain characters,
+ * backslash escapes and double-quoted parts), then the text is read by the
+ * input function of the history's row type, whose key columns follow
+ * history_id: the other fields are left empty (null).
  */
 CREATE FUNCTION statusflow._row_key_object(b statusflow.binding, key text)
 RETURNS jsonb LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	inner_text text;
+	fields text := substring(key FROM '^\s*\((.*)\)\s*$');
 	before_keys integer;
 	after_keys integer;
 	result jsonb;
 BEGIN
-	inner_text := substring(key FROM '^\s*\((.*)\)\s*$');
-	IF inner_text IS NULL THEN
+	IF fields IS NULL
+	   OR regexp_replace(fields, '(?:[^,"\\]|\\.|"(?:[^"\\]|\\.|"")*")+', '', 'g')
+		  <> repeat(',', cardinality(b.key_columns) - 1) THEN
 		RAISE EXCEPTION 'a key of table % has % columns', b.table_name,
 			cardinality(b.key_columns)
 			USING ERRCODE = 'datatype_mismatch',
@@ -307,20 +325,10 @@ BEGIN
 		  WHERE x.attrelid = b.history_table
 			AND x.attname = ANY (b.key_columns)) k
 	WHERE a.attrelid = b.history_table AND a.attnum > 0 AND NOT a.attisdropped;
-	BEGIN
-		EXECUTE format('SELECT %s FROM (SELECT ($1::%s).*) r',
-					   statusflow._key_json_sql(b, 'r'), b.history_table)
-		INTO result
-		USING '(' || repeat(',', before_keys) || inner_text
-			  || repeat(',', after_keys) || ')';
-	EXCEPTION WHEN invalid_text_representation THEN
-		RAISE EXCEPTION 'malformed key % for table %', quote_literal(key),
-			b.table_name
-			USING ERRCODE = 'invalid_text_representation',
-				  DETAIL = SQLERRM,
-				  HINT = format('Pass a row of the values of (%s), such as ROW(...), or its text form.',
-								array_to_string(b.key_columns, ', '));
-	END;
+	EXECUTE format('SELECT %s FROM (SELECT ($1::%s).*) r',
+				   statusflow._key_json_sql(b, 'r'), b.history_table)
+	INTO result
+	USING '(' || repeat(',', before_keys) || fields || repeat(',', after_keys) || ')';
 	IF EXISTS (SELECT 1 FROM jsonb_each(result) e
 			   WHERE jsonb_typeof(e.value) = 'null') THEN
 		RAISE EXCEPTION 'key column "%" must not be null',
@@ -1026,14 +1034,21 @@ AS $$
 	SELECT coalesce(to_char(ratio * 100, 'FM990.0') || '%', '-')
 $$;
 
-/* A duration in its two largest units: "3d 4h", "5h 12m", "7m". */
+/*
+ * A duration in its two largest units, the second left out when zero:
+ * "3d 4h", "5h", "7m".
+ */
 CREATE FUNCTION statusflow._short_interval(i interval)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT CASE WHEN s >= 86400 THEN format('%sd %sh', s / 86400, s % 86400 / 3600)
-				WHEN s >= 3600 THEN format('%sh %sm', s / 3600, s % 3600 / 60)
-				ELSE format('%sm', s / 60) END
+	SELECT CASE WHEN s >= 86400
+				THEN (s / 86400) || 'd'
+					 || coalesce(' ' || nullif(s % 86400 / 3600, 0) || 'h', '')
+				WHEN s >= 3600
+				THEN (s / 3600) || 'h'
+					 || coalesce(' ' || nullif(s % 3600 / 60, 0) || 'm', '')
+				ELSE (s / 60) || 'm' END
 	FROM (SELECT floor(date_part('epoch', i))::bigint AS s) x
 $$;
 
@@ -1113,7 +1128,7 @@ BEGIN
 				  max(length(s.current_status)) OVER (), s.current_status,
 				  statusflow._short_interval(s.time_in_status),
 				  to_char(s.entered_at, 'YYYY-MM-DD HH24:MI'),
-				  coalesce(s.last_event, 'change'), ' by ' || s.last_actor)
+				  coalesce(s.last_event, '-'), ' by ' || s.last_actor)
 	FROM (SELECT x.*
 		  FROM statusflow.stale(table_name, NULL, stale_after, filter => filter,
 								column_name => b.column_name) WITH ORDINALITY x
