@@ -68,20 +68,23 @@ FROM (VALUES
 --
 -- status_counts, group_counts
 --
--- now (the table): new 5,7; opened 2; clicked 6; won 1,4; lost 3.  Entries:
--- every applied row by its status (the provider event is not applied).
+-- now (the table): new 5,7; opened 2; clicked 6; won 1,4; lost 3.  Entries
+-- since the beginning: every applied row by its status (the provider event
+-- is not applied).
+SELECT * FROM statusflow.status_counts('rep_leads', since => '-infinity');
+-- without a start of the window, no entries: the table alone is read
 SELECT * FROM statusflow.status_counts('rep_leads');
 -- by group: moves inside a group are not entries into it (new -> sent)
-SELECT * FROM statusflow.group_counts('rep_leads');
+SELECT * FROM statusflow.group_counts('rep_leads', since => '-infinity');
 -- at 25 h (from history; 5 and 6 did not exist yet, 7 has no history):
 -- 1 opened, 2 bounced, 3 lost, 4 new; entries before 25 h
-SELECT * FROM statusflow.status_counts('rep_leads', until => '2024-03-02 01:00+00');
+SELECT * FROM statusflow.status_counts('rep_leads', '-infinity', '2024-03-02 01:00+00');
 -- window [24 h, 49 h): statuses at 49 h, entries during the window
 SELECT * FROM statusflow.status_counts('rep_leads', '2024-03-02 00:00+00', '2024-03-03 01:00+00');
 -- account 1 only: leads 1, 2, 5
-SELECT * FROM statusflow.status_counts('rep_leads', filter => '{"account": 1}',
+SELECT * FROM statusflow.status_counts('rep_leads', '-infinity', filter => '{"account": 1}',
 									   column_name => 'status');
-SELECT * FROM statusflow.group_counts('rep_leads', until => '2024-03-02 01:00+00',
+SELECT * FROM statusflow.group_counts('rep_leads', '-infinity', '2024-03-02 01:00+00',
 									  filter => '{"account": 2}');
 
 --
@@ -273,7 +276,7 @@ GROUP BY 1 ORDER BY 1;
 CREATE TABLE rep_empty (id int PRIMARY KEY, status rep_flow_status NOT NULL);
 SELECT statusflow.attach('rep_empty', 'status', 'rep_flow');
 SELECT * FROM statusflow.status_counts('rep_empty');
-SELECT * FROM statusflow.status_counts('rep_empty', until => now());
+SELECT * FROM statusflow.status_counts('rep_empty', '-infinity', now());
 SELECT * FROM statusflow.group_counts('rep_empty');
 SELECT * FROM statusflow.funnel('rep_empty');
 SELECT count(*) FROM statusflow.funnel_cohorts('rep_empty');
@@ -290,7 +293,8 @@ SELECT statusflow.attach('rep_one', 'status', 'rep_flow', backfill => false);
 INSERT INTO rep_one_status_history (id, from_status, to_status, occurred_at)
 VALUES (1, NULL, 'new', '2024-03-01 00:00+00'), (1, 'new', 'sent', '2024-03-01 02:00+00'),
 	   (1, 'sent', 'opened', '2024-03-01 03:00+00');
-SELECT status, entities, share, entries FROM statusflow.status_counts('rep_one') WHERE entries > 0;
+SELECT status, entities, share, entries FROM statusflow.status_counts('rep_one', '-infinity')
+WHERE entries > 0;
 SELECT * FROM statusflow.funnel('rep_one');
 SELECT status, stays, open_stays, round(extract(epoch FROM mean) / 3600, 2) AS mean_h
 FROM statusflow.time_in_status('rep_one', until => '2024-03-01 04:00+00') WHERE stays > 0;

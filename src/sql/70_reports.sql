@@ -197,23 +197,46 @@ END
 $$;
 
 /*
- * The stays of the entities: one row per applied history row before until,
- * the status it entered, when, and when the next applied row of the same
- * entity left it (null while the stay goes on).  One sort of the history by
- * entity and history_id.
+ * The applied history rows before until, for the one-pass folds of
+ * src/reports.c: the key columns, history_id, to_status, occurred_at, then
+ * extra (a column list starting with a comma, or empty).
  */
-CREATE FUNCTION statusflow._stays_sql(b statusflow.binding, until timestamptz,
-									  filter jsonb)
+CREATE FUNCTION statusflow._rows_sql(b statusflow.binding, until timestamptz,
+									 filter jsonb, extra text)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT format('SELECT h.to_status AS status, h.occurred_at AS entered_at, '
-				  'pg_catalog.lead(h.occurred_at) OVER (PARTITION BY %s ORDER BY h.history_id) AS left_at '
+	SELECT format('SELECT %s, h.history_id, h.to_status, h.occurred_at%s '
 				  'FROM %s h WHERE h.applied%s%s',
-				  statusflow._each_key(b, 'h.%1$I', ', '), b.history_table,
+				  statusflow._each_key(b, 'h.%1$I', ', '), extra, b.history_table,
 				  statusflow._window_sql('h.occurred_at', NULL, until),
 				  statusflow._history_filter_sql(b, filter))
 $$;
+
+/*
+ * One row per entity of the query's rows (see _rows_sql(), with an int4 mask
+ * last): its earliest occurred_at, the to_status (pg_enum OID) of its latest
+ * row, and the OR of its masks.  One pass, a hash table of the entities.
+ */
+CREATE FUNCTION statusflow._entities(query text, nkeys integer,
+									 since timestamptz, until timestamptz)
+RETURNS TABLE (first_at timestamptz, last_status oid, mask integer)
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'sf_entities';
+
+/*
+ * The stays of the entities of the query's rows (see _rows_sql(), ordered
+ * by history_id), per status (pg_enum OID), cut by the window [since, until):
+ * how many, how many still open, mean, median and 90th percentile seconds.
+ */
+CREATE FUNCTION statusflow._stay_stats(query text, nkeys integer,
+									   since timestamptz, until timestamptz,
+									   include_open boolean)
+RETURNS TABLE (status oid, stays bigint, open_stays bigint,
+			   mean double precision, median double precision,
+			   p90 double precision)
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'sf_stay_stats';
 
 /* Applied history rows in the window, counted by (from_status, to_status). */
 CREATE FUNCTION statusflow._moves_sql(b statusflow.binding, since timestamptz,
@@ -408,8 +431,10 @@ $$;
  * Entities by unit (status, or group when by_group) at the end of the
  * window, and the moves into each unit during the window.  At the end of the
  * window means until; without until it means now, and the counts are those
- * of the table itself rather than of its history.  A status without a group
- * is a group of its own.
+ * of the table itself rather than of its history.  Moves are counted when
+ * the window has a start (since; '-infinity' for all of history), so that
+ * today's counts read the table alone.  A status without a group is a group
+ * of its own.
  */
 CREATE FUNCTION statusflow._counts(b statusflow.binding, since timestamptz,
 								   until timestamptz, filter jsonb,
@@ -429,9 +454,12 @@ BEGIN
 						   b.column_name, b.table_name,
 						   statusflow._filter_sql(b, filter, 't'));
 	ELSE
-		snapshot := format('SELECT s.status, pg_catalog.count(*) AS n FROM (%s) s '
-						   'WHERE s.left_at IS NULL GROUP BY 1',
-						   statusflow._stays_sql(b, until, filter));
+		snapshot := format('SELECT pe.enumlabel AS status, pg_catalog.count(*) AS n '
+						   'FROM statusflow._entities(%L, %s, $1, $2) e '
+						   'JOIN pg_catalog.pg_enum pe ON pe.oid = e.last_status '
+						   'GROUP BY 1',
+						   statusflow._rows_sql(b, until, filter, ''),
+						   cardinality(b.key_columns));
 	END IF;
 	RETURN QUERY EXECUTE format($q$
 		WITH units AS (
@@ -453,20 +481,24 @@ BEGIN
 			   CASE WHEN $3 THEN u.unit ELSE min(u.group_name) END,
 			   coalesce(sum(sn.n), 0)::bigint,
 			   round(coalesce(sum(sn.n), 0) / nullif(sum(sum(sn.n)) OVER (), 0), 4),
-			   coalesce(min(e.n), 0)::bigint
+			   CASE WHEN $1 IS NOT NULL THEN coalesce(min(e.n), 0)::bigint END
 		FROM units u
 		LEFT JOIN snapshot sn ON sn.status = u.status
 		LEFT JOIN entries e ON e.unit = u.unit
 		GROUP BY u.unit
 		ORDER BY min(u.rank)$q$,
-		snapshot, statusflow._moves_sql(b, since, until, filter))
+		snapshot,
+		CASE WHEN since IS NOT NULL THEN statusflow._moves_sql(b, since, until, filter)
+			 ELSE format('SELECT h.from_status, h.to_status, 0::bigint AS n '
+						 'FROM %s h WHERE false', b.history_table) END)
 	USING since, until, by_group, b.workflow;
 END
 $$;
 
 /*
  * Entities in each status of the workflow (zero included) at the end of the
- * window, their share, and how many entered the status during the window.
+ * window, their share, and how many entered the status during the window
+ * (null when the window has no start).
  */
 CREATE FUNCTION statusflow.status_counts(table_name regclass,
 										 since timestamptz DEFAULT NULL,
@@ -506,9 +538,10 @@ $$;
 
 /*
  * The funnel of the entities that entered the workflow in the window (their
- * earliest applied history row), by cohort when period is set.  Each entity
- * is read once: a bit per step it reached, whenever it reached it; a later
- * step counts for the earlier ones when later_implies_earlier.
+ * earliest applied history row), by cohort when period is set.  One pass
+ * over the history folds each entity into a bit per step it reached,
+ * whenever it reached it; a later step counts for the earlier ones when
+ * later_implies_earlier.
  */
 CREATE FUNCTION statusflow._funnel(b statusflow.binding, steps text[],
 								   period text, since timestamptz,
@@ -549,11 +582,9 @@ BEGIN
 	END IF;
 	RETURN QUERY EXECUTE format($q$
 		WITH entity AS (
-			SELECT %s AS cohort,
-				   pg_catalog.bit_or(CASE h.to_status %s ELSE 0 END) AS mask
-			FROM %s h WHERE h.applied%s
-			GROUP BY %s
-			HAVING true%s),
+			SELECT %s AS cohort, e.mask
+			FROM statusflow._entities(%L, %s, NULL, NULL) e
+			WHERE true%s),
 		masks AS (SELECT e.cohort, e.mask, pg_catalog.count(*) AS n
 				  FROM entity e GROUP BY 1, 2),
 		sizes AS (SELECT min(m.cohort) AS cohort, coalesce(sum(m.n), 0) AS size
@@ -575,11 +606,11 @@ BEGIN
 		WINDOW w AS (PARTITION BY r.cohort ORDER BY r.step_no)
 		ORDER BY r.cohort, r.step_no$q$,
 		CASE WHEN period IS NULL THEN 'NULL::date'
-			 ELSE format('pg_catalog.date_trunc(%L, pg_catalog.min(h.occurred_at))::date',
-						 period) END,
-		bits, b.history_table, statusflow._history_filter_sql(b, filter),
-		statusflow._each_key(b, 'h.%1$I', ', '),
-		statusflow._window_sql('pg_catalog.min(h.occurred_at)', since, until),
+			 ELSE format('pg_catalog.date_trunc(%L, e.first_at)::date', period) END,
+		statusflow._rows_sql(b, NULL, filter,
+							 format(', CASE h.to_status %s ELSE 0 END', bits)),
+		cardinality(b.key_columns),
+		statusflow._window_sql('e.first_at', since, until),
 		CASE WHEN period IS NOT NULL THEN 'GROUP BY m.cohort' END)
 	USING since, until, later_implies_earlier, steps;
 END
@@ -650,6 +681,7 @@ $$;
  * Count, mean, median and 90th percentile of the stays in each status that
  * overlap the window, each cut to its part inside the window; open stays
  * (still running at the end of the window) last until now, or are left out.
+ * One pass over the history in recording order pairs each entity's rows.
  */
 CREATE FUNCTION statusflow.time_in_status(table_name regclass,
 										  since timestamptz DEFAULT NULL,
@@ -668,31 +700,19 @@ BEGIN
 	PERFORM statusflow._check_window(since, until);
 	PERFORM statusflow._require(include_open IS NOT NULL, 'include_open');
 	RETURN QUERY EXECUTE format($q$
-		WITH cut AS (
-			SELECT s.status, s.left_at IS NULL AS open,
-				   greatest(s.entered_at, $1) AS start_at,
-				   least(coalesce(s.left_at, pg_catalog.now()), $2) AS end_at
-			FROM (%s) s
-			WHERE $3 OR s.left_at IS NOT NULL),
-		per_status AS (
-			SELECT c.status::text AS status, count(*) AS stays,
-				   count(*) FILTER (WHERE c.open) AS open_stays,
-				   avg(c.secs) AS mean,
-				   percentile_cont(0.5) WITHIN GROUP (ORDER BY c.secs) AS median,
-				   percentile_cont(0.9) WITHIN GROUP (ORDER BY c.secs) AS p90
-			FROM (SELECT x.status, x.open,
-						 greatest(0, pg_catalog.date_part('epoch', x.end_at)
-									 - pg_catalog.date_part('epoch', x.start_at)) AS secs
-				  FROM cut x WHERE $1 IS NULL OR x.end_at > $1) c
-			GROUP BY c.status)
 		SELECT s.status, coalesce(p.stays, 0), coalesce(p.open_stays, 0),
 			   statusflow._seconds(p.mean), statusflow._seconds(p.median),
 			   statusflow._seconds(p.p90)
 		FROM statusflow.statuses s
-		LEFT JOIN per_status p ON p.status = s.status
+		LEFT JOIN (SELECT pe.enumlabel AS status, x.stays, x.open_stays,
+						  x.mean, x.median, x.p90
+				   FROM statusflow._stay_stats(%L, %s, $1, $2, $3) x
+				   JOIN pg_catalog.pg_enum pe ON pe.oid = x.status) p
+			   ON p.status = s.status
 		WHERE s.workflow = $4
 		ORDER BY s.rank$q$,
-		statusflow._stays_sql(b, until, filter))
+		statusflow._rows_sql(b, until, filter, '') || ' ORDER BY h.history_id',
+		cardinality(b.key_columns))
 	USING since, until, include_open, b.workflow;
 END
 $$;
