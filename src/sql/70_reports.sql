@@ -21,7 +21,7 @@
 
 /* Raise unless [since, until) is a window that can hold something. */
 CREATE FUNCTION statusflow._check_window(since timestamptz, until timestamptz)
-RETURNS void LANGUAGE plpgsql IMMUTABLE
+RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -72,7 +72,7 @@ $$;
  */
 CREATE FUNCTION statusflow._key_match_sql(b statusflow.binding, alias text,
 										  param text)
-RETURNS text LANGUAGE sql IMMUTABLE
+RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT statusflow._each_key(b,
