@@ -720,6 +720,8 @@ $$;
 /*
  * Applied changes in the window by (from_status, to_status), with every
  * declared transition (zero when unused); from_status is null for entries.
+ * A declared transition without to_status (back to the previous status)
+ * declares every move from its from_status.
  */
 CREATE FUNCTION statusflow.transition_matrix(table_name regclass,
 											 since timestamptz DEFAULT NULL,
@@ -739,12 +741,17 @@ BEGIN
 		WITH moves AS (SELECT m.from_status::text AS from_status,
 							  m.to_status::text AS to_status, m.n FROM (%s) m),
 		declared AS (SELECT DISTINCT t.from_status, t.to_status
-					 FROM statusflow.transitions t WHERE t.workflow = $3)
+					 FROM statusflow.transitions t
+					 WHERE t.workflow = $3 AND t.to_status IS NOT NULL),
+		to_previous AS (SELECT DISTINCT t.from_status
+						FROM statusflow.transitions t
+						WHERE t.workflow = $3 AND t.to_status IS NULL)
 		SELECT coalesce(m.from_status, d.from_status),
 			   coalesce(m.to_status, d.to_status),
 			   coalesce(m.n, 0)::bigint,
 			   CASE WHEN coalesce(m.from_status, d.from_status) IS NOT NULL
-					THEN d.to_status IS NOT NULL END
+					THEN d.to_status IS NOT NULL
+						 OR m.from_status IN (SELECT p.from_status FROM to_previous p) END
 		FROM moves m
 		FULL JOIN declared d
 		  ON d.from_status = m.from_status AND d.to_status = m.to_status

@@ -4,8 +4,9 @@
  * Statuses are nodes in rank order, gathered into a cluster per group;
  * initial statuses are bold and entered from a start point, terminal ones
  * have a double (DOT) or thick (Mermaid) border; each declared transition is
- * an edge labelled by _edge_label(), dashed when automatic.  Nodes are named
- * s<rank>, so any status label is safe.  Mermaid's state diagrams cannot
+ * an edge labelled by _edge_label(), dashed when automatic; a transition
+ * back to the status held before (one without to_status) leads to a node
+ * "previous status".  Nodes are named s<rank>, so any status label is safe.  Mermaid's state diagrams cannot
  * draw a transition between states of two different composite states, which
  * is common here (a group is not a sub-machine), hence a flowchart.
  */
@@ -58,19 +59,23 @@ AS $$
 	ORDER BY 1, 3
 $$;
 
-/* The declared transitions of a workflow as edges between ranks. */
+/*
+ * The declared transitions of a workflow as edges between nodes: s<rank>,
+ * or "previous" for a transition back to the status held before (one
+ * without to_status).
+ */
 CREATE FUNCTION statusflow._diagram_edges(workflow text)
-RETURNS TABLE (from_rank integer, to_rank integer, label text,
-			   automatic boolean)
+RETURNS TABLE (from_node text, to_node text, label text, automatic boolean)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT f.rank, d.rank, statusflow._edge_label(t), t.kind = 'automatic'
+	SELECT 's' || f.rank, coalesce('s' || d.rank, 'previous'),
+		   statusflow._edge_label(t), t.kind = 'automatic'
 	FROM statusflow.transitions t
 	JOIN statusflow.statuses f ON f.workflow = t.workflow AND f.status = t.from_status
-	JOIN statusflow.statuses d ON d.workflow = t.workflow AND d.status = t.to_status
+	LEFT JOIN statusflow.statuses d ON d.workflow = t.workflow AND d.status = t.to_status
 	WHERE t.workflow = _diagram_edges.workflow
-	ORDER BY f.rank, d.rank, t.event
+	ORDER BY f.rank, d.rank NULLS LAST, t.event
 $$;
 
 /* The workflow in Graphviz DOT: "dot -Tsvg" renders it. */
@@ -106,11 +111,14 @@ BEGIN
 			   GROUP BY s.block, s.group_name) b),
 		(SELECT string_agg(format(E'\tstart -> s%s;', s.rank), E'\n' ORDER BY s.rank)
 		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
-		(SELECT string_agg(format(E'\ts%s -> s%s [label=%s%s];', e.from_rank, e.to_rank,
+		(SELECT E'\tprevious [label="previous status", style="rounded,dashed"];'
+		 WHERE EXISTS (SELECT 1 FROM statusflow._diagram_edges(w.name) e
+					   WHERE e.to_node = 'previous')),
+		(SELECT string_agg(format(E'\t%s -> %s [label=%s%s];', e.from_node, e.to_node,
 								  statusflow._dot_string(e.label),
 								  CASE WHEN e.automatic THEN ', style=dashed' END),
-						   E'\n' ORDER BY e.from_rank, e.to_rank, e.label)
-		 FROM statusflow._diagram_edges(w.name) e),
+						   E'\n' ORDER BY e.n)
+		 FROM statusflow._diagram_edges(w.name) WITH ORDINALITY e(from_node, to_node, label, automatic, n)),
 		'}');
 END
 $$;
@@ -142,12 +150,15 @@ BEGIN
 			   GROUP BY s.block, s.group_name) b),
 		(SELECT string_agg(format(E'\tstart --> s%s', s.rank), E'\n' ORDER BY s.rank)
 		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
-		(SELECT string_agg(format(E'\ts%s %s%s s%s', e.from_rank,
+		(SELECT E'\tprevious(["previous status"])'
+		 WHERE EXISTS (SELECT 1 FROM statusflow._diagram_edges(w.name) e
+					   WHERE e.to_node = 'previous')),
+		(SELECT string_agg(format(E'\t%s %s%s %s', e.from_node,
 								  CASE WHEN e.automatic THEN '-.->' ELSE '-->' END,
 								  '|' || statusflow._mermaid_string(nullif(e.label, '')) || '|',
-								  e.to_rank),
-						   E'\n' ORDER BY e.from_rank, e.to_rank, e.label)
-		 FROM statusflow._diagram_edges(w.name) e),
+								  e.to_node),
+						   E'\n' ORDER BY e.n)
+		 FROM statusflow._diagram_edges(w.name) WITH ORDINALITY e(from_node, to_node, label, automatic, n)),
 		E'\tclassDef startpoint fill:#000,stroke:#000',
 		E'\tclassDef initial font-weight:bold,stroke-width:2px',
 		E'\tclassDef terminal stroke-width:4px',
