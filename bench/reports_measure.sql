@@ -11,7 +11,7 @@ DECLARE
 	started timestamptz := clock_timestamp();
 	n bigint;
 BEGIN
-	EXECUTE 'SELECT count(*) FROM (' || query || ') q' INTO n;
+	EXECUTE 'SELECT count(q.*) FROM (' || query || ') q' INTO n;
 	RETURN 1000 * extract(epoch FROM clock_timestamp() - started);
 END
 $$;

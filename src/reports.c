@@ -75,7 +75,7 @@ typedef struct SfRow
  * prefetched first, so that the cache misses of a hash table of millions of
  * entities overlap instead of following one another.
  */
-#define SF_BATCH 64
+#define SF_BATCH 16
 
 /* How to hash and compare the key columns of the query. */
 typedef struct SfKeyInfo
