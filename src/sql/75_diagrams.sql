@@ -42,40 +42,81 @@ AS $$
 $$;
 
 /*
- * The statuses of a workflow in diagram order: one block per group (at the
- * rank of its first status) and one per status without a group; a block's
- * statuses are in rank order.
+ * The statuses of a workflow as diagram lines, DOT when dot, else Mermaid:
+ * one node per status in rank order, the statuses of a group inside a
+ * cluster (subgraph) that stands where its first status would.
  */
-CREATE FUNCTION statusflow._diagram_statuses(workflow text)
-RETURNS TABLE (block integer, group_name text, rank integer, status text,
-			   is_initial boolean, is_terminal boolean)
-LANGUAGE sql STABLE
+CREATE FUNCTION statusflow._diagram_nodes(workflow text, dot boolean)
+RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT min(s.rank) OVER (PARTITION BY coalesce(s.group_name, s.status)),
-		   s.group_name, s.rank, s.status, s.is_initial, s.is_terminal
-	FROM statusflow.statuses s
-	WHERE s.workflow = _diagram_statuses.workflow
-	ORDER BY 1, 3
+	SELECT string_agg(
+		CASE WHEN b.group_name IS NULL THEN E'\t' || b.nodes
+			 WHEN dot THEN format(E'\tsubgraph "cluster_%s" {\n\t\tlabel=%s;\n'
+								  '\t\tstyle="rounded,dashed";\n\t\tcolor=gray50;\n'
+								  '\t\t%s\n\t}',
+								  b.block, statusflow._dot_string(b.group_name),
+								  replace(b.nodes, E'\n', E'\n\t\t'))
+			 ELSE format(E'\tsubgraph g%s [%s]\n\t\t%s\n\tend',
+						 b.block, statusflow._mermaid_string(b.group_name),
+						 replace(b.nodes, E'\n', E'\n\t\t')) END,
+		E'\n' ORDER BY b.block)
+	FROM (SELECT x.block, x.group_name, string_agg(x.node, E'\n' ORDER BY x.rank) AS nodes
+		  FROM (SELECT s.rank, s.group_name,
+					   min(s.rank) OVER (PARTITION BY coalesce(s.group_name, s.status))
+						   AS block,
+					   CASE WHEN dot
+							THEN format('s%s [label=%s%s%s];', s.rank,
+										statusflow._dot_string(s.status),
+										CASE WHEN s.is_initial
+											 THEN ', style="rounded,bold", penwidth=2' END,
+										CASE WHEN s.is_terminal THEN ', peripheries=2' END)
+							ELSE format('s%s(%s)', s.rank,
+										statusflow._mermaid_string(s.status)) END AS node
+				FROM statusflow.statuses s
+				WHERE s.workflow = _diagram_nodes.workflow) x
+		  GROUP BY x.block, x.group_name) b
 $$;
 
 /*
- * The declared transitions of a workflow as edges between nodes: s<rank>,
- * or "previous" for a transition back to the status held before (one
- * without to_status).
+ * The edges of a workflow's diagram, DOT when dot, else Mermaid: from the
+ * start point to each initial status, then one per declared transition,
+ * labelled by _edge_label() and dashed when automatic.  A transition back
+ * to the status held before (one without to_status) leads to a node
+ * "previous status".
  */
-CREATE FUNCTION statusflow._diagram_edges(workflow text)
-RETURNS TABLE (from_node text, to_node text, label text, automatic boolean)
-LANGUAGE sql STABLE
+CREATE FUNCTION statusflow._diagram_edges(workflow text, dot boolean)
+RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT 's' || f.rank, coalesce('s' || d.rank, 'previous'),
-		   statusflow._edge_label(t), t.kind = 'automatic'
-	FROM statusflow.transitions t
-	JOIN statusflow.statuses f ON f.workflow = t.workflow AND f.status = t.from_status
-	LEFT JOIN statusflow.statuses d ON d.workflow = t.workflow AND d.status = t.to_status
-	WHERE t.workflow = _diagram_edges.workflow
-	ORDER BY f.rank, d.rank NULLS LAST, t.event
+	SELECT concat_ws(E'\n',
+		(SELECT string_agg(format(CASE WHEN dot THEN E'\tstart -> s%s;'
+									   ELSE E'\tstart --> s%s' END, s.rank),
+						   E'\n' ORDER BY s.rank)
+		 FROM statusflow.statuses s
+		 WHERE s.workflow = _diagram_edges.workflow AND s.is_initial),
+		CASE WHEN bool_or(e.to_node = 'previous') THEN
+			CASE WHEN dot THEN E'\tprevious [label="previous status", style="rounded,dashed"];'
+				 ELSE E'\tprevious(["previous status"])' END END,
+		string_agg(
+			CASE WHEN dot
+				 THEN format(E'\t%s -> %s [label=%s%s];', e.from_node, e.to_node,
+							 statusflow._dot_string(e.label),
+							 CASE WHEN e.automatic THEN ', style=dashed' END)
+				 ELSE format(E'\t%s %s%s %s', e.from_node,
+							 CASE WHEN e.automatic THEN '-.->' ELSE '-->' END,
+							 '|' || statusflow._mermaid_string(nullif(e.label, '')) || '|',
+							 e.to_node) END,
+			E'\n' ORDER BY e.n))
+	FROM (SELECT 's' || f.rank AS from_node, coalesce('s' || d.rank, 'previous') AS to_node,
+				 statusflow._edge_label(t) AS label, t.kind = 'automatic' AS automatic,
+				 row_number() OVER (ORDER BY f.rank, d.rank NULLS LAST, t.event) AS n
+		  FROM statusflow.transitions t
+		  JOIN statusflow.statuses f
+			ON f.workflow = t.workflow AND f.status = t.from_status
+		  LEFT JOIN statusflow.statuses d
+			ON d.workflow = t.workflow AND d.status = t.to_status
+		  WHERE t.workflow = _diagram_edges.workflow) e
 $$;
 
 /* The workflow in Graphviz DOT: "dot -Tsvg" renders it. */
@@ -93,32 +134,8 @@ BEGIN
 		E'\tnode [shape=box, style=rounded, fontname="Helvetica"];',
 		E'\tedge [fontname="Helvetica", fontsize=10];',
 		E'\tstart [shape=point, width=0.15, label=""];',
-		(SELECT string_agg(CASE WHEN b.group_name IS NULL THEN E'\t' || b.nodes
-								ELSE format(E'\tsubgraph "cluster_%s" {\n\t\tlabel=%s;\n'
-											 '\t\tstyle="rounded,dashed";\n\t\tcolor=gray50;\n'
-											 '\t\t%s\n\t}',
-											b.block, statusflow._dot_string(b.group_name),
-											replace(b.nodes, E'\n', E'\n\t\t')) END,
-						   E'\n' ORDER BY b.block)
-		 FROM (SELECT s.block, s.group_name,
-					  string_agg(format('s%s [label=%s%s%s];', s.rank,
-										statusflow._dot_string(s.status),
-										CASE WHEN s.is_initial
-											 THEN ', style="rounded,bold", penwidth=2' END,
-										CASE WHEN s.is_terminal THEN ', peripheries=2' END),
-								 E'\n' ORDER BY s.rank) AS nodes
-			   FROM statusflow._diagram_statuses(w.name) s
-			   GROUP BY s.block, s.group_name) b),
-		(SELECT string_agg(format(E'\tstart -> s%s;', s.rank), E'\n' ORDER BY s.rank)
-		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
-		(SELECT E'\tprevious [label="previous status", style="rounded,dashed"];'
-		 WHERE EXISTS (SELECT 1 FROM statusflow._diagram_edges(w.name) e
-					   WHERE e.to_node = 'previous')),
-		(SELECT string_agg(format(E'\t%s -> %s [label=%s%s];', e.from_node, e.to_node,
-								  statusflow._dot_string(e.label),
-								  CASE WHEN e.automatic THEN ', style=dashed' END),
-						   E'\n' ORDER BY e.n)
-		 FROM statusflow._diagram_edges(w.name) WITH ORDINALITY e(from_node, to_node, label, automatic, n)),
+		statusflow._diagram_nodes(w.name, true),
+		statusflow._diagram_edges(w.name, true),
 		'}');
 END
 $$;
@@ -137,35 +154,15 @@ BEGIN
 	RETURN concat_ws(E'\n',
 		'flowchart LR',
 		E'\tstart((" "))',
-		(SELECT string_agg(CASE WHEN b.group_name IS NULL THEN E'\t' || b.nodes
-								ELSE format(E'\tsubgraph g%s [%s]\n\t\t%s\n\tend',
-											b.block, statusflow._mermaid_string(b.group_name),
-											replace(b.nodes, E'\n', E'\n\t\t')) END,
-						   E'\n' ORDER BY b.block)
-		 FROM (SELECT s.block, s.group_name,
-					  string_agg(format('s%s(%s)', s.rank,
-										statusflow._mermaid_string(s.status)),
-								 E'\n' ORDER BY s.rank) AS nodes
-			   FROM statusflow._diagram_statuses(w.name) s
-			   GROUP BY s.block, s.group_name) b),
-		(SELECT string_agg(format(E'\tstart --> s%s', s.rank), E'\n' ORDER BY s.rank)
-		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
-		(SELECT E'\tprevious(["previous status"])'
-		 WHERE EXISTS (SELECT 1 FROM statusflow._diagram_edges(w.name) e
-					   WHERE e.to_node = 'previous')),
-		(SELECT string_agg(format(E'\t%s %s%s %s', e.from_node,
-								  CASE WHEN e.automatic THEN '-.->' ELSE '-->' END,
-								  '|' || statusflow._mermaid_string(nullif(e.label, '')) || '|',
-								  e.to_node),
-						   E'\n' ORDER BY e.n)
-		 FROM statusflow._diagram_edges(w.name) WITH ORDINALITY e(from_node, to_node, label, automatic, n)),
+		statusflow._diagram_nodes(w.name, false),
+		statusflow._diagram_edges(w.name, false),
 		E'\tclassDef startpoint fill:#000,stroke:#000',
 		E'\tclassDef initial font-weight:bold,stroke-width:2px',
 		E'\tclassDef terminal stroke-width:4px',
 		E'\tclass start startpoint',
 		(SELECT E'\tclass ' || string_agg('s' || s.rank, ',' ORDER BY s.rank) || ' initial'
-		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_initial),
+		 FROM statusflow.statuses s WHERE s.workflow = w.name AND s.is_initial),
 		(SELECT E'\tclass ' || string_agg('s' || s.rank, ',' ORDER BY s.rank) || ' terminal'
-		 FROM statusflow._diagram_statuses(w.name) s WHERE s.is_terminal));
+		 FROM statusflow.statuses s WHERE s.workflow = w.name AND s.is_terminal));
 END
 $$;
