@@ -7,10 +7,10 @@
 #
 # Like the demo, it builds and installs the extension and starts a throwaway
 # server, which it stops when done.  It creates the extension, runs the setup
-# files and commands in the order given (default: demo/invitations.sql),
-# then writes DIR/<workflow>.svg (default DIR: docs/diagrams) for each
-# workflow named in the first column of QUERY (default: every workflow).
-# For the presets, for example:
+# files and commands in the order given (default: the demo's scripts,
+# demo/*.sql in name order), then writes DIR/<workflow>.svg (default DIR:
+# docs/diagrams) for each workflow named in the first column of QUERY
+# (default: every workflow).  For the presets alone, for example:
 #   bash docs/render_diagrams.sh \
 #       --sql "SELECT statusflow.install_preset(name) FROM statusflow.presets()" \
 #       --query "SELECT workflow FROM statusflow.workflows ORDER BY 1"
@@ -30,7 +30,9 @@ while [ $# -gt 0 ]; do
 		   exit 2 ;;
 	esac
 done
-[ ${#setup[@]} -gt 0 ] || setup=("file:$SF_ROOT/demo/invitations.sql")
+if [ ${#setup[@]} -eq 0 ]; then
+	for file in "$SF_ROOT"/demo/*.sql; do setup+=("file:$file"); done
+fi
 
 if ! command -v dot >/dev/null 2>&1; then
 	if [ "$(id -u)" != 0 ]; then
@@ -49,7 +51,8 @@ export PGDATABASE=statusflow_diagrams
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS statusflow' >/dev/null
 for step in "${setup[@]}"; do
 	case "$step" in
-		file:*) psql -X -q -v ON_ERROR_STOP=1 -f "${step#file:}" >/dev/null 2>&1 ;;
+		file:*) psql -X -q -v ON_ERROR_STOP=1 -f "${step#file:}" >/dev/null 2>&1 ||
+					{ sf_log "setup failed: ${step#file:}"; exit 1; } ;;
 		sql:*) psql -X -q -v ON_ERROR_STOP=1 -c "${step#sql:}" >/dev/null ;;
 	esac
 done
