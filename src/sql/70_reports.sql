@@ -1058,7 +1058,7 @@ CREATE FUNCTION statusflow._bar(value numeric, most numeric, width integer)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT repeat('█', e / 8) || substr(' ▏▎▍▌▋▊▉', e % 8 + 1, 1)
+	SELECT repeat('█', e / 8) || substr('▏▎▍▌▋▊▉', e % 8, 1)
 	FROM (SELECT round(coalesce(value * width * 8 / nullif(most, 0), 0))::integer AS e) x
 $$;
 
