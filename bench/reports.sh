@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Reports benchmark: every report on two sizes of the same data, each timed
+# against SELECT count(*) over its history table in the same run.
+#
+#   bash bench/reports.sh [--no-build] [--explain]
+#
+# Environment: LARGE (1000000 entities, 10,000,000 history rows), SMALL
+# (100000 entities, 1,000,000 rows), ROUNDS (3, medians).  --explain also
+# prints the plans of the main reports on the large table (EXPLAIN ANALYZE
+# through auto_explain).  Not run by CI; about 10 minutes on 2 cores.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/pgenv.sh"
+
+LARGE=${LARGE:-1000000}
+SMALL=${SMALL:-100000}
+ROUNDS=${ROUNDS:-3}
+BENCH="$SF_ROOT/bench"
+build=1
+explain=0
+for arg in "$@"; do
+	case "$arg" in
+		--no-build) build=0 ;;
+		--explain) explain=1 ;;
+		*) echo "usage: $0 [--no-build] [--explain]" >&2; exit 2 ;;
+	esac
+done
+
+sf_install_deps
+[ "$build" = 0 ] || sf_build
+trap sf_stop_cluster EXIT
+sf_start_cluster -c shared_buffers=2GB -c work_mem=64MB -c max_wal_size=8GB \
+	-c checkpoint_timeout=30min -c synchronous_commit=off -c fsync=off \
+	-c autovacuum=off -c max_parallel_workers_per_gather=2
+"$SF_PGBIN/createdb" bench
+export PGDATABASE=bench
+psql -X -q -c 'CREATE EXTENSION statusflow'
+
+declare -A results
+for size in small large; do
+	entities=$SMALL
+	[ "$size" = large ] && entities=$LARGE
+	sf_log "generating $size: $entities entities, $((entities * 10)) history rows"
+	start=$(date +%s)
+	psql -X -q -v entities="$entities" -v tbl="bench_$size" -v tbl_history="bench_${size}_history" \
+		-f "$BENCH/gen_reports.sql" >/dev/null
+	sf_log "generated in $(($(date +%s) - start)) s; measuring, $ROUNDS rounds"
+	results[$size]=$(psql -X -q -v tbl="bench_$size" -v rounds="$ROUNDS" -f "$BENCH/reports_measure.sql")
+done
+
+history_rows() { psql -X -At -c "SELECT to_char(count(*), 'FM999,999,999') FROM bench_${1}_history"; }
+echo
+echo "statusflow reports benchmark: medians of $ROUNDS rounds, work_mem 64MB, 2 parallel workers"
+echo "small: $SMALL entities, $(history_rows small) history rows; large: $LARGE entities, $(history_rows large) history rows"
+printf '%-30s %12s %9s %12s %9s %8s\n' report "small ms" "x count" "large ms" "x count" growth
+join -t '|' -j 1 -o '1.1,1.2,1.3,2.2,2.3' \
+	<(echo "${results[small]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') \
+	<(echo "${results[large]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') |
+	awk -F'|' '{printf "%-30s %12.1f %9.2f %12.1f %9.2f %7.1fx\n", substr($1, 4), $2, $3, $4, $5, $4 / $2}'
+
+if [ "$explain" = 1 ]; then
+	sf_log "plans of the main reports on the large table"
+	psql -X -q -v tbl=bench_large -f "$BENCH/reports_explain.sql"
+fi
