@@ -40,6 +40,18 @@ SELECT statusflow.to_mermaid('rep_plain');
 SELECT statusflow.add_status('rep_plain', 'c', after => 'b', group_name => 'later');
 SELECT statusflow.to_dot('rep_plain') LIKE '%subgraph "cluster_3" {%label="later";%s3 [label="c"];%' AS has_cluster;
 
+-- guards label their edges; a transition back to the previous status leads
+-- to a node "previous status"
+SELECT statusflow.create_workflow('rep_guarded', ARRAY['open', 'held', 'closed'], ARRAY['open']);
+SELECT statusflow.add_transition('rep_guarded', ARRAY['open'], 'held', event => 'hold',
+	roles => ARRAY['pg_read_all_data', 'pg_monitor'], require_reason => true, max_uses => 1);
+SELECT statusflow.add_transition('rep_guarded', ARRAY['open'], 'closed',
+	condition => 'amount > 0', max_uses => 3);
+SELECT statusflow.add_transition('rep_guarded', ARRAY['held'], NULL, event => 'release',
+	restore_previous => true);
+SELECT statusflow.to_dot('rep_guarded');
+SELECT statusflow.to_mermaid('rep_guarded');
+
 -- errors
 SELECT statusflow.to_dot('nosuch');
 SELECT statusflow.to_mermaid(NULL);

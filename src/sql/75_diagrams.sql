@@ -12,15 +12,21 @@
  */
 
 /*
- * The label of a transition's edge, as lines: its event, and "(automatic)"
- * for an automatic transition.  The one place where edges learn to say more.
+ * The label of a transition's edge, as lines: its event, "(automatic)" for
+ * an automatic transition, then its guards (roles, condition, reason, uses),
+ * so that a diagram shows who may take an edge and when.
  */
 CREATE FUNCTION statusflow._edge_label(t statusflow.transitions)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT concat_ws(E'\n', t.event,
-					 CASE WHEN t.kind = 'automatic' THEN '(automatic)' END)
+					 CASE WHEN t.kind = 'automatic' THEN '(automatic)' END,
+					 'roles: ' || array_to_string(t.roles, ', '),
+					 'if ' || t.condition,
+					 CASE WHEN t.require_reason THEN 'reason required' END,
+					 CASE WHEN t.max_uses = 1 THEN 'once per row'
+						  WHEN t.max_uses > 1 THEN format('at most %s times per row', t.max_uses) END)
 $$;
 
 /* A DOT quoted string; a line break becomes a centered line. */
