@@ -59,7 +59,7 @@ AS $$
 	SELECT string_agg(
 		CASE WHEN b.group_name IS NULL THEN E'\t' || b.nodes
 			 WHEN dot THEN format(E'\tsubgraph "cluster_%s" {\n\t\tlabel=%s;\n'
-								  '\t\tstyle="rounded,dashed";\n\t\tcolor=gray50;\n'
+								  '\t\tlabelloc=b;\n\t\tstyle="rounded,dashed";\n\t\tcolor=gray50;\n'
 								  '\t\t%s\n\t}',
 								  b.block, statusflow._dot_string(b.group_name),
 								  replace(b.nodes, E'\n', E'\n\t\t'))
@@ -135,7 +135,7 @@ DECLARE
 BEGIN
 	RETURN concat_ws(E'\n',
 		format('digraph %s {', statusflow._dot_string(w.name)),
-		format(E'\tlabel=%s;\n\tlabelloc=t;\n\trankdir=LR;\n\tfontname="Helvetica";',
+		format(E'\tlabel=%s;\n\tlabelloc=t;\n\trankdir=LR;\n\tnewrank=true;\n\tfontname="Helvetica";',
 			   statusflow._dot_string(w.name)),
 		E'\tnode [shape=box, style=rounded, fontname="Helvetica"];',
 		E'\tedge [fontname="Helvetica", fontsize=10];',
