@@ -4,11 +4,9 @@
 \set ON_ERROR_STOP on
 \pset footer off
 SET client_min_messages = warning;
-SELECT to_regclass('invitations') IS NOT NULL AS have_invitations \gset
-\if :have_invitations
 
 \echo
-\echo '== 6. Twelve more invitations; last week''s activity imported from the mail provider'
+\echo '== 8. Twelve more invitations; last week''s activity imported from the mail provider'
 INSERT INTO invitations (id, email)
 SELECT g, format('guest%s@example.com', g) FROM generate_series(4, 15) g;
 SELECT statusflow.transition_many('invitations', ARRAY(SELECT generate_series(4, 15)::bigint),
@@ -25,15 +23,12 @@ SELECT statusflow.fire('invitations', 7, 'decline', reason => 'not interested',
 SELECT statusflow.fire('invitations', 10, 'resend', reason => 'address fixed',
 					   actor => 'ana', occurred_at => now() - interval '1 day');
 
-\echo '== 7. Reports in SQL: who has not answered for 3 days, how long invitations wait'
+\echo '== 9. Reports in SQL: who has not answered for 3 days, how long invitations wait'
 SELECT key, current_status, date_trunc('minute', time_in_status) AS waiting, last_event, last_actor
 FROM statusflow.stale('invitations', 'sent', '3 days');
 SELECT status, stays, open_stays, date_trunc('minute', mean) AS mean,
 	   date_trunc('minute', median) AS median
 FROM statusflow.time_in_status('invitations') WHERE stays > 0;
 
-\echo '== 8. The dashboard'
+\echo '== 10. The dashboard'
 SELECT * FROM statusflow.dashboard('invitations');
-\else
-\echo 'The dashboard shows the invitations table of the invitations demo, which has not run.'
-\endif
