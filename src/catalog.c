@@ -252,18 +252,18 @@ load_workflows(SfCache *c, Snapshot snap)
 		SfWorkflow *wf = &c->workflows[i];
 		bool		isnull;
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-				int64		nstatus = DatumGetInt64(spi_datum(i, 5, &isnull));
+		int64		nstatus = DatumGetInt64(spi_datum(i, 5, &isnull));
 		int64		ntrans = DatumGetInt64(spi_datum(i, 6, &isnull));
 		int64		nquotas = DatumGetInt64(spi_datum(i, 7, &isnull));
 		int64		ntimers = DatumGetInt64(spi_datum(i, 8, &isnull));
 
 		wf->name = spi_text(i, 1);
 		wf->type_oid = DatumGetObjectId(spi_datum(i, 2, &isnull));
-				wf->allow_null = spi_bool(i, 3);
+		wf->allow_null = spi_bool(i, 3);
 		wf->monotonic = spi_bool(i, 4);
 		wf->statuses = palloc0(sizeof(SfStatus) * Max(nstatus, 1));
 		wf->transitions = palloc0(sizeof(SfTransition) * Max(ntrans, 1));
-				wf->quotas = palloc0(sizeof(SfQuota) * Max(nquotas, 1));
+		wf->quotas = palloc0(sizeof(SfQuota) * Max(nquotas, 1));
 		wf->timers = palloc0(sizeof(SfTimer) * Max(ntimers, 1));
 		MemoryContextSwitchTo(old);
 	}
@@ -280,13 +280,29 @@ find_workflow(SfCache *c, const char *name)
 				   cmp_workflow_name);
 }
 
+/*
+ * The workflow named in the first column of SPI row i, which a catalog row
+ * of kind what (status, transition, ...) belongs to; the foreign keys of the
+ * catalog make a missing one an internal error.
+ */
+static SfWorkflow *
+row_workflow(SfCache *c, int i, const char *what)
+{
+	char	   *wname = spi_text(i, 1);
+	SfWorkflow *wf = find_workflow(c, wname);
+
+	if (wf == NULL)
+		elog(ERROR, "statusflow: %s of unknown workflow \"%s\"", what, wname);
+	return wf;
+}
+
 /* Load statusflow.status in rank order, with each label's enum OID. */
 static void
 load_statuses(SfCache *c, Snapshot snap)
 {
 	int			i;
 
-		spi_run("SELECT s.workflow, s.status, e.oid, s.is_initial, s.is_terminal,"
+	spi_run("SELECT s.workflow, s.status, e.oid, s.is_initial, s.is_terminal,"
 			" s.group_name, s.condition, s.is_sticky"
 			" FROM statusflow.status s"
 			" JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow"
@@ -297,14 +313,11 @@ load_statuses(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		char	   *wname = spi_text(i, 1);
-		SfWorkflow *wf = find_workflow(c, wname);
+		SfWorkflow *wf = row_workflow(c, i, "status");
 		SfStatus   *st;
 		bool		isnull;
 		Datum		oid;
 
-		if (wf == NULL)
-			elog(ERROR, "statusflow: status of unknown workflow \"%s\"", wname);
 		st = &wf->statuses[wf->nstatuses++];
 		st->label = spi_text(i, 2);
 		oid = spi_datum(i, 3, &isnull);
@@ -312,12 +325,12 @@ load_statuses(SfCache *c, Snapshot snap)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("status \"%s\" of workflow \"%s\" is not a label of its enum type",
-							st->label, wname)));
+							st->label, wf->name)));
 		st->enum_oid = DatumGetObjectId(oid);
 		st->initial = spi_bool(i, 4);
 		st->terminal = spi_bool(i, 5);
 		st->group_name = spi_text(i, 6);
-				st->condition = spi_text(i, 7);
+		st->condition = spi_text(i, 7);
 		st->sticky = spi_bool(i, 8);
 		wf->has_guards |= (st->condition != NULL);
 		MemoryContextSwitchTo(old);
@@ -455,11 +468,8 @@ load_transitions(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		char	   *wname = spi_text(i, 1);
-		SfWorkflow *wf = find_workflow(c, wname);
+		SfWorkflow *wf = row_workflow(c, i, "transition");
 
-		if (wf == NULL)
-			elog(ERROR, "statusflow: transition of unknown workflow \"%s\"", wname);
 		read_transition(wf, &wf->transitions[wf->ntransitions++], i);
 		MemoryContextSwitchTo(old);
 	}
@@ -478,14 +488,11 @@ load_timers(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		char	   *wname = spi_text(i, 1);
-		SfWorkflow *wf = find_workflow(c, wname);
+		SfWorkflow *wf = row_workflow(c, i, "timer");
 		SfTimer    *t;
 		bool		isnull;
 		char	   *to;
 
-		if (wf == NULL)
-			elog(ERROR, "statusflow: timer of unknown workflow \"%s\"", wname);
 		t = &wf->timers[wf->ntimers++];
 		t->id = DatumGetInt32(spi_datum(i, 2, &isnull));
 		t->status = sf_require_status(wf, spi_text(i, 3));
@@ -510,8 +517,7 @@ load_quotas(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		char	   *wname = spi_text(i, 1);
-		SfWorkflow *wf = find_workflow(c, wname);
+		SfWorkflow *wf = row_workflow(c, i, "quota");
 		SfQuota    *q;
 		Datum	   *labels;
 		bool		isnull;
@@ -519,8 +525,6 @@ load_quotas(SfCache *c, Snapshot snap)
 		int			n,
 					k;
 
-		if (wf == NULL)
-			elog(ERROR, "statusflow: quota of unknown workflow \"%s\"", wname);
 		q = &wf->quotas[wf->nquotas++];
 		q->id = DatumGetInt32(spi_datum(i, 2, &isnull));
 		q->counted = palloc0(sizeof(bool) * Max(wf->nstatuses, 1));
@@ -671,7 +675,7 @@ sf_cache_load(void)
 		load_statuses(c, snap);
 		index_statuses(c);
 		load_transitions(c, snap);
-				load_quotas(c, snap);
+		load_quotas(c, snap);
 		load_timers(c, snap);
 		load_bindings(c, snap);
 		UnregisterSnapshot(snap);

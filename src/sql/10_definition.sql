@@ -114,10 +114,8 @@ AS $$
 DECLARE
 	bad text;
 BEGIN
-	IF labels IS NULL OR array_position(labels, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION '% must not be null', what
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM statusflow._require(array_position(labels, NULL) IS NULL
+								AND labels IS NOT NULL, what);
 	SELECT l INTO bad FROM unnest(labels) l
 	WHERE NOT EXISTS (SELECT 1 FROM statusflow.status s
 					  WHERE s.workflow = _check_statuses.workflow
