@@ -1,38 +1,22 @@
 #!/usr/bin/env bash
-# Render an SVG diagram (Graphviz dot, from statusflow.to_dot()) of every
-# workflow a query returns.
+# Render the diagrams of workflows into docs/diagrams: <workflow>.dot and
+# .mmd (statusflow.to_dot() and to_mermaid()) and .svg (Graphviz).
 #
 #   bash docs/render_diagrams.sh [--setup FILE.sql]... [--sql COMMAND]...
 #                                [--query QUERY] [--out DIR]
 #
-# Like the demo, it builds and installs the extension and starts a throwaway
-# server, which it stops when done.  It creates the extension, runs the setup
-# files and commands in the order given (default: the demo's scripts,
-# demo/*.sql in name order), then writes DIR/<workflow>.svg (default DIR:
-# docs/diagrams) for each workflow named in the first column of QUERY
-# (default: every workflow).  For the presets alone, for example:
+# Like the demo, it installs what is missing (Graphviz too), builds and
+# installs the extension and starts a throwaway server, which it stops when
+# done; docs/diagrams.sh does the drawing and says what the options mean.
+# By default it draws every workflow of the demo's scripts.  For the presets
+# alone, for example:
 #   bash docs/render_diagrams.sh \
-#       --sql "SELECT statusflow.install_preset(name) FROM statusflow.presets()" \
-#       --query "SELECT workflow FROM statusflow.workflows ORDER BY 1"
+#       --sql "SELECT statusflow.install_preset(preset) FROM statusflow.presets()" \
+#       --out /tmp/diagrams
+# scripts/test.sh runs "docs/diagrams.sh --check": the committed sources must
+# match what the extension draws.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/pgenv.sh"
-
-query="SELECT workflow FROM statusflow.workflows ORDER BY 1"
-out="$SF_ROOT/docs/diagrams"
-setup=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-		--setup) setup+=("file:$2"); shift 2 ;;
-		--sql) setup+=("sql:$2"); shift 2 ;;
-		--query) query="$2"; shift 2 ;;
-		--out) out="$2"; shift 2 ;;
-		*) echo "usage: $0 [--setup FILE.sql]... [--sql COMMAND]... [--query QUERY] [--out DIR]" >&2
-		   exit 2 ;;
-	esac
-done
-if [ ${#setup[@]} -eq 0 ]; then
-	for file in "$SF_ROOT"/demo/*.sql; do setup+=("file:$file"); done
-fi
 
 if ! command -v dot >/dev/null 2>&1; then
 	if [ "$(id -u)" != 0 ]; then
@@ -46,22 +30,4 @@ sf_install_deps
 sf_build
 trap sf_stop_cluster EXIT
 sf_start_cluster -c fsync=off
-"$SF_PGBIN/createdb" statusflow_diagrams
-export PGDATABASE=statusflow_diagrams
-psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS statusflow' >/dev/null
-for step in "${setup[@]}"; do
-	case "$step" in
-		file:*) psql -X -q -v ON_ERROR_STOP=1 -f "${step#file:}" >/dev/null 2>&1 ||
-					{ sf_log "setup failed: ${step#file:}"; exit 1; } ;;
-		sql:*) psql -X -q -v ON_ERROR_STOP=1 -c "${step#sql:}" >/dev/null ;;
-	esac
-done
-
-mkdir -p "$out"
-psql -X -At -v ON_ERROR_STOP=1 -c "SELECT w FROM ($query) q(w)" | while IFS= read -r workflow; do
-	file="$out/$(printf '%s' "$workflow" | tr -c 'A-Za-z0-9_.-' '_').svg"
-	# psql interpolates :'w' (a quoted literal) in its input, not in -c
-	echo "SELECT statusflow.to_dot(:'w')" | psql -X -At -v ON_ERROR_STOP=1 -v w="$workflow" |
-		dot -Tsvg -o "$file"
-	sf_log "$workflow -> ${file#"$SF_ROOT"/}"
-done
+bash "$SF_ROOT/docs/diagrams.sh" --write "$@"

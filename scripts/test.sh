@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every statusflow test on a throwaway server:
-#   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/, pg_prove).
+#   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/, pg_prove),
+#   a dump and restore, the diagram sources in docs/diagrams, a crash soak.
 # Installs missing Debian packages when run as root, builds and installs the
 # extension, and ends with one line "N passed, N failed" (test files).
 set -uo pipefail
@@ -57,6 +58,14 @@ psql -X -q -d statusflow_dump_source -f test/dump/source.sql >/dev/null
 pg_prove -d statusflow_dump_restored test/dump/restored.sql >>prove.log 2>&1 || prove_status=1
 cat prove.log
 files=$(ls test/*.sql test/cron/*.sql test/dump/restored.sql | wc -l)
+
+# the committed diagram sources are what the extension draws
+sf_log "diagram sources (docs/diagrams.sh --check)"
+if bash docs/diagrams.sh --check; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 
 # a concurrency soak, with a crash, ending with an integrity check
 sf_log "concurrency soak with a crash"
