@@ -331,6 +331,7 @@ SELECT statusflow.status_at('rep_leads', 2, NULL);
 SELECT statusflow.status_at('rep_leads', NULL::int, now());
 SELECT statusflow.status_at('rep_leads', 'abc', now());
 SELECT statusflow.status_at('rep_leads', now(), now());
+SELECT statusflow.status_at('rep_leads', true, now());
 SELECT statusflow.status_at('rep_leads', ROW(1, 2), now());
 SELECT statusflow.status_at('rep_shops', 'north', now());
 SELECT statusflow.status_at('rep_shops', ROW('north'), now());

@@ -96,6 +96,10 @@ SELECT statusflow.transition('shop_invites', ROW('north'), 'sent');
 SELECT statusflow.transition('shop_invites', ROW('north', 1, 2), 'sent');
 SELECT statusflow.transition('shop_invites', ROW('north', NULL), 'sent');
 SELECT statusflow.transition('shop_invites', '(north)', 'sent');
+-- fields are counted as record_in reads them: quotes and escapes hide commas
+SELECT statusflow.transition('shop_invites', '("no,rth")', 'sent');
+SELECT statusflow.transition('shop_invites', '(no\,rth,1,2)', 'sent');
+SELECT statusflow.transition('shop_invites', '("no,rth",x)', 'sent');
 SELECT statusflow.transition_many('invites', ARRAY[1, NULL], 'sent', column_name => 'status');
 SELECT statusflow.fire('invites', 3, 'open', metadata => '"just a string"', column_name => 'status');
 SELECT statusflow.fire('invites', 3, 'open', reason => repeat('x', 2001), column_name => 'status');

@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
@@ -36,6 +38,7 @@
 #include "statusflow.h"
 
 PG_FUNCTION_INFO_V1(sf_transition);
+PG_FUNCTION_INFO_V1(sf_key_object);
 PG_FUNCTION_INFO_V1(sf_fire);
 PG_FUNCTION_INFO_V1(sf_transition_many);
 PG_FUNCTION_INFO_V1(sf_fire_many);
@@ -172,6 +175,50 @@ convert_value(Datum v, Oid from, Oid to, int32 typmod)
 								typioparam, typmod);
 }
 
+/* Refuse a key that has not as many values as the table has key columns. */
+static void key_arity_error(SfBinding *b) pg_attribute_noreturn();
+
+static void
+key_arity_error(SfBinding *b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("a key of table %s has %d columns", b->relname, b->nkeys),
+			 errhint("Pass a row of the values of (%s), such as ROW(...), or its text form.",
+					 sf_key_columns(b))));
+}
+
+/*
+ * The number of fields of a row in text form, "(a,b)": the commas outside
+ * double quotes and backslash escapes, plus one, up to the closing
+ * parenthesis; -1 when it does not start with one or has none.  Counted
+ * before record_in reads it, so that a key of the wrong arity is refused
+ * the same way in any form; record_in still judges the rest.
+ */
+static int
+row_text_fields(const char *s)
+{
+	int			n = 1;
+	bool		quoted = false;
+
+	while (isspace((unsigned char) *s))
+		s++;
+	if (*s++ != '(')
+		return -1;
+	for (; *s; s++)
+	{
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '"')
+			quoted = !quoted;
+		else if (!quoted && *s == ',')
+			n++;
+		else if (!quoted && *s == ')')
+			return n;
+	}
+	return -1;
+}
+
 /* A row type made of the key columns, to read '(1,a)' keys. */
 static TupleDesc
 key_tupdesc(SfBinding *b)
@@ -219,11 +266,7 @@ split_row_key(SfBinding *b, HeapTupleHeader th, Datum *out)
 		k++;
 	}
 	if (k != b->nkeys || i != desc->natts)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("a key of table %s has %d columns", b->relname, b->nkeys),
-				 errhint("Pass a row of the values of (%s).",
-						 sf_key_columns(b))));
+		key_arity_error(b);
 	ReleaseTupleDesc(desc);
 }
 
@@ -242,16 +285,45 @@ sf_key_values(SfBinding *b, Datum v, Oid argtype, Datum *out)
 		char	   *str = argtype == TEXTOID ? TextDatumGetCString(v) :
 			DatumGetCString(v);
 
+		if (row_text_fields(str) != b->nkeys)
+			key_arity_error(b);
 		v = OidInputFunctionCall(F_RECORD_IN, str, RECORDOID, desc->tdtypmod);
 		argtype = RECORDOID;
 	}
 	if (!type_is_rowtype(argtype))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("a key of table %s has %d columns", b->relname, b->nkeys),
-				 errhint("Pass a row of the values of (%s), such as ROW(...), or its text form.",
-						 sf_key_columns(b))));
+		key_arity_error(b);
 	split_row_key(b, DatumGetHeapTupleHeader(v), out);
+}
+
+/*
+ * statusflow._key_object(binding integer, key anyelement) RETURNS jsonb
+ *
+ * A key argument, read as transition() reads it, as the jsonb object of the
+ * key columns that reports work with: {"id": 42}, {"shop": "n", "code": 7}.
+ */
+Datum
+sf_key_object(PG_FUNCTION_ARGS)
+{
+	SfBinding  *b;
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		nulls[INDEX_MAX_KEYS] = {false};
+	TupleDesc	desc;
+	Datum		row;
+	char	   *json;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key must not be null")));
+	b = sf_binding_by_id(PG_GETARG_INT32(0));
+	if (b == NULL)
+		elog(ERROR, "statusflow: binding %d does not exist", PG_GETARG_INT32(0));
+	sf_key_values(b, PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
+				  keys);
+	desc = key_tupdesc(b);
+	row = HeapTupleGetDatum(heap_form_tuple(desc, keys, nulls));
+	json = TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }
 
 /* "(a, b)=(1, 2)" for key values, for messages. */

@@ -284,89 +284,12 @@ AS $$
 $$;
 
 /*
- * A key given as a value (converted to the key column's type by its cast) or
- * as text, for one key column; a row or its text form '(a,b)' for several.
- * Returns the key as a jsonb object of the key columns.
+ * A key argument as the jsonb object of its key columns, read as
+ * transition() reads it (src/transition.c).
  */
-CREATE FUNCTION statusflow._key_object(b statusflow.binding, key anyelement)
-RETURNS jsonb LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	key_type text;
-	result jsonb;
-BEGIN
-	-- for a row, IS NULL means every field is null
-	PERFORM statusflow._require(NOT key IS NULL, 'key');
-	IF cardinality(b.key_columns) > 1 THEN
-		RETURN statusflow._row_key_object(b, key::text);
-	END IF;
-	SELECT format_type(a.atttypid, NULL) INTO key_type
-	FROM pg_attribute a
-	WHERE a.attrelid = b.history_table AND a.attname = b.key_columns[1];
-	BEGIN
-		EXECUTE format('SELECT pg_catalog.jsonb_build_object(%L, CAST($1 AS %s))',
-					   b.key_columns[1], key_type)
-		INTO result USING key;
-	EXCEPTION WHEN cannot_coerce THEN
-		RAISE EXCEPTION 'a key of type % cannot be used for a key column of type %',
-			pg_typeof(key), key_type
-			USING ERRCODE = 'datatype_mismatch';
-	END;
-	RETURN result;
-END
-$$;
-
-/*
- * A composite key in the text form of a row, '(north,7)', as a jsonb object.
- * Its fields are counted first (a field is a run of plain characters,
- * backslash escapes and double-quoted parts), then the text is read by the
- * input function of the history's row type, whose key columns follow
- * history_id: the other fields are left empty (null).
- */
-CREATE FUNCTION statusflow._row_key_object(b statusflow.binding, key text)
-RETURNS jsonb LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	fields text := substring(key FROM '^\s*\((.*)\)\s*$');
-	before_keys integer;
-	after_keys integer;
-	result jsonb;
-BEGIN
-	IF fields IS NULL
-	   OR regexp_replace(fields, '(?:[^,"\\]|\\.|"(?:[^"\\]|\\.|"")*")+', '', 'g')
-		  <> repeat(',', cardinality(b.key_columns) - 1) THEN
-		RAISE EXCEPTION 'a key of table % has % columns', b.table_name,
-			cardinality(b.key_columns)
-			USING ERRCODE = 'datatype_mismatch',
-				  HINT = format('Pass a row of the values of (%s), such as ROW(...), or its text form.',
-								array_to_string(b.key_columns, ', '));
-	END IF;
-	SELECT count(*) FILTER (WHERE a.attnum < k.first),
-		   count(*) FILTER (WHERE a.attnum > k.last)
-	INTO before_keys, after_keys
-	FROM pg_attribute a,
-		 (SELECT min(x.attnum) AS first, max(x.attnum) AS last
-		  FROM pg_attribute x
-		  WHERE x.attrelid = b.history_table
-			AND x.attname = ANY (b.key_columns)) k
-	WHERE a.attrelid = b.history_table AND a.attnum > 0 AND NOT a.attisdropped;
-	EXECUTE format('SELECT %s FROM (SELECT ($1::%s).*) r',
-				   statusflow._key_json_sql(b, 'r'), b.history_table)
-	INTO result
-	USING '(' || repeat(',', before_keys) || fields || repeat(',', after_keys) || ')';
-	IF EXISTS (SELECT 1 FROM jsonb_each(result) e
-			   WHERE jsonb_typeof(e.value) = 'null') THEN
-		RAISE EXCEPTION 'key column "%" must not be null',
-			(SELECT e.key FROM jsonb_each(result) e
-			 WHERE jsonb_typeof(e.value) = 'null'
-			 ORDER BY array_position(b.key_columns, e.key::name) LIMIT 1)
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	RETURN result;
-END
-$$;
+CREATE FUNCTION statusflow._key_object(binding integer, key anyelement)
+RETURNS jsonb LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'sf_key_object';
 
 /* A JSON array of ranks as an integer array, to compare chains. */
 CREATE FUNCTION statusflow._ranks(chain jsonb)
@@ -863,7 +786,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT q.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._queue_position(b, statusflow._key_object(b, key), filter) q
+		statusflow._queue_position(b, statusflow._key_object(b.id, key), filter) q
 $$;
 
 -- The same with the key as text, so that an untyped literal ('42', or
@@ -877,7 +800,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT q.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._queue_position(b, statusflow._key_object(b, key), filter) q
+		statusflow._queue_position(b, statusflow._key_object(b.id, key), filter) q
 $$;
 
 /*
@@ -911,7 +834,7 @@ CREATE FUNCTION statusflow.status_at(table_name regclass, key anyelement,
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._status_at(b, statusflow._key_object(b, key), at)
+	SELECT statusflow._status_at(b, statusflow._key_object(b.id, key), at)
 	FROM statusflow._binding(table_name, column_name) b
 $$;
 
@@ -921,7 +844,7 @@ CREATE FUNCTION statusflow.status_at(table_name regclass, key text,
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._status_at(b, statusflow._key_object(b, key), at)
+	SELECT statusflow._status_at(b, statusflow._key_object(b.id, key), at)
 	FROM statusflow._binding(table_name, column_name) b
 $$;
 
@@ -979,7 +902,7 @@ RETURNS SETOF statusflow.timeline_entry LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT t.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._timeline(b, statusflow._key_object(b, key), since, until) t
+		statusflow._timeline(b, statusflow._key_object(b.id, key), since, until) t
 $$;
 
 CREATE FUNCTION statusflow.timeline(table_name regclass, key text,
@@ -990,7 +913,7 @@ RETURNS SETOF statusflow.timeline_entry LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT t.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._timeline(b, statusflow._key_object(b, key), since, until) t
+		statusflow._timeline(b, statusflow._key_object(b.id, key), since, until) t
 $$;
 
 /*
