@@ -26,13 +26,14 @@
 #define SF_MAX_REASON_CHARS		2000
 #define SF_MAX_ACTOR_CHARS		200
 #define SF_MAX_METADATA_BYTES	65536
+#define SF_MAX_EVENT_ID_CHARS	200
 
 /* One status of a workflow; a workflow keeps them in rank (enum) order. */
 typedef struct SfStatus
 {
 	char	   *label;
 	Oid			enum_oid;		/* pg_enum row, the enum value's Datum */
-		bool		initial;
+	bool		initial;
 	bool		terminal;
 	bool		sticky;			/* ingestion never moves a row out of it */
 	char	   *group_name;		/* NULL when the status has no group */
@@ -76,10 +77,21 @@ typedef struct SfQuota
 	int			overflow;		/* status index, or -1 to refuse */
 } SfQuota;
 
+/*
+ * What is wrong with a workflow or binding whose catalog rows statusflow
+ * cannot use; a broken one fails only its own tables, with this error.
+ */
+typedef struct SfBroken
+{
+	int			sqlerrcode;
+	char	   *message;
+} SfBroken;
+
 typedef struct SfWorkflow
 {
-		char	   *name;
+	char	   *name;
 	Oid			type_oid;
+	SfBroken	broken;			/* message NULL: fine */
 	bool		allow_null;
 	bool		monotonic;		/* ingestion never moves a row back in rank */
 	int			nstatuses;
@@ -94,7 +106,7 @@ typedef struct SfWorkflow
 	int		   *restore_first;	/* [from]: first restoring transition or -1 */
 	int		   *restore_count;	/* [from]: how many */
 	bool		has_guards;		/* any guard or status condition at all */
-		int			nquotas;
+	int			nquotas;
 	SfQuota    *quotas;
 	int			ntimers;
 	SfTimer    *timers;
@@ -122,22 +134,22 @@ typedef struct SfRelInfo
 typedef enum SfPlanKind
 {
 	SF_PLAN_TRANSITION,			/* set the status of one key */
-	SF_PLAN_FIRE,				/* apply an event to one key */
 	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
-	SF_PLAN_FIRE_MANY,			/* apply an event to an array of keys */
+	SF_PLAN_MOVE_MANY,			/* set each key of an array to its status */
+	SF_PLAN_LOCK,				/* lock one key's row, read it whole */
+	SF_PLAN_LOCK_MANY,			/* lock the rows of an array of keys */
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
 	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
-		SF_PLAN_QUOTA,				/* count one entry against a quota */
-	SF_PLAN_LOCK,				/* lock one key's row, read its status */
+	SF_PLAN_QUOTA,				/* count one entry against a quota */
 	SF_PLAN_SEEN,				/* history: has an event id been seen */
 	SF_PLAN_COUNT
 } SfPlanKind;
 
-/* Number of fixed columns of a history table (see history.c). */
+/* Number of fixed columns of a history table (see writer.c). */
 #define SF_HISTORY_COLUMNS 13
 
-/* Where the columns of a binding's history table are; see history.c. */
+/* Where the columns of a binding's history table are; see writer.c. */
 typedef struct SfHistoryLayout
 {
 	bool		valid;			/* cleared by relcache invalidation */
@@ -150,14 +162,17 @@ typedef struct SfBinding
 {
 	MemoryContext cxt;			/* the cache generation it lives in */
 	int			id;
+	SfBroken	broken;			/* message NULL: fine */
 	Oid			relid;			/* the bound table (root when partitioned) */
 	char	   *relname;		/* schema-qualified, quoted, for messages */
+	char	   *schema_name;	/* the same, unquoted, for error fields */
+	char	   *table_name;
 	Oid			owner;			/* owner of the bound table */
 	char	   *column;
-	SfWorkflow *workflow;
+	SfWorkflow *workflow;		/* NULL only when broken */
 	Oid			history_relid;
 	char	   *history_relname;	/* schema-qualified, quoted */
-		char	   *entered_at_column;	/* NULL when the binding has none */
+	char	   *entered_at_column;	/* NULL when the binding has none */
 	char	   *notify_channel;	/* NULL: no notifications */
 	int			nkeys;
 	char	  **key_names;
@@ -166,9 +181,9 @@ typedef struct SfBinding
 	int			nrels;
 	int			maxrels;
 	SfRelInfo  *rels;
-		SfHistoryLayout history;
+	SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
-	SPIPlanPtr *timer_plans;	/* [2 * timer]: batch, then due keys */
+	SPIPlanPtr *timer_plans;	/* [timer]: its due rows, locked */
 } SfBinding;
 
 /*
@@ -188,6 +203,21 @@ typedef struct SfContext
 	struct SfContext *prev;
 } SfContext;
 
+/* security.c */
+typedef struct SfIdentity
+{
+	Oid			userid;
+	int			sec_context;
+	int			nest;			/* GUC nest level of the pinned search_path */
+} SfIdentity;
+
+extern int	sf_pin_search_path(void);
+extern void sf_unpin_search_path(int nest);
+extern void sf_become(Oid role, SfIdentity *saved);
+extern void sf_unbecome(SfIdentity *saved);
+extern char *sf_equality_operator(Oid type);
+extern void sf_require_select(SfBinding *binding);
+
 /* statusflow.c */
 extern int	sf_executor_depth;
 extern char *sf_guc_actor;
@@ -202,7 +232,9 @@ extern SfBinding *sf_binding_by_id(int binding_id);
 extern int	sf_binding_count(void);
 extern SfBinding *sf_binding_at(int i);
 extern SfBinding *sf_binding_for_table(Oid relid, const char *column);
+extern void sf_check_binding(SfBinding *binding);
 extern SfWorkflow *sf_workflow_by_name(const char *name, bool missing_ok);
+extern void sf_check_workflow(SfWorkflow *wf);
 extern SfRelInfo *sf_binding_relinfo(SfBinding *binding, Relation rel);
 extern int	sf_status_index(SfWorkflow *wf, Oid enum_oid);
 extern int	sf_status_by_label(SfWorkflow *wf, const char *label);
@@ -235,7 +267,7 @@ extern void sf_check_entry_condition(SfBinding *binding, SfRelInfo *ri,
 									 Relation rel, HeapTuple tuple, int to);
 extern bool sf_roles_allow(SfTransition *t);
 
-/* history.c */
+/* writer.c */
 typedef struct SfHistoryRow
 {
 	Datum	   *keys;
@@ -243,16 +275,20 @@ typedef struct SfHistoryRow
 	Datum		from_status;
 	bool		from_null;
 	Datum		to_status;
-		bool		to_null;
+	bool		to_null;
 	const char *event;
 	bool		applied;		/* false: an ingested event that changed nothing */
 } SfHistoryRow;
 
 extern void sf_history_init(void);
-extern void sf_history_append(SfBinding *binding, SfHistoryRow *row);
+extern int64 sf_history_append(SfBinding *binding, SfHistoryRow *row);
 extern void sf_history_close_all(void);
 extern void sf_history_forget_all(void);
 extern void sf_history_invalidate(Oid relid);
+
+/* history.c */
+extern TimestampTz sf_check_occurred_at(TimestampTz t);
+extern void sf_history_abort(void);
 extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
 							 Datum to_status);
 extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
@@ -260,10 +296,20 @@ extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 
 /* transition.c */
 extern SfContext *sf_current_context(int binding_id);
-extern bool sf_reason_given(SfBinding *binding);
-extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
-extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
 extern void sf_push_context(SfContext *ctx);
 extern void sf_pop_context(SfContext *ctx);
+extern void sf_forget_contexts(void);
+extern bool sf_reason_given(SfBinding *binding);
+extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
+extern Datum sf_key_json(SfBinding *binding, Datum *keys);
+extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
+extern uint64 sf_run_with_context(SfBinding *binding, SfPlanKind kind,
+								  Datum *params, SfContext *ctx);
+extern bool sf_lock_row(SfBinding *binding, Datum *keys);
+extern HeapTuple sf_locked_row(Relation rel, uint64 i);
+extern int	sf_event_target(SfBinding *binding, Relation rel, HeapTuple tuple,
+							const char *event, SfContext *ctx);
+extern uint64 sf_move_rows(SfBinding *binding, Relation rel, int n,
+						   HeapTuple *rows, int *targets, SfContext *ctx);
 
 #endif							/* STATUSFLOW_H */

@@ -90,13 +90,13 @@ INSERT INTO statusflow.binding (table_name, column_name, workflow, history_table
 VALUES ('invitations', 'status', 'invitation', 'not_mine', '{id}');
 -- nor can the trigger function be attached by hand
 CREATE TRIGGER forged AFTER UPDATE ON not_mine FOR EACH ROW
-	EXECUTE FUNCTION statusflow.enforce('1');
+	EXECUTE FUNCTION statusflow_internal.enforce('1');
 RESET ROLE;
 -- even a superuser's hand-made trigger cannot write into another binding
 SELECT id AS invitations_binding FROM statusflow.binding
 WHERE table_name = 'invitations'::regclass \gset
 CREATE TRIGGER forged AFTER INSERT ON not_mine FOR EACH ROW
-	EXECUTE FUNCTION statusflow.enforce(:'invitations_binding');
+	EXECUTE FUNCTION statusflow_internal.enforce(:'invitations_binding');
 INSERT INTO not_mine VALUES (1, 'invited');
 DROP TRIGGER forged ON not_mine;
 

@@ -20,7 +20,7 @@ SELECT statusflow.add_transition('rep_diagram', ARRAY['sent', 'opened'], 'say "n
 SELECT statusflow.add_transition('rep_diagram', ARRAY['sent'], 'a#b<c>\d');
 
 -- edge labels: the event, and a line for automatic transitions
-SELECT from_status, to_status, statusflow._edge_label(t) AS label
+SELECT from_status, to_status, statusflow_internal.edge_label(t) AS label
 FROM statusflow.transitions t WHERE workflow = 'rep_diagram';
 
 \pset format unaligned

@@ -15,6 +15,12 @@
  * row, the batch is rolled back and its rows are moved one by one, each in
  * a subtransaction of its own, and the rows refused are reported.
  *
+ * tick() may run as a superuser (from pg_cron) over every tenant's tables:
+ * it moves only the rows of tables the caller may UPDATE, and moves them as
+ * the table's owner, in a security-restricted operation with search_path =
+ * pg_catalog, pg_temp, as VACUUM runs a table's index functions: the
+ * triggers of a tenant's table never run with the caller's rights.
+ *
  * ingest() applies an event or status reported by a provider (a delivery
  * receipt, a webhook) at most once per event id, never moves a row out of a
  * terminal or sticky status, and in a monotonic workflow never moves a row
@@ -27,10 +33,13 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
@@ -52,6 +61,7 @@ PG_FUNCTION_INFO_V1(sf_ingest);
 typedef struct SfTickState
 {
 	SfBinding  *binding;
+	Relation	rel;			/* the bound table */
 	SfTimer    *timer;
 	int			timer_index;
 	ReturnSetInfo *rsinfo;
@@ -59,114 +69,57 @@ typedef struct SfTickState
 	ResourceOwner callerowner;
 } SfTickState;
 
-/* ", t.a, t.b": the key columns of a binding under an alias. */
-static void
-append_keys(StringInfo sql, SfBinding *b, const char *alias)
-{
-	int			k;
-
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(sql, ", %s.%s", alias, quote_identifier(b->key_names[k]));
-}
-
-/* "jsonb_build_object('a', t.a, ...)": a row's key as JSON. */
-static void
-append_key_json(StringInfo sql, SfBinding *b, const char *alias)
-{
-	int			k;
-
-	appendStringInfoString(sql, "pg_catalog.jsonb_build_object(");
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(sql, "%s%s, %s.%s", k ? ", " : "",
-						 quote_literal_cstr(b->key_names[k]), alias,
-						 quote_identifier(b->key_names[k]));
-	appendStringInfoChar(sql, ')');
-}
-
 /*
- * "FROM rel WHERE status = $1 AND time <= now() - $2 ORDER BY time LIMIT
- * $3 FOR UPDATE SKIP LOCKED": the rows due for a timer, oldest first.
+ * The query of the rows due for a timer, oldest first, locked, whole:
+ * "SELECT d FROM rel AS d WHERE status = $1 AND time <= now() - $2 ORDER BY
+ * time LIMIT $3 FOR UPDATE SKIP LOCKED".  Prepared once per timer.
  */
-static void
-append_due(StringInfo sql, SfBinding *b, SfTimer *t)
-{
-	const char *time = quote_identifier(t->at_column ? t->at_column :
-										b->entered_at_column);
-
-	appendStringInfo(sql,
-					 " FROM %s AS d WHERE d.%s = $1"
-					 " AND d.%s OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) $2)"
-					 " ORDER BY d.%s LIMIT $3 FOR UPDATE SKIP LOCKED",
-					 b->relname, quote_identifier(b->column), time, time);
-}
-
-/*
- * The two plans of a timer: the batch UPDATE, which returns the key and the
- * new status of every row it moved, and the query of the due rows' keys
- * (JSON, then the key columns) for moving them one at a time.
- */
-static void
-timer_plans(SfBinding *b, int ti)
+static SPIPlanPtr
+due_plan(SfBinding *b, int ti)
 {
 	SfTimer    *t = &b->workflow->timers[ti];
-	Oid			argtypes[4] = {b->workflow->type_oid, INTERVALOID, INT4OID,
-	t->event ? TEXTOID : b->workflow->type_oid};
-	StringInfoData sql;
-	int			k;
+	Oid			argtypes[3] = {b->workflow->type_oid, INTERVALOID, INT4OID};
+	const char *time = quote_identifier(t->at_column ? t->at_column :
+										b->entered_at_column);
+	char	   *sql;
+	SPIPlanPtr	plan;
 
 	if (b->timer_plans == NULL)
 		b->timer_plans = MemoryContextAllocZero(b->cxt, sizeof(SPIPlanPtr) *
-												2 * Max(b->workflow->ntimers, 1));
-	if (b->timer_plans[2 * ti])
-		return;
-
-	/* a materialized CTE: the due rows are picked once, never rescanned */
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "WITH due AS MATERIALIZED (SELECT NULL");
-	append_keys(&sql, b, "d");
-	append_due(&sql, b, t);
-	appendStringInfo(&sql, ") UPDATE %s AS t SET %s = ", b->relname,
-					 quote_identifier(b->column));
-	if (t->event)
-		appendStringInfo(&sql, "statusflow._event_target(t.%s, t, %d, $4)",
-						 quote_identifier(b->column), b->id);
-	else
-		appendStringInfoString(&sql, "$4");
-	appendStringInfoString(&sql, " FROM due WHERE ");
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&sql, "t.%s = due.%s AND ", quote_identifier(b->key_names[k]),
-						 quote_identifier(b->key_names[k]));
-	appendStringInfo(&sql, "t.%s = $1 RETURNING ", quote_identifier(b->column));
-	append_key_json(&sql, b, "t");
-	appendStringInfo(&sql, ", t.%s::pg_catalog.text", quote_identifier(b->column));
-	b->timer_plans[2 * ti] = SPI_prepare(sql.data, 4, argtypes);
-
-	resetStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	append_key_json(&sql, b, "d");
-	append_keys(&sql, b, "d");
-	append_due(&sql, b, t);
-	b->timer_plans[2 * ti + 1] = SPI_prepare(sql.data, 3, argtypes);
-	for (k = 0; k < 2; k++)
-	{
-		if (b->timer_plans[2 * ti + k] == NULL)
-			elog(ERROR, "statusflow: could not prepare timer query: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(b->timer_plans[2 * ti + k]);
-	}
+												Max(b->workflow->ntimers, 1));
+	if (b->timer_plans[ti])
+		return b->timer_plans[ti];
+	sql = psprintf("SELECT d FROM %s AS d WHERE d.%s OPERATOR(pg_catalog.=) $1"
+				   " AND d.%s OPERATOR(pg_catalog.<=)"
+				   " (pg_catalog.now() OPERATOR(pg_catalog.-) $2)"
+				   " ORDER BY d.%s LIMIT $3 FOR UPDATE OF d SKIP LOCKED",
+				   b->relname, quote_identifier(b->column), time, time);
+	plan = SPI_prepare(sql, 3, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "statusflow: could not prepare timer query: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	b->timer_plans[ti] = plan;
+	return plan;
 }
 
 /* Return one row of tick(): what happened to one row of a bound table. */
 static void
-tick_row(SfTickState *st, Datum key, const char *to, const char *outcome)
+tick_row(SfTickState *st, HeapTuple row, const char *to, const char *outcome)
 {
 	Datum		values[TICK_COLUMNS];
 	bool		nulls[TICK_COLUMNS] = {false};
-	SfWorkflow *wf = st->binding->workflow;
-	MemoryContext old = MemoryContextSwitchTo(st->callercxt);
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		key_nulls[INDEX_MAX_KEYS];
+	SfBinding  *b = st->binding;
+	SfWorkflow *wf = b->workflow;
+	MemoryContext old;
 
-	values[0] = ObjectIdGetDatum(st->binding->relid);
-	values[1] = datumCopy(key, false, -1);
+	sf_row_keys(b, sf_binding_relinfo(b, st->rel), RelationGetDescr(st->rel),
+				row, keys, key_nulls);
+	old = MemoryContextSwitchTo(st->callercxt);
+	values[0] = ObjectIdGetDatum(b->relid);
+	values[1] = datumCopy(sf_key_json(b, keys), false, -1);
 	values[2] = CStringGetTextDatum(wf->statuses[st->timer->status].label);
 	nulls[3] = (to == NULL);
 	if (to)
@@ -199,50 +152,65 @@ end_sub(SfTickState *st, bool commit)
 	CurrentResourceOwner = st->callerowner;
 }
 
-/* The parameters of a timer's plans. */
-static void
-timer_params(SfTickState *st, int limit, Datum *params)
+/*
+ * Lock the rows due for the timer, at most limit of them; returns how many,
+ * the rows in *rows (whole tuples of the bound table).
+ */
+static int
+lock_due(SfTickState *st, int limit, HeapTuple **rows)
 {
 	SfWorkflow *wf = st->binding->workflow;
 	SfTimer    *t = st->timer;
+	Datum		params[3];
+	uint64		i;
 
 	params[0] = ObjectIdGetDatum(wf->statuses[t->status].enum_oid);
 	params[1] = DirectFunctionCall3(interval_in,
 									CStringGetDatum(t->after ? t->after : "0"),
 									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	params[2] = Int32GetDatum(limit);
-	params[3] = t->event ? CStringGetTextDatum(t->event) :
-		ObjectIdGetDatum(wf->statuses[t->to].enum_oid);
+	if (SPI_execute_plan(due_plan(st->binding, st->timer_index), params, NULL,
+						 false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: timer query failed");
+	*rows = palloc(sizeof(HeapTuple) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+		(*rows)[i] = sf_locked_row(st->rel, i);
+	return (int) SPI_processed;
+}
+
+/* Where the timer takes a due row: its target, or its event's. */
+static int
+timer_target(SfTickState *st, HeapTuple row, SfContext *ctx)
+{
+	if (st->timer->event == NULL)
+		return st->timer->to;
+	return sf_event_target(st->binding, st->rel, row, st->timer->event, ctx);
 }
 
 /*
  * Move the due rows of a timer with one UPDATE.  Returns how many moved,
- * or -1 when the UPDATE failed (and was rolled back).
+ * or -1 when that failed (and was rolled back).
  */
 static int
-tick_batch(SfTickState *st, int limit)
+tick_batch(SfTickState *st, int limit, SfContext *ctx)
 {
-	Datum		params[4];
+	SfWorkflow *wf = st->binding->workflow;
 	int			moved = -1;
-	uint64		i;
 
-	timer_params(st, limit, params);
 	begin_sub(st);
 	PG_TRY();
 	{
-		if (SPI_execute_plan(st->binding->timer_plans[2 * st->timer_index], params,
-							 NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-			elog(ERROR, "statusflow: timer update failed");
-		for (i = 0; i < SPI_processed; i++)
-		{
-			bool		isnull;
+		HeapTuple  *rows;
+		int			n = lock_due(st, limit, &rows);
+		int		   *targets = palloc(sizeof(int) * Max(n, 1));
+		int			i;
 
-			tick_row(st, SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-									   1, &isnull),
-					 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2),
-					 "applied");
-		}
-		moved = (int) SPI_processed;
+		for (i = 0; i < n; i++)
+			targets[i] = timer_target(st, rows[i], ctx);
+		sf_move_rows(st->binding, st->rel, n, rows, targets, ctx);
+		for (i = 0; i < n; i++)
+			tick_row(st, rows[i], wf->statuses[targets[i]].label, "applied");
+		moved = n;
 		end_sub(st, true);
 	}
 	PG_CATCH();
@@ -260,41 +228,22 @@ tick_batch(SfTickState *st, int limit)
  * reporting the ones refused.  Returns how many rows it went through.
  */
 static int
-tick_one_by_one(SfTickState *st, int limit)
+tick_one_by_one(SfTickState *st, int limit, SfContext *ctx)
 {
 	SfBinding  *b = st->binding;
-	Datum		params[4];
-	SPITupleTable *due;
-	uint64		ndue,
-				i;
-	int			k;
+	HeapTuple  *rows;
+	int			n = lock_due(st, limit, &rows);
+	int			i;
 
-	timer_params(st, limit, params);
-	if (SPI_execute_plan(b->timer_plans[2 * st->timer_index + 1], params, NULL,
-						 false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "statusflow: timer query failed");
-	due = SPI_tuptable;
-	ndue = SPI_processed;
-	for (i = 0; i < ndue; i++)
+	for (i = 0; i < n; i++)
 	{
-		Datum		keyjson;
-		Datum		update[INDEX_MAX_KEYS + 1];
-		bool		isnull;
-
-		keyjson = SPI_getbinval(due->vals[i], due->tupdesc, 1, &isnull);
-		update[0] = params[3];
-		for (k = 0; k < b->nkeys; k++)
-			update[k + 1] = SPI_getbinval(due->vals[i], due->tupdesc, k + 2, &isnull);
 		begin_sub(st);
 		PG_TRY();
 		{
-			if (SPI_execute_plan(sf_update_plan(b, st->timer->event ? SF_PLAN_FIRE :
-												SF_PLAN_TRANSITION),
-								 update, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-				elog(ERROR, "statusflow: timer update failed");
-			tick_row(st, keyjson,
-					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
-					 "applied");
+			int			to = timer_target(st, rows[i], ctx);
+
+			sf_move_rows(b, st->rel, 1, &rows[i], &to, ctx);
+			tick_row(st, rows[i], b->workflow->statuses[to].label, "applied");
 			end_sub(st, true);
 		}
 		PG_CATCH();
@@ -305,18 +254,22 @@ tick_one_by_one(SfTickState *st, int limit)
 			edata = CopyErrorData();
 			FlushErrorState();
 			end_sub(st, false);
-			tick_row(st, keyjson, NULL, psprintf("failed: %s", edata->message));
+			tick_row(st, rows[i], NULL, psprintf("failed: %s", edata->message));
 		}
 		PG_END_TRY();
 	}
-	return (int) ndue;
+	return n;
 }
 
-/* Apply one timer of one binding to at most limit rows; how many it took. */
+/*
+ * Apply one timer of one binding to at most limit rows, as the table's
+ * owner; how many it took.
+ */
 static int
 tick_timer(SfTickState *st, int limit)
 {
 	SfContext	ctx;
+	SfIdentity	saved;
 	int			n;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -324,27 +277,27 @@ tick_timer(SfTickState *st, int limit)
 	ctx.event = st->timer->event;
 	ctx.actor = cstring_to_text("statusflow.tick");
 	ctx.reason = cstring_to_text(psprintf("timer %d", st->timer->id));
-	timer_plans(st->binding, st->timer_index);
-	sf_push_context(&ctx);
-	PG_TRY();
-	{
-		n = tick_batch(st, limit);
-		if (n < 0)
-			n = tick_one_by_one(st, limit);
-	}
-	PG_CATCH();
-	{
-		sf_pop_context(&ctx);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	sf_pop_context(&ctx);
+	sf_become(st->binding->owner, &saved);
+	n = tick_batch(st, limit, &ctx);
+	if (n < 0)
+		n = tick_one_by_one(st, limit, &ctx);
+	sf_unbecome(&saved);
 	return n;
+}
+
+/* May tick() move the rows of this binding: usable, and may we update it? */
+static bool
+tick_may_move(SfBinding *b)
+{
+	return b->broken.message == NULL && b->workflow->broken.message == NULL &&
+		b->workflow->ntimers > 0 &&
+		pg_class_aclcheck(b->relid, GetUserId(), ACL_UPDATE) == ACLCHECK_OK;
 }
 
 /*
  * statusflow.tick(max_rows): apply the timers that are due, to at most
- * max_rows rows in all; returns one row per row it moved or could not move.
+ * max_rows rows in all, of the tables the caller may update; returns one
+ * row per row it moved or could not move.
  */
 Datum
 sf_tick(PG_FUNCTION_ARGS)
@@ -378,12 +331,16 @@ sf_tick(PG_FUNCTION_ARGS)
 	for (bi = 0; bi < nbindings && done < max_rows; bi++)
 	{
 		st.binding = bindings[bi];
+		if (!tick_may_move(st.binding))
+			continue;
+		st.rel = table_open(st.binding->relid, RowExclusiveLock);
 		for (ti = 0; ti < st.binding->workflow->ntimers && done < max_rows; ti++)
 		{
 			st.timer = &st.binding->workflow->timers[ti];
 			st.timer_index = ti;
 			done += tick_timer(&st, max_rows - done);
 		}
+		table_close(st.rel, NoLock);
 	}
 	SPI_finish();
 	return (Datum) 0;
@@ -397,41 +354,26 @@ sf_tick(PG_FUNCTION_ARGS)
 typedef struct SfReceipt
 {
 	SfBinding  *binding;
+	Relation	rel;			/* the bound table */
 	Datum		keys[INDEX_MAX_KEYS];
 	const char *name;			/* the status or event name as given */
 	int			status;			/* its status index, or -1 for an event */
 	SfContext	ctx;
 } SfReceipt;
 
-/* Lock the row of a key and read its status; raise when there is none. */
+/*
+ * Lock the row of a key and read it whole (*row); returns its status index
+ * (-1: none, or not registered).  Raises when there is no row.
+ */
 static int
-lock_row(SfReceipt *r)
+lock_row(SfReceipt *r, HeapTuple *row)
 {
 	SfBinding  *b = r->binding;
-	Oid			argtypes[INDEX_MAX_KEYS];
+	SfRelInfo  *ri;
 	bool		isnull;
 	Datum		status;
-	int			k;
 
-	if (b->plans[SF_PLAN_LOCK] == NULL)
-	{
-		StringInfoData sql;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT t.%s FROM %s AS t WHERE ",
-						 quote_identifier(b->column), b->relname);
-		for (k = 0; k < b->nkeys; k++)
-		{
-			appendStringInfo(&sql, "%st.%s = $%d", k ? " AND " : "",
-							 quote_identifier(b->key_names[k]), k + 1);
-			argtypes[k] = b->key_types[k];
-		}
-		appendStringInfoString(&sql, " FOR UPDATE");
-		sf_binding_plan(b, SF_PLAN_LOCK, sql.data, b->nkeys, argtypes);
-	}
-	if (SPI_execute_plan(b->plans[SF_PLAN_LOCK], r->keys, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "statusflow: could not lock the row");
-	if (SPI_processed == 0)
+	if (!sf_lock_row(b, r->keys))
 	{
 		bool		nulls[INDEX_MAX_KEYS] = {false};
 
@@ -440,7 +382,9 @@ lock_row(SfReceipt *r)
 				 errmsg("%s has no row with key %s", b->relname,
 						sf_format_key(b, r->keys, nulls))));
 	}
-	status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*row = sf_locked_row(r->rel, 0);
+	ri = sf_binding_relinfo(b, r->rel);
+	status = heap_getattr(*row, ri->status_attnum, RelationGetDescr(r->rel), &isnull);
 	return isnull ? -1 : sf_status_index(b->workflow, DatumGetObjectId(status));
 }
 
@@ -450,16 +394,18 @@ event_seen(SfBinding *b, text *event_id)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		params[1] = {PointerGetDatum(event_id)};
+	int			nest = sf_pin_search_path();
 
 	if (b->plans[SF_PLAN_SEEN] == NULL)
 		sf_binding_plan(b, SF_PLAN_SEEN,
-						psprintf("SELECT 1 FROM %s WHERE event_id = $1",
+						psprintf("SELECT FROM %s h WHERE h.event_id OPERATOR(pg_catalog.=) $1",
 								 b->history_relname),
 						1, argtypes);
 	if (SPI_execute_snapshot(b->plans[SF_PLAN_SEEN], params, NULL,
 							 GetLatestSnapshot(), InvalidSnapshot, true, false,
 							 1) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: event lookup failed");
+	sf_unpin_search_path(nest);
 	return SPI_processed > 0;
 }
 
@@ -564,25 +510,18 @@ take_path(SfReceipt *r, int *path, int len, bool last_by_event)
 	for (i = 0; i < len; i++)
 	{
 		bool		last = (i == len - 1);
-		SfContext  *ctx = last ? &r->ctx : &implied;
-		int			rc;
+		HeapTuple	row;
+		int			to = path[i];
 
-		params[0] = last && last_by_event ? CStringGetTextDatum(r->name) :
-			ObjectIdGetDatum(b->workflow->statuses[path[i]].enum_oid);
-		sf_push_context(ctx);
-		PG_TRY();
+		/* the event's target, from the row as the steps before left it */
+		if (last && last_by_event)
 		{
-			rc = SPI_execute_plan(sf_update_plan(b, last && last_by_event ?
-												 SF_PLAN_FIRE : SF_PLAN_TRANSITION),
-								  params, NULL, false, 0);
+			(void) lock_row(r, &row);
+			to = sf_event_target(b, r->rel, row, r->name, &r->ctx);
 		}
-		PG_FINALLY();
-		{
-			sf_pop_context(ctx);
-		}
-		PG_END_TRY();
-		if (rc != SPI_OK_UPDATE_RETURNING)
-			elog(ERROR, "statusflow: ingestion update failed");
+		params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
+		(void) sf_run_with_context(b, SF_PLAN_TRANSITION, params,
+								   last ? &r->ctx : &implied);
 	}
 }
 
@@ -712,7 +651,7 @@ ingest_event(SfReceipt *r, int current)
 		record_unapplied(r, current, -1);
 		return behind ? "late" : "not_applicable";
 	}
-		/* the last step is the event itself when it leads there */
+	/* the last step is the event itself when it leads there */
 	take_path(r, path, len,
 			  event_leads(wf, len > 1 ? path[len - 2] : current, target, r->name));
 	return "applied";
@@ -729,6 +668,7 @@ sf_ingest(PG_FUNCTION_ARGS)
 	SfReceipt	r;
 	SfWorkflow *wf;
 	const char *outcome;
+	HeapTuple	row;
 	int			current;
 	int			i;
 
@@ -744,7 +684,7 @@ sf_ingest(PG_FUNCTION_ARGS)
 	sf_key_values(r.binding, PG_GETARG_DATUM(1),
 				  get_fn_expr_argtype(fcinfo->flinfo, 1), r.keys);
 	r.name = text_to_cstring(PG_GETARG_TEXT_PP(2));
-		r.status = sf_status_by_label(wf, r.name);
+	r.status = sf_status_by_label(wf, r.name);
 	if (r.status < 0 && !is_event(wf, r.name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -754,14 +694,15 @@ sf_ingest(PG_FUNCTION_ARGS)
 	r.ctx.event = r.status < 0 ? r.name : NULL;
 	r.ctx.has_occurred_at = !PG_ARGISNULL(3);
 	if (r.ctx.has_occurred_at)
-		r.ctx.occurred_at = PG_GETARG_TIMESTAMPTZ(3);
+		r.ctx.occurred_at = sf_check_occurred_at(PG_GETARG_TIMESTAMPTZ(3));
 	r.ctx.event_id = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
 	r.ctx.metadata = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
 	r.ctx.actor = cstring_to_text("statusflow.ingest");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
-	current = lock_row(&r);
+	r.rel = table_open(r.binding->relid, AccessShareLock);
+	current = lock_row(&r, &row);
 	if (r.ctx.event_id && event_seen(r.binding, r.ctx.event_id))
 		outcome = "duplicate";
 	else if (current < 0)
@@ -778,6 +719,7 @@ sf_ingest(PG_FUNCTION_ARGS)
 		outcome = ingest_status(&r, current);
 	else
 		outcome = ingest_event(&r, current);
+	table_close(r.rel, AccessShareLock);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(outcome));
 }

@@ -19,6 +19,11 @@
  * pointers into it (a trigger whose guard ran a query that saw the
  * invalidation).  It is retired and freed when the transaction ends.
  *
+ * The catalog is shared by every tenant of the database and written by
+ * them, so the cache trusts none of its rows: a row it cannot use breaks
+ * only its own workflow or binding, which then fails its own tables with a
+ * clear error (sf_check_workflow, sf_check_binding), never the others.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -51,13 +56,23 @@ typedef struct SfCache
 	SfBinding  *bindings;		/* ordered by id */
 } SfCache;
 
+/* How many rows of each kind a workflow was allocated room for. */
+typedef struct SfCapacity
+{
+	int			statuses;
+	int			transitions;
+	int			quotas;
+	int			timers;
+} SfCapacity;
+
 static SfCache *cache = NULL;
 static bool cache_valid = false;
 static List *retired = NIL;		/* stale caches, freed at transaction end */
+static List *retired_plans = NIL;	/* plans of changed bindings, likewise */
 static Oid	catalog_relids[SF_CATALOG_TABLES];
 
 static const char *const catalog_names[SF_CATALOG_TABLES] = {
-		"workflow", "status", "transition", "binding", "quota", "timer"
+	"workflow", "status", "transition", "binding", "quota", "timer"
 };
 
 PG_FUNCTION_INFO_V1(sf_invalidate_cache);
@@ -107,25 +122,50 @@ sf_cache_init(void)
 	CacheRegisterSyscacheCallback(ENUMOID, sf_enum_callback, (Datum) 0);
 }
 
+/* Free the plans of a binding. */
+static void
+free_plans(SfBinding *b)
+{
+	int			k;
+
+	for (k = 0; k < SF_PLAN_COUNT; k++)
+		if (b->plans[k])
+			SPI_freeplan(b->plans[k]);
+	for (k = 0; b->timer_plans && b->workflow && k < b->workflow->ntimers; k++)
+		if (b->timer_plans[k])
+			SPI_freeplan(b->timer_plans[k]);
+}
+
 /* Free one cache generation and the plans its bindings prepared. */
 static void
 sf_cache_free(SfCache *c)
 {
-	int			i,
-				k;
+	int			i;
 
-		for (i = 0; i < c->nbindings; i++)
-	{
-		SfBinding  *b = &c->bindings[i];
-
-		for (k = 0; k < SF_PLAN_COUNT; k++)
-			if (b->plans[k])
-				SPI_freeplan(b->plans[k]);
-		for (k = 0; b->timer_plans && k < 2 * b->workflow->ntimers; k++)
-			if (b->timer_plans[k])
-				SPI_freeplan(b->timer_plans[k]);
-	}
+	for (i = 0; i < c->nbindings; i++)
+		free_plans(&c->bindings[i]);
 	MemoryContextDelete(c->cxt);
+}
+
+/*
+ * Put a binding's plans aside, to be freed when the transaction ends (a
+ * caller up the stack may be running one), so that they are prepared again.
+ */
+static void
+retire_plans(SfBinding *b)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	int			k;
+
+	for (k = 0; k < SF_PLAN_COUNT; k++)
+		if (b->plans[k])
+			retired_plans = lappend(retired_plans, b->plans[k]);
+	memset(b->plans, 0, sizeof(b->plans));
+	for (k = 0; b->timer_plans && k < b->workflow->ntimers; k++)
+		if (b->timer_plans[k])
+			retired_plans = lappend(retired_plans, b->timer_plans[k]);
+	b->timer_plans = NULL;
+	MemoryContextSwitchTo(old);
 }
 
 /* End of transaction: nobody can point into retired caches any more. */
@@ -138,6 +178,10 @@ sf_cache_xact_end(void)
 		sf_cache_free((SfCache *) lfirst(lc));
 	list_free(retired);
 	retired = NIL;
+	foreach(lc, retired_plans)
+		SPI_freeplan((SPIPlanPtr) lfirst(lc));
+	list_free(retired_plans);
+	retired_plans = NIL;
 }
 
 /*
@@ -154,7 +198,7 @@ sf_invalidate_cache(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s must be called as a trigger",
-						"statusflow._invalidate_cache()")));
+						"statusflow_internal.invalidate_cache()")));
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	PG_RETURN_POINTER(NULL);
 }
@@ -168,7 +212,7 @@ spi_text(int row, int col)
 	return v ? pstrdup(v) : NULL;
 }
 
-/* Non-null Datum of column col of the current SPI row. */
+/* Datum of column col of the current SPI row. */
 static Datum
 spi_datum(int row, int col, bool *isnull)
 {
@@ -185,10 +229,21 @@ spi_bool(int row, int col)
 	return !isnull && DatumGetBool(d);
 }
 
-/* Run one catalog query under the given snapshot. */
+/* An int4 column, 0 when null. */
+static int
+spi_int(int row, int col)
+{
+	bool		isnull;
+	Datum		d = spi_datum(row, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+/* Run one catalog query under the given snapshot and the pinned path. */
 static void
 spi_run(const char *sql, Snapshot snap)
 {
+	int			nest = sf_pin_search_path();
 	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
 
 	if (plan == NULL)
@@ -198,6 +253,18 @@ spi_run(const char *sql, Snapshot snap)
 							 true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: catalog query failed: %s", sql);
 	SPI_freeplan(plan);
+	sf_unpin_search_path(nest);
+}
+
+/* Keep the first thing found wrong with a workflow or binding. */
+static void
+set_broken(SfBroken *broken, MemoryContext cxt, int sqlerrcode,
+		   const char *message)
+{
+	if (broken->message != NULL)
+		return;
+	broken->sqlerrcode = sqlerrcode;
+	broken->message = MemoryContextStrdup(cxt, message);
 }
 
 static int
@@ -228,46 +295,59 @@ cmp_transition(const void *a, const void *b)
 	return x->id - y->id;
 }
 
-/* Load statusflow.workflow; statuses and transitions are filled in later. */
-static void
+/*
+ * Load statusflow.workflow; statuses and transitions are filled in later,
+ * into the room counted here (caps, parallel to the sorted workflows).
+ */
+static SfCapacity *
 load_workflows(SfCache *c, Snapshot snap)
 {
+	SfCapacity *caps;
 	int			i;
 
-		spi_run("SELECT w.name, w.status_type::pg_catalog.oid, w.allow_null, w.monotonic,"
-			" (SELECT pg_catalog.count(*) FROM statusflow.status s"
+	spi_run("SELECT w.name, w.status_type::pg_catalog.oid, w.allow_null, w.monotonic,"
+			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.status s"
 			"  WHERE s.workflow OPERATOR(pg_catalog.=) w.name),"
-			" (SELECT pg_catalog.count(*) FROM statusflow.transition t"
+			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.transition t"
 			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name),"
-						" (SELECT pg_catalog.count(*) FROM statusflow.quota q"
+			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.quota q"
 			"  WHERE q.workflow OPERATOR(pg_catalog.=) w.name),"
-			" (SELECT pg_catalog.count(*) FROM statusflow.timer t"
-			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name)"
-			" FROM statusflow.workflow w", snap);
+			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.timer t"
+			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name),"
+			" EXISTS (SELECT FROM pg_catalog.pg_type y"
+			"  WHERE y.oid OPERATOR(pg_catalog.=) w.status_type::pg_catalog.oid"
+			"    AND y.typtype OPERATOR(pg_catalog.=) 'e')"
+			" FROM statusflow.workflow w ORDER BY w.name COLLATE \"C\"", snap);
 	c->nworkflows = SPI_processed;
 	c->workflows = MemoryContextAllocZero(c->cxt,
 										  sizeof(SfWorkflow) * Max(c->nworkflows, 1));
+	caps = palloc0(sizeof(SfCapacity) * Max(c->nworkflows, 1));
 	for (i = 0; i < c->nworkflows; i++)
 	{
 		SfWorkflow *wf = &c->workflows[i];
+		SfCapacity *cap = &caps[i];
 		bool		isnull;
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		int64		nstatus = DatumGetInt64(spi_datum(i, 5, &isnull));
-		int64		ntrans = DatumGetInt64(spi_datum(i, 6, &isnull));
-		int64		nquotas = DatumGetInt64(spi_datum(i, 7, &isnull));
-		int64		ntimers = DatumGetInt64(spi_datum(i, 8, &isnull));
 
 		wf->name = spi_text(i, 1);
 		wf->type_oid = DatumGetObjectId(spi_datum(i, 2, &isnull));
 		wf->allow_null = spi_bool(i, 3);
 		wf->monotonic = spi_bool(i, 4);
-		wf->statuses = palloc0(sizeof(SfStatus) * Max(nstatus, 1));
-		wf->transitions = palloc0(sizeof(SfTransition) * Max(ntrans, 1));
-		wf->quotas = palloc0(sizeof(SfQuota) * Max(nquotas, 1));
-		wf->timers = palloc0(sizeof(SfTimer) * Max(ntimers, 1));
+		cap->statuses = spi_int(i, 5);
+		cap->transitions = spi_int(i, 6);
+		cap->quotas = spi_int(i, 7);
+		cap->timers = spi_int(i, 8);
+		wf->statuses = palloc0(sizeof(SfStatus) * Max(cap->statuses, 1));
+		wf->transitions = palloc0(sizeof(SfTransition) * Max(cap->transitions, 1));
+		wf->quotas = palloc0(sizeof(SfQuota) * Max(cap->quotas, 1));
+		wf->timers = palloc0(sizeof(SfTimer) * Max(cap->timers, 1));
+		if (!spi_bool(i, 9))
+			set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+					   psprintf("its type %s is not an enum type",
+								format_type_be(wf->type_oid)));
 		MemoryContextSwitchTo(old);
 	}
-	qsort(c->workflows, c->nworkflows, sizeof(SfWorkflow), cmp_workflow_name);
+	return caps;
 }
 
 static SfWorkflow *
@@ -281,24 +361,24 @@ find_workflow(SfCache *c, const char *name)
 }
 
 /*
- * The workflow named in the first column of SPI row i, which a catalog row
- * of kind what (status, transition, ...) belongs to; the foreign keys of the
- * catalog make a missing one an internal error.
+ * The workflow named in the first column of SPI row i, with its room, or
+ * NULL for a row of no loaded workflow (the foreign keys of the catalog
+ * make that impossible; such a row is ignored).
  */
 static SfWorkflow *
-row_workflow(SfCache *c, int i, const char *what)
+row_workflow(SfCache *c, SfCapacity *caps, int i, SfCapacity **cap)
 {
 	char	   *wname = spi_text(i, 1);
-	SfWorkflow *wf = find_workflow(c, wname);
+	SfWorkflow *wf = wname ? find_workflow(c, wname) : NULL;
 
-	if (wf == NULL)
-		elog(ERROR, "statusflow: %s of unknown workflow \"%s\"", what, wname);
+	if (wf != NULL)
+		*cap = &caps[wf - c->workflows];
 	return wf;
 }
 
 /* Load statusflow.status in rank order, with each label's enum OID. */
 static void
-load_statuses(SfCache *c, Snapshot snap)
+load_statuses(SfCache *c, SfCapacity *caps, Snapshot snap)
 {
 	int			i;
 
@@ -313,19 +393,27 @@ load_statuses(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		SfWorkflow *wf = row_workflow(c, i, "status");
+		SfCapacity *cap;
+		SfWorkflow *wf = row_workflow(c, caps, i, &cap);
 		SfStatus   *st;
 		bool		isnull;
-		Datum		oid;
+		Datum		oid = spi_datum(i, 3, &isnull);
 
+		if (wf == NULL || wf->nstatuses >= cap->statuses)
+		{
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		if (isnull)
+		{
+			set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+					   psprintf("status \"%s\" is not a label of its type %s",
+								spi_text(i, 2), format_type_be(wf->type_oid)));
+			MemoryContextSwitchTo(old);
+			continue;
+		}
 		st = &wf->statuses[wf->nstatuses++];
 		st->label = spi_text(i, 2);
-		oid = spi_datum(i, 3, &isnull);
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("status \"%s\" of workflow \"%s\" is not a label of its enum type",
-							st->label, wf->name)));
 		st->enum_oid = DatumGetObjectId(oid);
 		st->initial = spi_bool(i, 4);
 		st->terminal = spi_bool(i, 5);
@@ -378,44 +466,67 @@ sf_status_by_label(SfWorkflow *wf, const char *label)
 	return -1;
 }
 
-/* Read one transition row of the current SPI result. */
-static void
-read_transition(SfWorkflow *wf, SfTransition *t, int row)
+/*
+ * The status index of a label of a catalog row, or -1 after marking the
+ * workflow broken (what: the row, for the message).
+ */
+static int
+row_status(SfCache *c, SfWorkflow *wf, const char *label, const char *what)
 {
-	char	   *from = spi_text(row, 3);
+	int			i = label ? sf_status_by_label(wf, label) : -1;
+
+	if (i < 0)
+		set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+				   psprintf("%s names status \"%s\", which it does not have",
+							what, label ? label : "(null)"));
+	return i;
+}
+
+/*
+ * Read one transition row of the current SPI result into t; false (and the
+ * workflow broken) when it names a status the workflow does not have.
+ */
+static bool
+read_transition(SfCache *c, SfWorkflow *wf, SfTransition *t, int row)
+{
 	char	   *to = spi_text(row, 4);
+	char	   *what;
 	bool		isnull;
 	Datum		roles;
 
-	t->id = DatumGetInt32(spi_datum(row, 2, &isnull));
-	t->from = sf_status_by_label(wf, from);
-	t->to = to ? sf_status_by_label(wf, to) : -1;
-	if (t->from < 0 || (to && t->to < 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("transition %d of workflow \"%s\" names an unknown status",
-						t->id, wf->name)));
+	t->id = spi_int(row, 2);
+	what = psprintf("transition %d", t->id);
+	t->from = row_status(c, wf, spi_text(row, 3), what);
+	t->to = to ? row_status(c, wf, to, what) : -1;
 	t->event = spi_text(row, 5);
+	if (t->from < 0 || (to && t->to < 0))
+		return false;
+	if (t->from == t->to && t->event == NULL)
+	{
+		set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+				   psprintf("%s leads from a status to itself without an event", what));
+		return false;
+	}
 	t->automatic = spi_bool(row, 6);
 	roles = spi_datum(row, 7, &isnull);
 	if (!isnull)
 	{
 		Datum	   *elems;
+		bool	   *nulls;
 		int			k;
 
 		deconstruct_array(DatumGetArrayTypeP(roles), OIDOID, sizeof(Oid), true,
-						  TYPALIGN_INT, &elems, NULL, &t->nroles);
+						  TYPALIGN_INT, &elems, &nulls, &t->nroles);
 		t->roles = palloc(sizeof(Oid) * Max(t->nroles, 1));
 		for (k = 0; k < t->nroles; k++)
-			t->roles[k] = DatumGetObjectId(elems[k]);
+			t->roles[k] = nulls[k] ? InvalidOid : DatumGetObjectId(elems[k]);
 	}
 	t->condition = spi_text(row, 8);
 	t->require_reason = spi_bool(row, 9);
-	t->max_uses = DatumGetInt32(spi_datum(row, 10, &isnull));
-	if (isnull)
-		t->max_uses = 0;
+	t->max_uses = Max(spi_int(row, 10), 0);
 	wf->has_guards |= (t->nroles > 0 || t->condition || t->require_reason ||
 					   t->max_uses > 0 || t->to < 0);
+	return true;
 }
 
 /* Index each workflow's transitions by (from, to) and restoring ones by from. */
@@ -457,7 +568,7 @@ index_transitions(SfCache *c)
 
 /* Load statusflow.transition, with the guards of each transition. */
 static void
-load_transitions(SfCache *c, Snapshot snap)
+load_transitions(SfCache *c, SfCapacity *caps, Snapshot snap)
 {
 	int			i;
 
@@ -468,9 +579,12 @@ load_transitions(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		SfWorkflow *wf = row_workflow(c, i, "transition");
+		SfCapacity *cap;
+		SfWorkflow *wf = row_workflow(c, caps, i, &cap);
 
-		read_transition(wf, &wf->transitions[wf->ntransitions++], i);
+		if (wf != NULL && wf->ntransitions < cap->transitions &&
+			read_transition(c, wf, &wf->transitions[wf->ntransitions], i))
+			wf->ntransitions++;
 		MemoryContextSwitchTo(old);
 	}
 	index_transitions(c);
@@ -478,7 +592,7 @@ load_transitions(SfCache *c, Snapshot snap)
 
 /* Load statusflow.timer. */
 static void
-load_timers(SfCache *c, Snapshot snap)
+load_timers(SfCache *c, SfCapacity *caps, Snapshot snap)
 {
 	int			i;
 
@@ -488,26 +602,75 @@ load_timers(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		SfWorkflow *wf = row_workflow(c, i, "timer");
+		SfCapacity *cap;
+		SfWorkflow *wf = row_workflow(c, caps, i, &cap);
 		SfTimer    *t;
-		bool		isnull;
 		char	   *to;
+		char	   *what;
 
-		t = &wf->timers[wf->ntimers++];
-		t->id = DatumGetInt32(spi_datum(i, 2, &isnull));
-		t->status = sf_require_status(wf, spi_text(i, 3));
+		if (wf == NULL || wf->ntimers >= cap->timers)
+		{
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		t = &wf->timers[wf->ntimers];
+		t->id = spi_int(i, 2);
+		what = psprintf("timer %d", t->id);
+		t->status = row_status(c, wf, spi_text(i, 3), what);
 		t->after = spi_text(i, 4);
 		t->at_column = spi_text(i, 5);
 		to = spi_text(i, 6);
-		t->to = to ? sf_require_status(wf, to) : -1;
+		t->to = to ? row_status(c, wf, to, what) : -1;
 		t->event = spi_text(i, 7);
+		if (t->status >= 0 && (to == NULL || t->to >= 0) &&
+			((to == NULL) != (t->event == NULL)) &&
+			(t->after != NULL || t->at_column != NULL))
+			wf->ntimers++;
+		else
+			set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+					   psprintf("%s is not a timer statusflow can run", what));
 		MemoryContextSwitchTo(old);
 	}
 }
 
+/* Read one quota row of the current SPI result; false when it is unusable. */
+static bool
+read_quota(SfCache *c, SfWorkflow *wf, SfQuota *q, int row)
+{
+	Datum	   *labels;
+	bool	   *nulls;
+	bool		isnull;
+	char	   *overflow;
+	char	   *what;
+	int			n,
+				k;
+
+	q->id = spi_int(row, 2);
+	what = psprintf("quota %d", q->id);
+	q->counted = palloc0(sizeof(bool) * Max(wf->nstatuses, 1));
+	deconstruct_array(DatumGetArrayTypeP(spi_datum(row, 3, &isnull)), TEXTOID,
+					  -1, false, TYPALIGN_INT, &labels, &nulls, &n);
+	for (k = 0; k < n; k++)
+	{
+		int			s = row_status(c, wf, nulls[k] ? NULL :
+								   TextDatumGetCString(labels[k]), what);
+
+		if (s < 0)
+			return false;
+		q->counted[s] = true;
+	}
+	q->per_column = spi_text(row, 4);
+	q->max_entries = Max(spi_int(row, 5), 0);
+	q->period = spi_text(row, 6);
+	overflow = spi_text(row, 7);
+	q->overflow = overflow ? row_status(c, wf, overflow, what) : -1;
+	return q->per_column != NULL && q->period != NULL &&
+		(overflow == NULL || q->overflow >= 0);
+}
+
 /* Load statusflow.quota. */
 static void
-load_quotas(SfCache *c, Snapshot snap)
+load_quotas(SfCache *c, SfCapacity *caps, Snapshot snap)
 {
 	int			i;
 
@@ -517,26 +680,18 @@ load_quotas(SfCache *c, Snapshot snap)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
-		SfWorkflow *wf = row_workflow(c, i, "quota");
-		SfQuota    *q;
-		Datum	   *labels;
-		bool		isnull;
-		char	   *overflow;
-		int			n,
-					k;
+		SfCapacity *cap;
+		SfWorkflow *wf = row_workflow(c, caps, i, &cap);
 
-		q = &wf->quotas[wf->nquotas++];
-		q->id = DatumGetInt32(spi_datum(i, 2, &isnull));
-		q->counted = palloc0(sizeof(bool) * Max(wf->nstatuses, 1));
-		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 3, &isnull)), TEXTOID,
-						  -1, false, TYPALIGN_INT, &labels, NULL, &n);
-		for (k = 0; k < n; k++)
-			q->counted[sf_require_status(wf, TextDatumGetCString(labels[k]))] = true;
-		q->per_column = spi_text(i, 4);
-		q->max_entries = DatumGetInt32(spi_datum(i, 5, &isnull));
-		q->period = spi_text(i, 6);
-		overflow = spi_text(i, 7);
-		q->overflow = overflow ? sf_require_status(wf, overflow) : -1;
+		if (wf != NULL && wf->nquotas < cap->quotas)
+		{
+			if (read_quota(c, wf, &wf->quotas[wf->nquotas], i))
+				wf->nquotas++;
+			else
+				set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+						   psprintf("quota %d is not a quota statusflow can apply",
+									wf->quotas[wf->nquotas].id));
+		}
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -545,6 +700,49 @@ static int
 cmp_binding_id(const void *a, const void *b)
 {
 	return ((const SfBinding *) a)->id - ((const SfBinding *) b)->id;
+}
+
+/*
+ * Read the key columns of binding row i (names, types, typmods: columns 7
+ * to 9); false when they do not match the table.
+ */
+static bool
+read_keys(SfBinding *b, int i)
+{
+	Datum	   *names;
+	Datum	   *types;
+	Datum	   *typmods;
+	bool		isnull[3];
+	int			n1,
+				n2,
+				n3,
+				k;
+
+	(void) spi_datum(i, 7, &isnull[0]);
+	(void) spi_datum(i, 8, &isnull[1]);
+	(void) spi_datum(i, 9, &isnull[2]);
+	if (isnull[0] || isnull[1] || isnull[2])
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 7, &isnull[0])),
+					  TEXTOID, -1, false, TYPALIGN_INT, &names, NULL, &n1);
+	deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 8, &isnull[1])),
+					  OIDOID, sizeof(Oid), true, TYPALIGN_INT, &types, NULL, &n2);
+	deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 9, &isnull[2])),
+					  INT4OID, sizeof(int32), true, TYPALIGN_INT, &typmods, NULL, &n3);
+	if (n1 != n2 || n1 != n3 || n1 == 0 || n1 > INDEX_MAX_KEYS)
+		return false;
+	b->nkeys = n1;
+	b->history.att_keys = palloc(sizeof(AttrNumber) * n1);
+	b->key_names = palloc(sizeof(char *) * n1);
+	b->key_types = palloc(sizeof(Oid) * n1);
+	b->key_typmods = palloc(sizeof(int32) * n1);
+	for (k = 0; k < n1; k++)
+	{
+		b->key_names[k] = TextDatumGetCString(names[k]);
+		b->key_types[k] = DatumGetObjectId(types[k]);
+		b->key_typmods[k] = DatumGetInt32(typmods[k]);
+	}
+	return true;
 }
 
 /* Load statusflow.binding with the types of the key columns. */
@@ -567,12 +765,13 @@ load_bindings(SfCache *c, Snapshot snap)
 			"       JOIN pg_catalog.pg_attribute a"
 			"         ON a.attrelid OPERATOR(pg_catalog.=) b.table_name::pg_catalog.oid"
 			"        AND a.attname OPERATOR(pg_catalog.=) k.col ORDER BY k.ord),"
-						" b.entered_at_column::pg_catalog.text, r.relowner,"
+			" b.entered_at_column::pg_catalog.text, r.relowner,"
 			" b.notify_channel,"
 			" (SELECT pg_catalog.format('%I.%I', hn.nspname, h.relname)"
 			"  FROM pg_catalog.pg_class h JOIN pg_catalog.pg_namespace hn"
 			"    ON hn.oid OPERATOR(pg_catalog.=) h.relnamespace"
-			"  WHERE h.oid OPERATOR(pg_catalog.=) b.history_table::pg_catalog.oid)"
+			"  WHERE h.oid OPERATOR(pg_catalog.=) b.history_table::pg_catalog.oid),"
+			" n.nspname::pg_catalog.text, r.relname::pg_catalog.text"
 			" FROM statusflow.binding b"
 			" JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) b.table_name::pg_catalog.oid"
 			" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace",
@@ -584,54 +783,32 @@ load_bindings(SfCache *c, Snapshot snap)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 		SfBinding  *b = &c->bindings[i];
-		bool		isnull;
 		char	   *wname;
-		Datum	   *names;
-		Datum	   *types;
-		Datum	   *typmods;
-		int			n1,
-					n2,
-					n3,
-					k;
+		bool		isnull;
 
 		b->cxt = c->cxt;
-		b->id = DatumGetInt32(spi_datum(i, 1, &isnull));
+		b->id = spi_int(i, 1);
 		b->relid = DatumGetObjectId(spi_datum(i, 2, &isnull));
 		b->column = spi_text(i, 3);
 		wname = spi_text(i, 4);
-		b->workflow = find_workflow(c, wname);
-		if (b->workflow == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("binding %d names unknown workflow \"%s\"", b->id, wname)));
+		b->workflow = wname ? find_workflow(c, wname) : NULL;
 		b->history_relid = DatumGetObjectId(spi_datum(i, 5, &isnull));
 		b->relname = spi_text(i, 6);
 		b->entered_at_column = spi_text(i, 10);
 		b->owner = DatumGetObjectId(spi_datum(i, 11, &isnull));
 		b->notify_channel = spi_text(i, 12);
 		b->history_relname = spi_text(i, 13);
-		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 7, &isnull)),
-						  TEXTOID, -1, false, TYPALIGN_INT, &names, NULL, &n1);
-		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 8, &isnull)),
-						  OIDOID, sizeof(Oid), true, TYPALIGN_INT, &types, NULL, &n2);
-		deconstruct_array(DatumGetArrayTypeP(spi_datum(i, 9, &isnull)),
-						  INT4OID, sizeof(int32), true, TYPALIGN_INT, &typmods, NULL, &n3);
-		if (n1 != n2 || n1 != n3 || n1 == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("key columns of binding %d do not match table %s",
-							b->id, b->relname)));
-		b->nkeys = n1;
-		b->history.att_keys = palloc(sizeof(AttrNumber) * n1);
-		b->key_names = palloc(sizeof(char *) * n1);
-		b->key_types = palloc(sizeof(Oid) * n1);
-		b->key_typmods = palloc(sizeof(int32) * n1);
-		for (k = 0; k < n1; k++)
-		{
-			b->key_names[k] = TextDatumGetCString(names[k]);
-			b->key_types[k] = DatumGetObjectId(types[k]);
-			b->key_typmods[k] = DatumGetInt32(typmods[k]);
-		}
+		b->schema_name = spi_text(i, 14);
+		b->table_name = spi_text(i, 15);
+		if (b->workflow == NULL)
+			set_broken(&b->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+					   psprintf("its workflow \"%s\" does not exist", wname));
+		else if (b->history_relname == NULL)
+			set_broken(&b->broken, c->cxt, ERRCODE_UNDEFINED_TABLE,
+					   "its history table does not exist");
+		else if (!read_keys(b, i))
+			set_broken(&b->broken, c->cxt, ERRCODE_UNDEFINED_COLUMN,
+					   "its key columns are not columns of the table");
 		MemoryContextSwitchTo(old);
 	}
 	qsort(c->bindings, c->nbindings, sizeof(SfBinding), cmp_binding_id);
@@ -657,6 +834,7 @@ static SfCache *
 sf_cache_load(void)
 {
 	SfCache    *c;
+	SfCapacity *caps;
 	MemoryContext cxt;
 	Snapshot	snap;
 
@@ -671,12 +849,12 @@ sf_cache_load(void)
 			elog(ERROR, "statusflow: SPI_connect failed");
 		/* latest committed state, even under a repeatable-read snapshot */
 		snap = RegisterSnapshot(GetLatestSnapshot());
-		load_workflows(c, snap);
-		load_statuses(c, snap);
+		caps = load_workflows(c, snap);
+		load_statuses(c, caps, snap);
 		index_statuses(c);
-		load_transitions(c, snap);
-		load_quotas(c, snap);
-		load_timers(c, snap);
+		load_transitions(c, caps, snap);
+		load_quotas(c, caps, snap);
+		load_timers(c, caps, snap);
 		load_bindings(c, snap);
 		UnregisterSnapshot(snap);
 		SPI_finish();
@@ -722,18 +900,55 @@ sf_cache(void)
 	return cache;
 }
 
+/* Raise the error of a workflow statusflow cannot use. */
+void
+sf_check_workflow(SfWorkflow *wf)
+{
+	if (wf->broken.message == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(wf->broken.sqlerrcode),
+			 errmsg("workflow \"%s\" cannot be used: %s", wf->name,
+					wf->broken.message),
+			 errhint("The owner of its type can repair it with the statusflow API; the view statusflow.workflows shows it.")));
+}
+
+/* Raise the error of a binding (or its workflow) statusflow cannot use. */
+void
+sf_check_binding(SfBinding *b)
+{
+	if (b->broken.message != NULL)
+		ereport(ERROR,
+				(errcode(b->broken.sqlerrcode),
+				 errmsg("statusflow binding %d of table %s cannot be used: %s",
+						b->id, b->relname, b->broken.message),
+				 errhint("Detach the column with statusflow.detach() and attach it again."),
+				 err_generic_string(PG_DIAG_SCHEMA_NAME, b->schema_name),
+				 err_generic_string(PG_DIAG_TABLE_NAME, b->table_name),
+				 err_generic_string(PG_DIAG_COLUMN_NAME, b->column)));
+	sf_check_workflow(b->workflow);
+}
+
+/* The binding of an id, checked usable; NULL when there is none. */
 SfBinding *
 sf_binding_by_id(int binding_id)
 {
 	SfCache    *c = sf_cache();
 	SfBinding	key;
+	SfBinding  *b;
 
 	key.id = binding_id;
-	return bsearch(&key, c->bindings, c->nbindings, sizeof(SfBinding),
-				   cmp_binding_id);
+	b = bsearch(&key, c->bindings, c->nbindings, sizeof(SfBinding),
+				cmp_binding_id);
+	if (b != NULL)
+		sf_check_binding(b);
+	return b;
 }
 
-/* The number of bindings, and the i-th, to go through all of them. */
+/*
+ * The number of bindings, and the i-th, to go through all of them; these
+ * are not checked (see sf_check_binding).
+ */
 int
 sf_binding_count(void)
 {
@@ -747,8 +962,8 @@ sf_binding_at(int i)
 }
 
 /*
- * The binding of a table's column; column may be NULL when the table has
- * exactly one bound column.
+ * The binding of a table's column, checked usable; column may be NULL when
+ * the table has exactly one bound column.
  */
 SfBinding *
 sf_binding_for_table(Oid relid, const char *column)
@@ -782,6 +997,7 @@ sf_binding_for_table(Oid relid, const char *column)
 				(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
 				 errmsg("table %s has several bound columns", found->relname),
 				 errhint("Name the column with column_name.")));
+	sf_check_binding(found);
 	return found;
 }
 
@@ -790,13 +1006,15 @@ char *
 sf_relation_name(Oid relid)
 {
 	char	   *rel = get_rel_name(relid);
+	char	   *nsp;
 
 	if (rel == NULL)
 		return psprintf("with OID %u", relid);
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  rel);
+	nsp = get_namespace_name(get_rel_namespace(relid));
+	return quote_qualified_identifier(nsp ? nsp : "?", rel);
 }
 
+/* A workflow by name, checked usable; NULL (missing_ok) when there is none. */
 SfWorkflow *
 sf_workflow_by_name(const char *name, bool missing_ok)
 {
@@ -807,6 +1025,8 @@ sf_workflow_by_name(const char *name, bool missing_ok)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("workflow \"%s\" does not exist", name),
 				 errhint("The view statusflow.workflows lists the workflows.")));
+	if (wf != NULL)
+		sf_check_workflow(wf);
 	return wf;
 }
 
@@ -824,14 +1044,43 @@ bound_attnum(SfBinding *b, TupleDesc tupdesc, const char *column, Oid type)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of table %s, used by statusflow, no longer exists",
 						column, b->relname),
-				 errhint("A column statusflow uses keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again.")));
+				 errhint("A column statusflow uses keeps its name; rename it back, or detach the workflow with statusflow.detach() and attach it again."),
+				 err_generic_string(PG_DIAG_SCHEMA_NAME, b->schema_name),
+				 err_generic_string(PG_DIAG_TABLE_NAME, b->table_name)));
 	if (OidIsValid(type) && TupleDescAttr(tupdesc, att - 1)->atttypid != type)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of table %s is no longer of type %s",
 						column, b->relname, format_type_be(type)),
-				 errhint("Detach the workflow with statusflow.detach() and attach it again.")));
+				 errhint("Change it back, or detach the workflow with statusflow.detach() and attach it again."),
+				 err_generic_string(PG_DIAG_SCHEMA_NAME, b->schema_name),
+				 err_generic_string(PG_DIAG_TABLE_NAME, b->table_name),
+				 err_generic_string(PG_DIAG_COLUMN_NAME, column)));
 	return att;
+}
+
+/*
+ * Follow a change of the type of a key column of the bound table (ALTER
+ * TABLE ... ALTER COLUMN ... TYPE): the binding's plans, prepared for the
+ * old types, are prepared again, and the history table's key columns are
+ * checked against the new ones (see writer.c).
+ */
+static void
+follow_key_types(SfBinding *b, TupleDesc tupdesc, AttrNumber *attnums)
+{
+	int			k;
+
+	for (k = 0; k < b->nkeys; k++)
+	{
+		Form_pg_attribute a = TupleDescAttr(tupdesc, attnums[k] - 1);
+
+		if (a->atttypid == b->key_types[k] && a->atttypmod == b->key_typmods[k])
+			continue;
+		b->key_types[k] = a->atttypid;
+		b->key_typmods[k] = a->atttypmod;
+		retire_plans(b);
+		b->history.valid = false;
+	}
 }
 
 /*
@@ -884,6 +1133,7 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 	ri->status_attnum = bound_attnum(b, tupdesc, b->column, b->workflow->type_oid);
 	for (i = 0; i < b->nkeys; i++)
 		ri->key_attnums[i] = bound_attnum(b, tupdesc, b->key_names[i], InvalidOid);
+	follow_key_types(b, tupdesc, ri->key_attnums);
 	ri->entered_at_attnum = b->entered_at_column ?
 		bound_attnum(b, tupdesc, b->entered_at_column, TIMESTAMPTZOID) : 0;
 	ri->quota_attnums = palloc(sizeof(AttrNumber) * Max(b->workflow->nquotas, 1));

@@ -17,13 +17,24 @@
  * run with the rights of the role making the change, like CHECK
  * constraints, and may not use subqueries or aggregates.
  *
+ * Names in a condition are resolved with search_path = pg_catalog, pg_temp,
+ * whoever declares, attaches or changes rows, so that its meaning is fixed
+ * by its text alone: anything outside pg_catalog is written with its
+ * schema.  And since a condition runs with the rights of whoever changes a
+ * row, it may call only functions (operators, casts) owned by a superuser
+ * or by the owner of the table: the owner of a workflow cannot make another
+ * tenant's users run its code.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
@@ -35,7 +46,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
 
+#include "compat.h"
 #include "statusflow.h"
 
 PG_FUNCTION_INFO_V1(sf_check_condition);
@@ -109,10 +123,68 @@ parse_condition(const char *cond)
 	return target->val;
 }
 
-/* A condition as a boolean expression over the columns of rel. */
+/* Refuse a function of a condition that the table's owner does not trust. */
+static bool
+untrusted_function(Oid funcid, void *arg)
+{
+	Relation	rel = (Relation) arg;
+	Oid			owner = rel->rd_rel->relowner;
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc proc;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", funcid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (isAnyTempNamespace(proc->pronamespace) ||
+		!(superuser_arg(proc->proowner) || has_privs_of_role(owner, proc->proowner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a condition on table %s may not call function %s",
+						sf_relation_name(RelationGetRelid(rel)),
+						format_procedure(funcid)),
+				 errdetail("Conditions run with the rights of whoever changes a row, so they may call only functions owned by a superuser or by the owner of the table, outside temporary schemas.")));
+	ReleaseSysCache(tup);
+	return false;
+}
+
+/* Walk a transformed condition, checking every function it calls. */
+static bool
+trust_walker(Node *node, void *arg)
+{
+	Relation	rel = (Relation) arg;
+
+	if (node == NULL)
+		return false;
+	(void) check_functions_in_node(node, untrusted_function, arg);
+	if (IsA(node, CoerceToDomain))
+	{
+		Oid			domain = ((CoerceToDomain *) node)->resulttype;
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(domain));
+		Oid			owner;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for type %u", domain);
+		owner = ((Form_pg_type) GETSTRUCT(tup))->typowner;
+		ReleaseSysCache(tup);
+		if (!(superuser_arg(owner) || has_privs_of_role(rel->rd_rel->relowner, owner)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("a condition on table %s may not use domain %s",
+							sf_relation_name(RelationGetRelid(rel)),
+							format_type_be(domain)),
+					 errdetail("Its constraints would run with the rights of whoever changes a row; conditions may use only domains owned by a superuser or by the owner of the table.")));
+	}
+	return expression_tree_walker(node, trust_walker, arg);
+}
+
+/*
+ * A condition as a boolean expression over the columns of rel, resolved
+ * with the pinned search_path and calling only trusted functions.
+ */
 static Node *
 transform_condition(const char *cond, Relation rel)
 {
+	int			nest = sf_pin_search_path();
 	ParseState *pstate = make_parsestate(NULL);
 	ParseNamespaceItem *nsitem;
 	Node	   *expr;
@@ -125,29 +197,67 @@ transform_condition(const char *cond, Relation rel)
 	expr = coerce_to_boolean(pstate, expr, "condition");
 	assign_expr_collations(pstate, expr);
 	free_parsestate(pstate);
+	(void) trust_walker(expr, rel);
+	sf_unpin_search_path(nest);
 	return expr;
 }
 
 /*
- * statusflow._check_condition(condition, table_name): raise unless the
- * condition is one expression and, when a table is given, a boolean over
- * its columns.
+ * May the current role check conditions against a table: does it own the
+ * table, or own a workflow bound to it?  Checking opens the table.
+ */
+static bool
+may_check_on(Oid relid, const char *workflow)
+{
+	SfWorkflow *wf;
+	int			i;
+
+	if (sf_class_ownercheck(relid, GetUserId()))
+		return true;
+	if (workflow == NULL)
+		return false;
+	wf = sf_workflow_by_name(workflow, true);
+	if (wf == NULL || !sf_type_ownercheck(wf->type_oid, GetUserId()))
+		return false;
+	for (i = 0; i < sf_binding_count(); i++)
+		if (sf_binding_at(i)->relid == relid && sf_binding_at(i)->workflow == wf)
+			return true;
+	return false;
+}
+
+/*
+ * statusflow_internal.check_condition(condition, workflow, table_name):
+ * raise unless the condition is one expression and, when a table is given,
+ * a boolean over its columns that calls only trusted functions.  The caller
+ * must own the table, or the workflow bound to it.
  */
 Datum
 sf_check_condition(PG_FUNCTION_ARGS)
 {
 	char	   *cond;
+	Oid			relid;
 	Relation	rel;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
 	cond = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (PG_ARGISNULL(1))
+	if (PG_ARGISNULL(2))
 	{
 		parse_condition(cond);
 		PG_RETURN_VOID();
 	}
-	rel = table_open(PG_GETARG_OID(1), AccessShareLock);
+	relid = PG_GETARG_OID(2);
+	if (!may_check_on(relid, PG_ARGISNULL(1) ? NULL :
+					  text_to_cstring(PG_GETARG_TEXT_PP(1))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s or of a workflow bound to it",
+						sf_relation_name(relid))));
+	rel = try_table_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 	transform_condition(cond, rel);
 	table_close(rel, AccessShareLock);
 	PG_RETURN_VOID();

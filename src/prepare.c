@@ -4,7 +4,7 @@
  *	  The BEFORE trigger of bindings that change a row before it is written:
  *	  quotas on entering statuses, and the entered-at column.
  *
- * Only bindings that need it get this trigger (see statusflow._sync_triggers):
+ * Only bindings that need it get this trigger (see statusflow_internal.sync_triggers):
  * a BEFORE UPDATE row trigger makes PostgreSQL lock the old row version of
  * every UPDATE of the table, which costs even updates of other columns.
  *
@@ -57,14 +57,14 @@ quota_plan(SfBinding *b)
 
 /*
  * Take one entry of quota q for the scope of the row; false when none is
- * left.  Runs as the owner of the bound table, who may write its counts.
+ * left.  Runs as the owner of the bound table, who may write its counts, in
+ * a security-restricted operation with the pinned search_path.
  */
 static bool
 take_quota_entry(SfBinding *b, SfQuota *q, Datum scope)
 {
 	Datum		params[5];
-	Oid			save_userid;
-	int			save_sec_context;
+	SfIdentity	saved;
 	int			rc;
 
 	if (q->max_entries == 0)
@@ -79,10 +79,9 @@ take_quota_entry(SfBinding *b, SfQuota *q, Datum scope)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(b->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	sf_become(b->owner, &saved);
 	rc = SPI_execute_plan(quota_plan(b), params, NULL, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	sf_unbecome(&saved);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "statusflow: quota count failed: %s", SPI_result_code_string(rc));
 	rc = (int) SPI_processed;
@@ -179,7 +178,7 @@ sf_prepare(PG_FUNCTION_ARGS)
 		td->tg_trigger->tgnargs != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("statusflow.prepare() must be fired BEFORE INSERT or UPDATE FOR EACH ROW with the binding id")));
+				 errmsg("statusflow_internal.prepare() must be fired BEFORE INSERT or UPDATE FOR EACH ROW with the binding id")));
 	rel = td->tg_relation;
 	tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	b = sf_binding_by_id(pg_strtoint32(td->tg_trigger->tgargs[0]));

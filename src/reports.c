@@ -423,7 +423,7 @@ fold_query(SfFold *fold, FunctionCallInfo fcinfo, int nkeys)
 }
 
 /*
- * statusflow._entities(query text, nkeys integer, since timestamptz,
+ * statusflow_internal.entities(query text, nkeys integer, since timestamptz,
  *						until timestamptz)
  * RETURNS TABLE (first_at timestamptz, last_status oid, mask integer)
  *
@@ -539,7 +539,7 @@ percentile(double *v, int64 n, double fraction)
 }
 
 /*
- * statusflow._stay_stats(query text, nkeys integer, since timestamptz,
+ * statusflow_internal.stay_stats(query text, nkeys integer, since timestamptz,
  *						  until timestamptz, include_open boolean)
  * RETURNS TABLE (status oid, stays bigint, open_stays bigint,
  *				  mean float8, median float8, p90 float8)

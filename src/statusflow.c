@@ -129,6 +129,8 @@ sf_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			sf_history_forget_all();
+			sf_history_abort();
+			sf_forget_contexts();
 			sf_executor_depth = 0;
 			sf_moved_rows_forget(0);
 			sf_cache_xact_end();

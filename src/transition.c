@@ -4,16 +4,30 @@
  *	  The transition API: transition(), fire(), their set-based forms and
  *	  can_transition().
  *
- * Each call runs one UPDATE of the bound table through a plan prepared once
- * per binding, so every change still goes through the binding's triggers:
- * the API adds nothing the triggers would not check.  While the UPDATE
- * runs, the call's actor, reason, metadata, time and event sit on a context
- * stack that the triggers of that binding read for the history row.
+ * Each call runs UPDATEs of the bound table through plans prepared once per
+ * binding, so every change still goes through the binding's triggers: the
+ * API adds nothing the triggers would not check.  While an UPDATE runs, the
+ * call's actor, reason, metadata, time and event sit on a context stack
+ * that the triggers of that binding read for the history row.
  *
- * A key is passed as a value of any type and converted to the type of the
- * primary key column (by its assignment cast, else through text).
- * A composite key is passed as a row, ROW(1, 'a'), or as its text form,
- * '(1,a)'.  The set-based forms take an array of such keys.
+ * fire() locks the row first (SELECT ... FOR UPDATE), works out in C where
+ * the event leads from the locked row's status, then runs the same UPDATE
+ * as transition(): a concurrent change is seen, and no function of ours
+ * runs inside the caller's UPDATE.
+ *
+ * The generated SQL names the table with its schema, compares keys with
+ * OPERATOR(schema.op), the equality operator of the key type's default
+ * operator class, and passes statuses and keys as typed parameters: nothing
+ * in it resolves through the caller's search_path.  It runs with the
+ * caller's rights and search_path, so that the table's own triggers see
+ * what they see for a plain UPDATE.
+ *
+ * A key is passed as a value of any type and converted exactly to the type
+ * of the primary key column: strings by their text form, other values by an
+ * implicit cast or by an assignment cast that converts back to the same
+ * value (so 1.5 is no integer key).  A composite key is passed as a row,
+ * ROW(1, 'a'), or as its text form, '(1,a)'.  The set-based forms take an
+ * array of such keys.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,8 +39,8 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "parser/parse_coerce.h"
 #include "lib/stringinfo.h"
+#include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -42,7 +56,6 @@ PG_FUNCTION_INFO_V1(sf_key_object);
 PG_FUNCTION_INFO_V1(sf_fire);
 PG_FUNCTION_INFO_V1(sf_transition_many);
 PG_FUNCTION_INFO_V1(sf_fire_many);
-PG_FUNCTION_INFO_V1(sf_event_target);
 PG_FUNCTION_INFO_V1(sf_can_transition);
 
 /* Argument positions shared by the four API functions. */
@@ -56,6 +69,9 @@ PG_FUNCTION_INFO_V1(sf_can_transition);
 #define ARG_COLUMN		7
 
 static SfContext *context_top = NULL;
+
+static int	event_target(SfBinding *b, Relation rel, HeapTuple tuple,
+						 const char *event);
 
 /* The context of the API call now changing rows of this binding, if any. */
 SfContext *
@@ -80,6 +96,13 @@ sf_pop_context(SfContext *ctx)
 {
 	Assert(context_top == ctx);
 	context_top = ctx->prev;
+}
+
+/* Forget every context: the transaction is aborting. */
+void
+sf_forget_contexts(void)
+{
+	context_top = NULL;
 }
 
 /* Is there a reason for the history rows of this binding's current change? */
@@ -129,27 +152,21 @@ call_binding(FunctionCallInfo fcinfo, const char *event, SfContext *ctx)
 	ctx->actor = PG_ARGISNULL(ARG_ACTOR) ? NULL : PG_GETARG_TEXT_PP(ARG_ACTOR);
 	ctx->has_occurred_at = !PG_ARGISNULL(ARG_OCCURRED);
 	if (ctx->has_occurred_at)
-		ctx->occurred_at = PG_GETARG_TIMESTAMPTZ(ARG_OCCURRED);
+		ctx->occurred_at = sf_check_occurred_at(PG_GETARG_TIMESTAMPTZ(ARG_OCCURRED));
 	return b;
 }
 
-/*
- * v of type from, as a value of type to: through the assignment cast when
- * there is one, else through the types' text forms (strings, and types
- * whose cast is defined that way).
- */
+/* Apply a coercion path found by find_coercion_pathway() to v. */
 static Datum
-convert_value(Datum v, Oid from, Oid to, int32 typmod)
+coerce_value(CoercionPathType path, Oid funcid, Datum v, Oid from, Oid to,
+			 int32 typmod)
 {
-	Oid			funcid,
-				typoutput,
+	Oid			typoutput,
 				typinput,
 				typioparam;
 	bool		varlena;
 
-	if (from == to)
-		return v;
-	switch (find_coercion_pathway(to, from, COERCION_ASSIGNMENT, &funcid))
+	switch (path)
 	{
 		case COERCION_PATH_RELABELTYPE:
 			return v;
@@ -158,21 +175,85 @@ convert_value(Datum v, Oid from, Oid to, int32 typmod)
 				return OidFunctionCall1(funcid, v);
 			return OidFunctionCall3(funcid, v, Int32GetDatum(typmod),
 									BoolGetDatum(false));
-		case COERCION_PATH_COERCEVIAIO:
-			break;
 		default:
-			if (TypeCategory(from) != TYPCATEGORY_STRING &&
-				TypeCategory(from) != TYPCATEGORY_UNKNOWN)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("a key of type %s cannot be used for a key column of type %s",
-								format_type_be(from), format_type_be(to))));
-			break;
+			getTypeOutputInfo(from, &typoutput, &varlena);
+			getTypeInputInfo(to, &typinput, &typioparam);
+			return OidInputFunctionCall(typinput, OidOutputFunctionCall(typoutput, v),
+										typioparam, typmod);
 	}
+}
+
+/* Refuse a key value that does not convert to the key column's type. */
+static void
+key_type_error(Oid from, Oid to, Datum v, bool inexact)
+{
+	Oid			typoutput;
+	bool		varlena;
+
 	getTypeOutputInfo(from, &typoutput, &varlena);
-	getTypeInputInfo(to, &typinput, &typioparam);
-	return OidInputFunctionCall(typinput, OidOutputFunctionCall(typoutput, v),
-								typioparam, typmod);
+	if (inexact)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key %s of type %s does not convert exactly to type %s",
+						OidOutputFunctionCall(typoutput, v), format_type_be(from),
+						format_type_be(to)),
+				 errhint("Pass the key as a value of the key column's type.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("a key of type %s cannot be used for a key column of type %s",
+					format_type_be(from), format_type_be(to))));
+}
+
+/*
+ * Does converting v of type from to result, of type to, keep its value:
+ * does result convert back to a value equal to v?
+ */
+static bool
+converts_back(Datum v, Oid from, Datum result, Oid to)
+{
+	TypeCacheEntry *tc = lookup_type_cache(from, TYPECACHE_EQ_OPR_FINFO);
+	CoercionPathType path;
+	Oid			funcid;
+	Datum		back;
+
+	if (!OidIsValid(tc->eq_opr_finfo.fn_oid))
+		return false;
+	path = find_coercion_pathway(from, to, COERCION_ASSIGNMENT, &funcid);
+	if (path == COERCION_PATH_NONE || path == COERCION_PATH_ARRAYCOERCE)
+		return false;
+	back = coerce_value(path, funcid, result, to, from, -1);
+	return DatumGetBool(FunctionCall2Coll(&tc->eq_opr_finfo, tc->typcollation,
+										  v, back));
+}
+
+/*
+ * v of type from, as a value of type to: strings (and untyped literals)
+ * through their text form; other values through an implicit cast, or an
+ * assignment cast provided the value converts back unchanged.
+ */
+static Datum
+convert_value(Datum v, Oid from, Oid to, int32 typmod)
+{
+	CoercionPathType path;
+	Oid			funcid;
+	Datum		result;
+
+	if (from == to)
+		return v;
+	if (TypeCategory(from) == TYPCATEGORY_STRING ||
+		TypeCategory(from) == TYPCATEGORY_UNKNOWN)
+		return coerce_value(COERCION_PATH_COERCEVIAIO, InvalidOid, v, from, to,
+							typmod);
+	path = find_coercion_pathway(to, from, COERCION_IMPLICIT, &funcid);
+	if (path != COERCION_PATH_NONE && path != COERCION_PATH_ARRAYCOERCE)
+		return coerce_value(path, funcid, v, from, to, typmod);
+	path = find_coercion_pathway(to, from, COERCION_ASSIGNMENT, &funcid);
+	if (path == COERCION_PATH_NONE || path == COERCION_PATH_ARRAYCOERCE)
+		key_type_error(from, to, v, false);
+	result = coerce_value(path, funcid, v, from, to, typmod);
+	if (!converts_back(v, from, result, to))
+		key_type_error(from, to, v, true);
+	return result;
 }
 
 /* Refuse a key that has not as many values as the table has key columns. */
@@ -295,8 +376,19 @@ sf_key_values(SfBinding *b, Datum v, Oid argtype, Datum *out)
 	split_row_key(b, DatumGetHeapTupleHeader(v), out);
 }
 
+/* Key column values as the jsonb object reports use: {"id": 42}. */
+Datum
+sf_key_json(SfBinding *b, Datum *keys)
+{
+	bool		nulls[INDEX_MAX_KEYS] = {false};
+	Datum		row = HeapTupleGetDatum(heap_form_tuple(key_tupdesc(b), keys, nulls));
+	char	   *json = TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
 /*
- * statusflow._key_object(binding integer, key anyelement) RETURNS jsonb
+ * statusflow_internal.key_object(binding integer, key anyelement) RETURNS jsonb
  *
  * A key argument, read as transition() reads it, as the jsonb object of the
  * key columns that reports work with: {"id": 42}, {"shop": "n", "code": 7}.
@@ -306,24 +398,20 @@ sf_key_object(PG_FUNCTION_ARGS)
 {
 	SfBinding  *b;
 	Datum		keys[INDEX_MAX_KEYS];
-	bool		nulls[INDEX_MAX_KEYS] = {false};
-	TupleDesc	desc;
-	Datum		row;
-	char	   *json;
 
-	if (PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("key must not be null")));
+				 errmsg("%s must not be null", PG_ARGISNULL(1) ? "key" : "binding")));
 	b = sf_binding_by_id(PG_GETARG_INT32(0));
 	if (b == NULL)
-		elog(ERROR, "statusflow: binding %d does not exist", PG_GETARG_INT32(0));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(0))));
+	sf_check_binding(b);
 	sf_key_values(b, PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
 				  keys);
-	desc = key_tupdesc(b);
-	row = HeapTupleGetDatum(heap_form_tuple(desc, keys, nulls));
-	json = TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	PG_RETURN_DATUM(sf_key_json(b, keys));
 }
 
 /* "(a, b)=(1, 2)" for key values, for messages. */
@@ -336,74 +424,144 @@ key_text(SfBinding *b, Datum *keys)
 }
 
 /*
- * The UPDATE a plan kind runs.  Parameter $1 is the target status (or the
- * event), then one parameter per key column: a value, or an array of values
- * for the set-based forms.
+ * "t.a OPERATOR(s.=) <a> AND ...": every key column matched; fmt prints
+ * the value of the k-th key column from number first + k.
+ */
+static void
+append_key_match(StringInfo sql, SfBinding *b, const char *fmt, int first)
+{
+	int			k;
+
+	for (k = 0; k < b->nkeys; k++)
+	{
+		appendStringInfo(sql, "%st.%s OPERATOR(%s) ", k ? " AND " : "",
+						 quote_identifier(b->key_names[k]),
+						 sf_equality_operator(b->key_types[k]));
+		appendStringInfo(sql, fmt, first + k);
+	}
+}
+
+/*
+ * The SQL of a plan kind.  Key parameters follow the target status:
+ *	TRANSITION		UPDATE one key ($2...) to status $1, RETURNING it
+ *	TRANSITION_MANY	UPDATE the keys of arrays $2... to status $1
+ *	MOVE_MANY		UPDATE each key of arrays $2... to the status at the same
+ *					place in array $1
+ *	LOCK			SELECT FOR UPDATE the row of one key ($1...), whole
+ *	LOCK_MANY		SELECT FOR UPDATE the rows of the keys of arrays $1..., in
+ *					key order
  */
 static char *
 plan_sql(SfBinding *b, SfPlanKind kind)
 {
 	StringInfoData sql;
-	bool		many = (kind == SF_PLAN_TRANSITION_MANY || kind == SF_PLAN_FIRE_MANY);
-	bool		fire = (kind == SF_PLAN_FIRE || kind == SF_PLAN_FIRE_MANY);
 	const char *col = quote_identifier(b->column);
 	int			k;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "UPDATE %s AS t SET %s = ", b->relname, col);
-	if (fire)
-		appendStringInfo(&sql, "statusflow._event_target(t.%s, t, %d, $1)", col, b->id);
-	else
-		appendStringInfoString(&sql, "$1");
-	if (many)
+	switch (kind)
 	{
-		appendStringInfoString(&sql, " FROM ROWS FROM (");
-		for (k = 0; k < b->nkeys; k++)
-			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k ? ", " : "", k + 2);
-		appendStringInfoString(&sql, ") AS k(");
-		for (k = 0; k < b->nkeys; k++)
-			appendStringInfo(&sql, "%sc%d", k ? ", " : "", k + 1);
-		appendStringInfoString(&sql, ") WHERE ");
-		for (k = 0; k < b->nkeys; k++)
-			appendStringInfo(&sql, "%st.%s = k.c%d", k ? " AND " : "",
-							 quote_identifier(b->key_names[k]), k + 1);
-	}
-	else
-	{
-		appendStringInfoString(&sql, " WHERE ");
-		for (k = 0; k < b->nkeys; k++)
-			appendStringInfo(&sql, "%st.%s = $%d", k ? " AND " : "",
-							 quote_identifier(b->key_names[k]), k + 2);
-		appendStringInfo(&sql, " RETURNING t.%s::pg_catalog.text", col);
+		case SF_PLAN_TRANSITION:
+			appendStringInfo(&sql, "UPDATE %s AS t SET %s = $1 WHERE ", b->relname, col);
+			append_key_match(&sql, b, "$%d", 2);
+			appendStringInfo(&sql, " RETURNING t.%s", col);
+			break;
+		case SF_PLAN_TRANSITION_MANY:
+		case SF_PLAN_MOVE_MANY:
+			appendStringInfo(&sql, "UPDATE %s AS t SET %s = %s FROM ROWS FROM (",
+							 b->relname, col,
+							 kind == SF_PLAN_MOVE_MANY ? "k.target" : "$1");
+			if (kind == SF_PLAN_MOVE_MANY)
+				appendStringInfoString(&sql, "pg_catalog.unnest($1), ");
+			for (k = 0; k < b->nkeys; k++)
+				appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k ? ", " : "", k + 2);
+			appendStringInfo(&sql, ") AS k(%s", kind == SF_PLAN_MOVE_MANY ? "target, " : "");
+			for (k = 0; k < b->nkeys; k++)
+				appendStringInfo(&sql, "%sc%d", k ? ", " : "", k + 1);
+			appendStringInfoString(&sql, ") WHERE ");
+			append_key_match(&sql, b, "k.c%d", 1);
+			break;
+		case SF_PLAN_LOCK:
+			appendStringInfo(&sql, "SELECT t FROM %s AS t WHERE ", b->relname);
+			append_key_match(&sql, b, "$%d", 1);
+			appendStringInfoString(&sql, " FOR UPDATE OF t");
+			break;
+		case SF_PLAN_LOCK_MANY:
+			appendStringInfo(&sql, "SELECT t FROM %s AS t WHERE EXISTS (SELECT FROM ROWS FROM (",
+							 b->relname);
+			for (k = 0; k < b->nkeys; k++)
+				appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k ? ", " : "", k + 1);
+			appendStringInfoString(&sql, ") AS k(");
+			for (k = 0; k < b->nkeys; k++)
+				appendStringInfo(&sql, "%sc%d", k ? ", " : "", k + 1);
+			appendStringInfoString(&sql, ") WHERE ");
+			append_key_match(&sql, b, "k.c%d", 1);
+			appendStringInfoString(&sql, ") ORDER BY ");
+			for (k = 0; k < b->nkeys; k++)
+				appendStringInfo(&sql, "%st.%s", k ? ", " : "",
+								 quote_identifier(b->key_names[k]));
+			appendStringInfoString(&sql, " FOR UPDATE OF t");
+			break;
+		default:
+			elog(ERROR, "statusflow: plan kind %d is not an API plan", (int) kind);
 	}
 	return sql.data;
+}
+
+/* The array type of a key column's type, or an error. */
+static Oid
+key_array_type(SfBinding *b, int k)
+{
+	Oid			t = get_array_type(b->key_types[k]);
+
+	if (!OidIsValid(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("key column \"%s\" of table %s has a type without an array type",
+						b->key_names[k], b->relname)));
+	return t;
 }
 
 /* The plan of an API kind for a binding, prepared on first use and kept. */
 SPIPlanPtr
 sf_update_plan(SfBinding *b, SfPlanKind kind)
 {
-	bool		many = (kind == SF_PLAN_TRANSITION_MANY || kind == SF_PLAN_FIRE_MANY);
-	bool		fire = (kind == SF_PLAN_FIRE || kind == SF_PLAN_FIRE_MANY);
 	Oid			argtypes[INDEX_MAX_KEYS + 1];
+	int			nargs = 0;
 	int			k;
 
 	if (b->plans[kind])
 		return b->plans[kind];
-	argtypes[0] = fire ? TEXTOID : b->workflow->type_oid;
-	for (k = 0; k < b->nkeys; k++)
+	switch (kind)
 	{
-		argtypes[k + 1] = many ? get_array_type(b->key_types[k]) : b->key_types[k];
-		if (!OidIsValid(argtypes[k + 1]))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("key column \"%s\" of table %s has a type without an array type",
-							b->key_names[k], b->relname)));
+		case SF_PLAN_TRANSITION:
+		case SF_PLAN_TRANSITION_MANY:
+			argtypes[nargs++] = b->workflow->type_oid;
+			break;
+		case SF_PLAN_MOVE_MANY:
+			argtypes[nargs++] = get_array_type(b->workflow->type_oid);
+			break;
+		default:
+			break;
 	}
-	return sf_binding_plan(b, kind, plan_sql(b, kind), b->nkeys + 1, argtypes);
+	for (k = 0; k < b->nkeys; k++)
+		argtypes[nargs++] = (kind == SF_PLAN_TRANSITION || kind == SF_PLAN_LOCK) ?
+			b->key_types[k] : key_array_type(b, k);
+	return sf_binding_plan(b, kind, plan_sql(b, kind), nargs, argtypes);
 }
 
-/* Error context of fire(): which row the event was applied to. */
+/* The label of a status value of the binding's type. */
+static char *
+status_label(SfBinding *b, Datum value)
+{
+	int			i = sf_status_index(b->workflow, DatumGetObjectId(value));
+
+	if (i >= 0)
+		return b->workflow->statuses[i].label;
+	return DatumGetCString(DirectFunctionCall1(enum_out, value));
+}
+
+/* Error context of the API: which call, on which row. */
 typedef struct SfCallInfo
 {
 	const char *what;
@@ -423,48 +581,203 @@ call_error_context(void *arg)
 }
 
 /*
- * Run a plan of the binding with the call's context pushed.  Returns the
- * number of rows updated; *status receives the new status of the first one
- * (copied into the caller's memory) when status is not NULL.
+ * Run a plan of the binding (SPI connected) with a context pushed; returns
+ * the number of rows processed.
  */
-static uint64
-run_plan(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx,
-		 SfCallInfo *info, char **status)
+uint64
+sf_run_with_context(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	ErrorContextCallback errcb;
-	uint64		processed = 0;
 	int			rc;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "statusflow: SPI_connect failed");
-	errcb.callback = call_error_context;
-	errcb.arg = info;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-		sf_push_context(ctx);
+	sf_push_context(ctx);
 	PG_TRY();
 	{
 		rc = SPI_execute_plan(sf_update_plan(b, kind), params, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
-			elog(ERROR, "statusflow: transition query failed: %s",
-				 SPI_result_code_string(rc));
-		processed = SPI_processed;
-		if (status != NULL && processed > 0)
-			*status = MemoryContextStrdup(callercxt,
-										  SPI_getvalue(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1));
 	}
-		PG_CATCH();
+	PG_FINALLY();
 	{
 		sf_pop_context(ctx);
-		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	sf_pop_context(ctx);
-	error_context_stack = errcb.previous;
-	SPI_finish();
-	return processed;
+	if (rc < 0)
+		elog(ERROR, "statusflow: transition query failed: %s",
+			 SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
+ * The whole row of row i of the last SPI result, column 1: a row of the
+ * bound relation rel, locked by a LOCK plan or a timer's due-rows query.
+ */
+HeapTuple
+sf_locked_row(Relation rel, uint64 i)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
+								  &isnull);
+	HeapTupleHeader th;
+	HeapTuple	tuple;
+
+	if (isnull)
+		elog(ERROR, "statusflow: a locked row is null");
+	th = DatumGetHeapTupleHeader(d);
+	if (HeapTupleHeaderGetTypeId(th) != rel->rd_rel->reltype)
+		elog(ERROR, "statusflow: a locked row is not a row of %s",
+			 RelationGetRelationName(rel));
+	tuple = palloc(HEAPTUPLESIZE);
+	tuple->t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple->t_self);
+	tuple->t_tableOid = RelationGetRelid(rel);
+	tuple->t_data = th;
+	return tuple;
+}
+
+/*
+ * The status an event leads to from a row of the bound table rel, after
+ * the guards (which may look at the row, and at the call's context: a
+ * reason); raises when it leads nowhere.
+ */
+int
+sf_event_target(SfBinding *b, Relation rel, HeapTuple tuple, const char *event,
+				SfContext *ctx)
+{
+	int			to;
+
+	sf_push_context(ctx);
+	PG_TRY();
+	{
+		to = event_target(b, rel, tuple, event);
+	}
+	PG_FINALLY();
+	{
+		sf_pop_context(ctx);
+	}
+	PG_END_TRY();
+	return to;
+}
+
+/* sf_event_target(), its context pushed. */
+static int
+event_target(SfBinding *b, Relation rel, HeapTuple tuple, const char *event)
+{
+	SfWorkflow *wf = b->workflow;
+	SfRelInfo  *ri = sf_binding_relinfo(b, rel);
+	bool		isnull;
+	Datum		value = heap_getattr(tuple, ri->status_attnum,
+									 RelationGetDescr(rel), &isnull);
+	char	   *key = sf_key_description(b, ri, RelationGetDescr(rel), tuple);
+	char	   *events;
+	int			from,
+				to;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("event \"%s\" does not apply to %s %s, which has no status",
+						event, b->relname, key),
+				 errtablecol(rel, ri->status_attnum)));
+	from = sf_status_index(wf, DatumGetObjectId(value));
+	if (from < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("status \"%s\" of %s %s is not registered in workflow \"%s\"",
+						status_label(b, value), b->relname, key, wf->name),
+				 errhint("Add statuses with statusflow.add_status(), not ALTER TYPE."),
+				 errtablecol(rel, ri->status_attnum)));
+	if (sf_choose_event(b, ri, rel, tuple, from, event, &to) >= 0)
+		return to;
+	events = sf_events_list(wf, from);
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("event \"%s\" does not apply to status \"%s\" of %s %s",
+					event, wf->statuses[from].label, b->relname, key),
+			 errdetail("Workflow \"%s\" has no transition on event \"%s\" from \"%s\".",
+					   wf->name, event, wf->statuses[from].label),
+			 events[0] ? errhint("Events from \"%s\": %s.", wf->statuses[from].label, events) :
+			 errhint("No event applies to \"%s\".", wf->statuses[from].label),
+			 errtablecol(rel, ri->status_attnum)));
+	return -1;					/* not reached */
+}
+
+/*
+ * Move n rows of the bound relation rel (whole tuples, locked) each to its
+ * target status (an index), with one UPDATE; returns how many it changed.
+ */
+uint64
+sf_move_rows(SfBinding *b, Relation rel, int n, HeapTuple *rows, int *targets,
+			 SfContext *ctx)
+{
+	SfRelInfo  *ri = sf_binding_relinfo(b, rel);
+	Datum		params[INDEX_MAX_KEYS + 1];
+	Datum	   *statuses = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	  **columns = palloc(sizeof(Datum *) * b->nkeys);
+	Oid			enum_type = b->workflow->type_oid;
+	int			i,
+				k;
+
+	for (k = 0; k < b->nkeys; k++)
+		columns[k] = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		Datum		keys[INDEX_MAX_KEYS];
+		bool		nulls[INDEX_MAX_KEYS];
+
+		sf_row_keys(b, ri, RelationGetDescr(rel), rows[i], keys, nulls);
+		statuses[i] = ObjectIdGetDatum(b->workflow->statuses[targets[i]].enum_oid);
+		for (k = 0; k < b->nkeys; k++)
+			columns[k][i] = keys[k];
+	}
+	params[0] = PointerGetDatum(construct_array(statuses, n, enum_type,
+												sizeof(Oid), true, TYPALIGN_INT));
+	for (k = 0; k < b->nkeys; k++)
+	{
+		int16		len;
+		bool		byval;
+		char		align;
+
+		get_typlenbyvalalign(b->key_types[k], &len, &byval, &align);
+		params[k + 1] = PointerGetDatum(construct_array(columns[k], n, b->key_types[k],
+														len, byval, align));
+	}
+	return sf_run_with_context(b, SF_PLAN_MOVE_MANY, params, ctx);
+}
+
+/* Lock the row of one key (SPI connected); false when there is none. */
+bool
+sf_lock_row(SfBinding *b, Datum *keys)
+{
+	if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_LOCK), keys, NULL, false, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not lock a row of %s", b->relname);
+	return SPI_processed > 0;
+}
+
+/* Refuse a call on a key that has no row. */
+static void
+no_row(SfBinding *b, const char *key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("%s has no row with key %s", b->relname, key)));
+}
+
+/*
+ * The status fire() moves one key's row to: its row locked, the event's
+ * target from its status.
+ */
+static int
+fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
+			SfContext *ctx)
+{
+	Relation	rel;
+	int			to;
+
+	if (!sf_lock_row(b, keys))
+		no_row(b, key);
+	rel = table_open(b->relid, AccessShareLock);
+	to = sf_event_target(b, rel, sf_locked_row(rel, 0), event, ctx);
+	table_close(rel, AccessShareLock);
+	return to;
 }
 
 /* transition() and fire(): one key. */
@@ -473,42 +786,50 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 {
 	SfContext	ctx;
 	SfCallInfo	info;
+	ErrorContextCallback errcb;
 	SfBinding  *b;
 	Datum		params[INDEX_MAX_KEYS + 1];
 	char	   *target;
 	char	   *status = NULL;
+	int			to = -1;
+	bool		isnull;
 
 	require_args(fcinfo, "key", fire ? "event" : "to_status");
 	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
 	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
-	if (fire)
-		params[0] = CStringGetTextDatum(target);
-	else
-		params[0] = ObjectIdGetDatum(
-			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
+	if (!fire)
+		to = sf_require_status(b->workflow, target);
 	sf_key_values(b, PG_GETARG_DATUM(ARG_KEY),
-			   get_fn_expr_argtype(fcinfo->flinfo, ARG_KEY), &params[1]);
+				  get_fn_expr_argtype(fcinfo->flinfo, ARG_KEY), &params[1]);
 	info.what = fire ? psprintf("statusflow.fire(%s)", quote_literal_cstr(target)) :
 		psprintf("statusflow.transition(%s)", quote_literal_cstr(target));
 	info.binding = b;
 	info.key = key_text(b, &params[1]);
-	if (run_plan(b, fire ? SF_PLAN_FIRE : SF_PLAN_TRANSITION, params, &ctx,
-				 &info, &status) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("%s has no row with key %s", b->relname, info.key)));
+	errcb.callback = call_error_context;
+	errcb.arg = &info;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	if (fire)
+		to = fire_target(b, &params[1], target, info.key, &ctx);
+	params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
+	if (sf_run_with_context(b, SF_PLAN_TRANSITION, params, &ctx) == 0)
+		no_row(b, info.key);
+	status = pstrdup(status_label(b, SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1,
+												   &isnull)));
+	error_context_stack = errcb.previous;
+	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
 
-/* transition_many() and fire_many(): an array of keys. */
-static Datum
-apply_many(FunctionCallInfo fcinfo, bool fire)
+/* The key columns of an array of keys, as one array per key column. */
+static void
+key_arrays(SfBinding *b, ArrayType *keys, Datum *params)
 {
-	SfContext	ctx;
-	SfCallInfo	info;
-	SfBinding  *b;
-	ArrayType  *keys;
-	Oid			elemtype;
+	Oid			elemtype = ARR_ELEMTYPE(keys);
 	int16		elemlen;
 	bool		elembyval;
 	char		elemalign;
@@ -517,25 +838,11 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 	int			nelems,
 				i,
 				k;
-	Datum	  **columns;
-	Datum		params[INDEX_MAX_KEYS + 1];
-	char	   *target;
+	Datum	  **columns = palloc(sizeof(Datum *) * b->nkeys);
 
-	require_args(fcinfo, "keys", fire ? "event" : "to_status");
-	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
-	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
-	if (fire)
-		params[0] = CStringGetTextDatum(target);
-	else
-		params[0] = ObjectIdGetDatum(
-			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
-
-	keys = PG_GETARG_ARRAYTYPE_P(ARG_KEY);
-	elemtype = ARR_ELEMTYPE(keys);
 	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
 	deconstruct_array(keys, elemtype, elemlen, elembyval, elemalign,
 					  &elems, &elemnulls, &nelems);
-	columns = palloc(sizeof(Datum *) * b->nkeys);
 	for (k = 0; k < b->nkeys; k++)
 		columns[k] = palloc(sizeof(Datum) * Max(nelems, 1));
 	for (i = 0; i < nelems; i++)
@@ -557,16 +864,84 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 		char		align;
 
 		get_typlenbyvalalign(b->key_types[k], &len, &byval, &align);
-		params[k + 1] = PointerGetDatum(construct_array(columns[k], nelems,
-														b->key_types[k],
-														len, byval, align));
+		params[k] = PointerGetDatum(construct_array(columns[k], nelems,
+													b->key_types[k],
+													len, byval, align));
 	}
+}
+
+/*
+ * fire_many(): lock the rows of the keys, work out each one's target, and
+ * move them all with one UPDATE.
+ */
+static uint64
+fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
+{
+	Relation	rel;
+	SPITupleTable *locked;
+	HeapTuple  *rows;
+	int		   *targets;
+	uint64		n,
+				i;
+
+	if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_LOCK_MANY), key_params, NULL,
+						 false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not lock rows of %s", b->relname);
+	locked = SPI_tuptable;
+	n = SPI_processed;
+	if (n == 0)
+		return 0;
+	rel = table_open(b->relid, AccessShareLock);
+	rows = palloc(sizeof(HeapTuple) * n);
+	targets = palloc(sizeof(int) * n);
+	for (i = 0; i < n; i++)
+	{
+		SPI_tuptable = locked;
+		rows[i] = sf_locked_row(rel, i);
+		targets[i] = sf_event_target(b, rel, rows[i], event, ctx);
+	}
+	n = sf_move_rows(b, rel, (int) n, rows, targets, ctx);
+	table_close(rel, AccessShareLock);
+	return n;
+}
+
+/* transition_many() and fire_many(): an array of keys. */
+static Datum
+apply_many(FunctionCallInfo fcinfo, bool fire)
+{
+	SfContext	ctx;
+	SfCallInfo	info;
+	ErrorContextCallback errcb;
+	SfBinding  *b;
+	Datum		params[INDEX_MAX_KEYS + 1];
+	char	   *target;
+	uint64		n;
+
+	require_args(fcinfo, "keys", fire ? "event" : "to_status");
+	target = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
+	b = call_binding(fcinfo, fire ? target : NULL, &ctx);
+	if (!fire)
+		params[0] = ObjectIdGetDatum(
+			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
+	key_arrays(b, PG_GETARG_ARRAYTYPE_P(ARG_KEY), &params[1]);
 	info.what = fire ? psprintf("statusflow.fire_many(%s)", quote_literal_cstr(target)) :
 		psprintf("statusflow.transition_many(%s)", quote_literal_cstr(target));
 	info.binding = b;
 	info.key = NULL;
-	PG_RETURN_INT64((int64) run_plan(b, fire ? SF_PLAN_FIRE_MANY : SF_PLAN_TRANSITION_MANY,
-									 params, &ctx, &info, NULL));
+	errcb.callback = call_error_context;
+	errcb.arg = &info;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	if (fire)
+		n = fire_rows(b, &params[1], target, &ctx);
+	else
+		n = sf_run_with_context(b, SF_PLAN_TRANSITION_MANY, params, &ctx);
+	error_context_stack = errcb.previous;
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
 }
 
 /*
@@ -604,70 +979,6 @@ sf_fire_many(PG_FUNCTION_ARGS)
 }
 
 /*
- * statusflow._event_target(current_status, row, binding, event): the status
- * the event leads to from the row's current status, after the guards (which
- * may look at the row).  Evaluated by fire()'s UPDATE on the row it has
- * locked, so a concurrent change is seen.
- */
-Datum
-sf_event_target(PG_FUNCTION_ARGS)
-{
-	SfBinding  *b;
-	SfWorkflow *wf;
-	Relation	rel;
-	HeapTupleData tuple;
-	char	   *event;
-	char	   *events;
-	int			from,
-				to;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("row, binding and event must not be null")));
-	b = sf_binding_by_id(PG_GETARG_INT32(2));
-	if (b == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(2))));
-	wf = b->workflow;
-	event = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("event \"%s\" does not apply to a row without a status", event)));
-	from = sf_status_index(wf, PG_GETARG_OID(0));
-	if (from < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("status \"%s\" is not registered in workflow \"%s\"",
-						DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(0))),
-						wf->name)));
-
-	tuple.t_data = PG_GETARG_HEAPTUPLEHEADER(1);
-	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = b->relid;
-	/* the UPDATE running this holds a lock on the bound table */
-	rel = table_open(b->relid, NoLock);
-	if (sf_choose_event(b, sf_binding_relinfo(b, rel), rel, &tuple, from,
-						event, &to) < 0)
-	{
-		events = sf_events_list(wf, from);
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("event \"%s\" does not apply to status \"%s\"",
-						event, wf->statuses[from].label),
-				 errdetail("Workflow \"%s\" has no transition on event \"%s\" from \"%s\".",
-						   wf->name, event, wf->statuses[from].label),
-				 events[0] ? errhint("Events from \"%s\": %s.", wf->statuses[from].label, events) :
-				 errhint("No event applies to \"%s\".", wf->statuses[from].label)));
-	}
-	table_close(rel, NoLock);
-	PG_RETURN_OID(wf->statuses[to].enum_oid);
-}
-
-/*
  * statusflow.can_transition(workflow, from_status, to_status): whether the
  * workflow lets a row go from one status to the other, for the current
  * role.  Staying in the same status is always allowed, as it is no
@@ -680,11 +991,15 @@ sf_can_transition(PG_FUNCTION_ARGS)
 {
 	SfWorkflow *wf = sf_workflow_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 										 false);
-	int			from = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	int			to = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	int			n = wf->nstatuses;
-	int			i;
+	int			from,
+				to,
+				n,
+				i;
 
+	sf_check_workflow(wf);
+	from = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	to = sf_require_status(wf, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	n = wf->nstatuses;
 	if (from == to)
 		PG_RETURN_BOOL(true);
 	for (i = 0; i < wf->ntransitions; i++)

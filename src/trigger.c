@@ -44,6 +44,9 @@
 
 PG_FUNCTION_INFO_V1(sf_enforce);
 
+/* PostgreSQL refuses notification payloads this long (see async.c). */
+#define SF_NOTIFY_PAYLOAD_MAX	(BLCKSZ - NAMEDATALEN - 128)
+
 /* The binding a statusflow row trigger was created for, after sanity checks. */
 static SfBinding *
 trigger_binding(FunctionCallInfo fcinfo, const char *funcname)
@@ -337,47 +340,68 @@ append_json_status(StringInfo buf, bool isnull, Datum status)
 		escape_json(buf, DatumGetCString(DirectFunctionCall1(enum_out, status)));
 }
 
-/*
- * NOTIFY the binding's channel of a change: {"table", "key", "from", "to",
- * "event"}, key values as text.  PostgreSQL delivers it at commit, and
- * drops it if the transaction rolls back.
- */
+/* The key of a history row as a JSON object of text values. */
 static void
-notify_change(SfBinding *b, SfHistoryRow *row)
+append_json_key(StringInfo buf, SfBinding *b, SfHistoryRow *row)
 {
-	StringInfoData buf;
 	int			k;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"table\": ");
-	escape_json(&buf, b->relname);
-	appendStringInfoString(&buf, ", \"key\": {");
+	appendStringInfoChar(buf, '{');
 	for (k = 0; k < b->nkeys; k++)
 	{
 		Oid			typoutput;
 		bool		varlena;
 
-		appendStringInfoString(&buf, k ? ", " : "");
-		escape_json(&buf, b->key_names[k]);
-		appendStringInfoString(&buf, ": ");
+		appendStringInfoString(buf, k ? ", " : "");
+		escape_json(buf, b->key_names[k]);
+		appendStringInfoString(buf, ": ");
 		if (row->key_nulls[k])
 		{
-			appendStringInfoString(&buf, "null");
+			appendStringInfoString(buf, "null");
 			continue;
 		}
 		getTypeOutputInfo(b->key_types[k], &typoutput, &varlena);
-		escape_json(&buf, OidOutputFunctionCall(typoutput, row->keys[k]));
+		escape_json(buf, OidOutputFunctionCall(typoutput, row->keys[k]));
 	}
-	appendStringInfoString(&buf, "}, \"from\": ");
-	append_json_status(&buf, row->from_null, row->from_status);
-	appendStringInfoString(&buf, ", \"to\": ");
-	append_json_status(&buf, row->to_null, row->to_status);
-	appendStringInfoString(&buf, ", \"event\": ");
+	appendStringInfoChar(buf, '}');
+}
+
+/*
+ * NOTIFY the binding's channel of a change: {"table", "key", "from", "to",
+ * "event", "history_id"}, key values as text.  A key too long for a
+ * notification (8000 bytes in all) is sent as null with "key_truncated":
+ * true, the history_id telling which history row to read.  PostgreSQL delivers it at commit,
+ * and drops it if the transaction rolls back.
+ */
+static void
+notify_change(SfBinding *b, SfHistoryRow *row, int64 history_id)
+{
+	StringInfoData buf;
+	StringInfoData key;
+	StringInfoData rest;
+
+	initStringInfo(&key);
+	append_json_key(&key, b, row);
+	initStringInfo(&rest);
+	appendStringInfoString(&rest, ", \"from\": ");
+	append_json_status(&rest, row->from_null, row->from_status);
+	appendStringInfoString(&rest, ", \"to\": ");
+	append_json_status(&rest, row->to_null, row->to_status);
+	appendStringInfoString(&rest, ", \"event\": ");
 	if (row->event)
-		escape_json(&buf, row->event);
+		escape_json(&rest, row->event);
 	else
-		appendStringInfoString(&buf, "null");
-	appendStringInfoChar(&buf, '}');
+		appendStringInfoString(&rest, "null");
+	appendStringInfo(&rest, ", \"history_id\": " INT64_FORMAT "}", history_id);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"table\": ");
+	escape_json(&buf, b->relname);
+	if (buf.len + key.len + rest.len + 16 < SF_NOTIFY_PAYLOAD_MAX)
+		appendStringInfo(&buf, ", \"key\": %s", key.data);
+	else
+		appendStringInfoString(&buf, ", \"key\": null, \"key_truncated\": true");
+	appendStringInfoString(&buf, rest.data);
 	Async_Notify(b->notify_channel, buf.data);
 }
 
@@ -386,13 +410,14 @@ Datum
 sf_enforce(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	SfBinding  *b = trigger_binding(fcinfo, "statusflow.enforce()");
+	SfBinding  *b = trigger_binding(fcinfo, "statusflow_internal.enforce()");
 	SfRelInfo  *ri = sf_binding_relinfo(b, td->tg_relation);
 	TupleDesc	tupdesc = RelationGetDescr(td->tg_relation);
 	SfChange	ch;
 	SfHistoryRow row;
 	Datum		keys[INDEX_MAX_KEYS];
 	bool		key_nulls[INDEX_MAX_KEYS];
+	int64		history_id;
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
@@ -416,10 +441,10 @@ sf_enforce(PG_FUNCTION_ARGS)
 	row.from_null = ch.from_null;
 	row.to_status = ch.to_value;
 	row.to_null = ch.to_null;
-		row.event = change_event(b, &ch);
+	row.event = change_event(b, &ch);
 	row.applied = true;
-	sf_history_append(b, &row);
+	history_id = sf_history_append(b, &row);
 	if (b->notify_channel)
-		notify_change(b, &row);
+		notify_change(b, &row, history_id);
 	PG_RETURN_POINTER(NULL);
 }

@@ -9,7 +9,7 @@ SELECT plan(74);
 
 -- the API
 SELECT has_schema('statusflow');
-SELECT has_function('statusflow', 'create_workflow', ARRAY['text', 'text[]', 'text[]', 'text[]', 'text', 'boolean', 'text', 'boolean']);
+SELECT has_function('statusflow', 'create_workflow', ARRAY['text', 'text[]', 'text[]', 'text[]', 'text', 'boolean', 'text', 'boolean', 'name']);
 SELECT has_function('statusflow', 'add_transition', ARRAY['text', 'text[]', 'text', 'text', 'text', 'text', 'text[]', 'text', 'boolean', 'integer', 'boolean']);
 SELECT has_function('statusflow', 'remove_transition', ARRAY['text', 'text[]', 'text', 'text']);
 SELECT has_function('statusflow', 'add_status', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'boolean']);
@@ -41,9 +41,9 @@ SELECT set_eq(
 	'every catalog table and sequence is dumped with its data');
 
 -- security: trigger functions are not PUBLIC, definer functions pin search_path
-SELECT ok(NOT has_function_privilege('public', 'statusflow.enforce()', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'statusflow_internal.enforce()', 'EXECUTE'),
 		  'enforce() is not executable by PUBLIC');
-SELECT ok(NOT has_function_privilege('public', 'statusflow.history_append_only()', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'statusflow_internal.history_append_only()', 'EXECUTE'),
 		  'history_append_only() is not executable by PUBLIC');
 SELECT is_empty(
 	$$SELECT p.oid::regprocedure FROM pg_proc p

@@ -187,7 +187,7 @@ SELECT results_eq(
 	$$SELECT date_trunc('week', entered)::date, count(*) FROM tap_masks GROUP BY 1 ORDER BY 1$$,
 	'funnel_cohorts() groups entities by the week they entered');
 SELECT results_eq(
-	$$SELECT statusflow._main_path('tap_rep')$$,
+	$$SELECT statusflow_internal.main_path('tap_rep')$$,
 	$$SELECT ARRAY['a', 'b', 'c', 'd', 'e']$$,
 	'the default funnel follows the main path');
 

@@ -8,20 +8,37 @@
 \echo Use "CREATE EXTENSION statusflow" to load this file. \quit
 
 /*
+ * Schemas
+ *
+ * statusflow holds the catalog, its views and the documented API: every
+ * function in it is meant to be called by users.  statusflow_internal holds
+ * everything else: trigger functions, catalog validation, and the helpers
+ * the API functions call.  Only the helpers that API functions running with
+ * the caller's rights need are executable by PUBLIC (see the end of this
+ * script), and each checks its arguments.
+ */
+CREATE SCHEMA statusflow_internal;
+COMMENT ON SCHEMA statusflow_internal IS
+	'statusflow internals: trigger functions and helpers of the statusflow API; not an API';
+
+/*
  * Catalog
  *
  * Small tables describe every workflow, binding, quota and timer.  They are
  * written by the API functions, run with the caller's rights; row-level
  * security lets a role change only the workflows whose enum type it owns
- * and the bindings of the tables it owns.  Every backend caches them (see
- * src/catalog.c); a statement trigger on each one invalidates those caches.
+ * and the bindings of the tables it owns.  Foreign keys, checks and the
+ * validation triggers below hold the catalog consistent on every write
+ * path, the API's and direct DML alike.  Every backend caches the catalog
+ * (see src/catalog.c); a statement trigger on each table invalidates those
+ * caches.
  */
 
 CREATE TABLE statusflow.workflow (
 	name		text PRIMARY KEY
 				CHECK (name <> '' AND pg_catalog.octet_length(name) <= 63),
 	status_type	regtype NOT NULL UNIQUE,
-		allow_null	boolean NOT NULL DEFAULT false,
+	allow_null	boolean NOT NULL DEFAULT false,
 	monotonic	boolean NOT NULL DEFAULT false,
 	description	text,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
@@ -30,12 +47,14 @@ CREATE TABLE statusflow.workflow (
 -- condition: a SQL boolean expression over the row, required to enter the
 -- status (evaluated on the row as written).
 CREATE TABLE statusflow.status (
-	workflow	text NOT NULL,
-	status		text NOT NULL,
+	workflow	text NOT NULL REFERENCES statusflow.workflow
+				ON UPDATE CASCADE ON DELETE CASCADE,
+	status		text NOT NULL
+				CHECK (status <> '' AND pg_catalog.octet_length(status) <= 63),
 	description	text,
 	group_name	text,
 	is_initial	boolean NOT NULL DEFAULT false,
-		is_terminal	boolean NOT NULL DEFAULT false,
+	is_terminal	boolean NOT NULL DEFAULT false,
 	is_sticky	boolean NOT NULL DEFAULT false,
 	condition	text CHECK (condition <> ''),
 	PRIMARY KEY (workflow, status)
@@ -44,7 +63,8 @@ CREATE TABLE statusflow.status (
 -- A transition from one status to another (to_status NULL: back to the
 -- status held before from_status), with its guards: roles allowed to take
 -- it (none: anyone), a row condition, a required reason, and the most times
--- one entity may take it.
+-- one entity may take it.  Staying in a status is a transition only for an
+-- event (the event applies there, and changes nothing).
 CREATE SEQUENCE statusflow.transition_id_seq;
 CREATE TABLE statusflow.transition (
 	id			integer PRIMARY KEY
@@ -52,15 +72,21 @@ CREATE TABLE statusflow.transition (
 	workflow	text NOT NULL,
 	from_status	text NOT NULL,
 	to_status	text,
-	event		text CHECK (event <> ''),
+	event		text CHECK (event <> '' AND pg_catalog.octet_length(event) <= 63),
 	kind		text NOT NULL DEFAULT 'manual'
 				CHECK (kind IN ('manual', 'automatic')),
 	description	text,
-	roles		regrole[] CHECK (pg_catalog.cardinality(roles) > 0),
+	roles		regrole[] CHECK (pg_catalog.cardinality(roles) > 0
+								 AND pg_catalog.array_position(roles, NULL) IS NULL),
 	condition	text CHECK (condition <> ''),
 	require_reason boolean NOT NULL DEFAULT false,
 	max_uses	integer CHECK (max_uses > 0),
-	UNIQUE NULLS NOT DISTINCT (workflow, from_status, to_status, event)
+	UNIQUE NULLS NOT DISTINCT (workflow, from_status, to_status, event),
+	CHECK (from_status <> to_status OR event IS NOT NULL),
+	FOREIGN KEY (workflow, from_status) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE,
+	FOREIGN KEY (workflow, to_status) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE
 );
 ALTER SEQUENCE statusflow.transition_id_seq OWNED BY statusflow.transition.id;
 
@@ -71,13 +97,19 @@ CREATE SEQUENCE statusflow.quota_id_seq;
 CREATE TABLE statusflow.quota (
 	id			integer PRIMARY KEY
 				DEFAULT pg_catalog.nextval('statusflow.quota_id_seq'),
-	workflow	text NOT NULL,
-	statuses	text[] NOT NULL CHECK (pg_catalog.cardinality(statuses) > 0),
+	workflow	text NOT NULL REFERENCES statusflow.workflow
+				ON UPDATE CASCADE ON DELETE CASCADE,
+	statuses	text[] NOT NULL
+				CHECK (pg_catalog.cardinality(statuses) > 0
+					   AND pg_catalog.array_position(statuses, NULL) IS NULL),
 	per_column	name NOT NULL,
 	max_entries	integer NOT NULL CHECK (max_entries >= 0),
 	period		text NOT NULL CHECK (period IN ('day', 'week', 'month', 'year')),
 	overflow_status text,
-	UNIQUE (workflow, statuses)
+	UNIQUE (workflow, statuses),
+	CHECK (NOT overflow_status = ANY (statuses)),
+	FOREIGN KEY (workflow, overflow_status) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE
 );
 ALTER SEQUENCE statusflow.quota_id_seq OWNED BY statusflow.quota.id;
 
@@ -90,26 +122,18 @@ CREATE TABLE statusflow.timer (
 				DEFAULT pg_catalog.nextval('statusflow.timer_id_seq'),
 	workflow	text NOT NULL,
 	status		text NOT NULL,
-	after		interval,
+	after		interval CHECK (after >= interval '0'),
 	at_column	name,
 	to_status	text,
 	event		text,
 	CHECK (after IS NOT NULL OR at_column IS NOT NULL),
-	CHECK ((to_status IS NULL) <> (event IS NULL))
+	CHECK ((to_status IS NULL) <> (event IS NULL)),
+	FOREIGN KEY (workflow, status) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE,
+	FOREIGN KEY (workflow, to_status) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE
 );
 ALTER SEQUENCE statusflow.timer_id_seq OWNED BY statusflow.timer.id;
-
--- How much of each quota each scope (column value) used in each period;
--- written by the BEFORE trigger under a row lock, so that concurrent changes
--- for one scope are counted one after the other.
-CREATE TABLE statusflow.quota_usage (
-	binding_id	integer NOT NULL,
-	quota_id	integer NOT NULL,
-	scope		text NOT NULL,
-	period_start timestamptz NOT NULL,
-	used		integer NOT NULL,
-	PRIMARY KEY (binding_id, quota_id, scope, period_start)
-);
 
 CREATE SEQUENCE statusflow.binding_id_seq;
 CREATE TABLE statusflow.binding (
@@ -117,15 +141,32 @@ CREATE TABLE statusflow.binding (
 				DEFAULT pg_catalog.nextval('statusflow.binding_id_seq'),
 	table_name	regclass NOT NULL,
 	column_name	name NOT NULL,
-	workflow	text NOT NULL,
+	workflow	text NOT NULL REFERENCES statusflow.workflow
+				ON UPDATE CASCADE,
 	history_table regclass NOT NULL UNIQUE,
-	key_columns	name[] NOT NULL,
-		entered_at_column name,
-	notify_channel text CHECK (notify_channel <> ''),
+	key_columns	name[] NOT NULL
+				CHECK (pg_catalog.cardinality(key_columns) BETWEEN 1 AND 32
+					   AND pg_catalog.array_position(key_columns, NULL) IS NULL),
+	entered_at_column name,
+	notify_channel text CHECK (notify_channel <> ''
+							   AND pg_catalog.octet_length(notify_channel) <= 63),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	UNIQUE (table_name, column_name)
+	UNIQUE (table_name, column_name),
+	CHECK (table_name <> history_table)
 );
 ALTER SEQUENCE statusflow.binding_id_seq OWNED BY statusflow.binding.id;
+
+-- How much of each quota each scope (column value) used in each period;
+-- written by the BEFORE trigger under a row lock, so that concurrent changes
+-- for one scope are counted one after the other.
+CREATE TABLE statusflow.quota_usage (
+	binding_id	integer NOT NULL REFERENCES statusflow.binding ON DELETE CASCADE,
+	quota_id	integer NOT NULL REFERENCES statusflow.quota ON DELETE CASCADE,
+	scope		text NOT NULL,
+	period_start timestamptz NOT NULL,
+	used		integer NOT NULL CHECK (used >= 0),
+	PRIMARY KEY (binding_id, quota_id, scope, period_start)
+);
 
 SELECT pg_catalog.pg_extension_config_dump('statusflow.workflow', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.status', '');
@@ -140,7 +181,7 @@ SELECT pg_catalog.pg_extension_config_dump('statusflow.timer', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.timer_id_seq', '');
 
 /* Does the current role own (directly or through membership) this type? */
-CREATE FUNCTION statusflow._owns_type(t regtype)
+CREATE FUNCTION statusflow_internal.owns_type(t regtype)
 RETURNS boolean LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -149,16 +190,16 @@ AS $$
 $$;
 
 /* Does the current role own the enum type of this workflow? */
-CREATE FUNCTION statusflow._owns_workflow(w text)
+CREATE FUNCTION statusflow_internal.owns_workflow(w text)
 RETURNS boolean LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._owns_type(status_type)
+	SELECT statusflow_internal.owns_type(status_type)
 	FROM statusflow.workflow WHERE name OPERATOR(pg_catalog.=) w
 $$;
 
 /* Does the current role own this table? */
-CREATE FUNCTION statusflow._owns_relation(r regclass)
+CREATE FUNCTION statusflow_internal.owns_relation(r regclass)
 RETURNS boolean LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -167,11 +208,11 @@ AS $$
 $$;
 
 /* Does the current role own the table of this binding? */
-CREATE FUNCTION statusflow._owns_binding(b integer)
+CREATE FUNCTION statusflow_internal.owns_binding(b integer)
 RETURNS boolean LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._owns_relation(table_name)
+	SELECT statusflow_internal.owns_relation(table_name)
 	FROM statusflow.binding WHERE id OPERATOR(pg_catalog.=) b
 $$;
 
@@ -185,62 +226,53 @@ ALTER TABLE statusflow.timer ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
 CREATE POLICY type_owner ON statusflow.workflow
-	USING (statusflow._owns_type(status_type))
-	WITH CHECK (statusflow._owns_type(status_type));
+	USING (statusflow_internal.owns_type(status_type))
+	WITH CHECK (statusflow_internal.owns_type(status_type));
 CREATE POLICY read_all ON statusflow.status FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.status
-	USING (statusflow._owns_workflow(workflow))
-	WITH CHECK (statusflow._owns_workflow(workflow));
+	USING (statusflow_internal.owns_workflow(workflow))
+	WITH CHECK (statusflow_internal.owns_workflow(workflow));
 CREATE POLICY read_all ON statusflow.transition FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.transition
-	USING (statusflow._owns_workflow(workflow))
-	WITH CHECK (statusflow._owns_workflow(workflow));
+	USING (statusflow_internal.owns_workflow(workflow))
+	WITH CHECK (statusflow_internal.owns_workflow(workflow));
 CREATE POLICY read_all ON statusflow.quota FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.quota
-	USING (statusflow._owns_workflow(workflow))
-	WITH CHECK (statusflow._owns_workflow(workflow));
+	USING (statusflow_internal.owns_workflow(workflow))
+	WITH CHECK (statusflow_internal.owns_workflow(workflow));
 CREATE POLICY read_all ON statusflow.timer FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.timer
-	USING (statusflow._owns_workflow(workflow))
-	WITH CHECK (statusflow._owns_workflow(workflow));
-CREATE POLICY read_all ON statusflow.quota_usage FOR SELECT USING (true);
+	USING (statusflow_internal.owns_workflow(workflow))
+	WITH CHECK (statusflow_internal.owns_workflow(workflow));
 CREATE POLICY table_owner ON statusflow.quota_usage
-	USING (statusflow._owns_binding(binding_id))
-	WITH CHECK (statusflow._owns_binding(binding_id));
+	USING (statusflow_internal.owns_binding(binding_id))
+	WITH CHECK (statusflow_internal.owns_binding(binding_id));
 CREATE POLICY read_all ON statusflow.binding FOR SELECT USING (true);
 CREATE POLICY table_owner ON statusflow.binding
-	USING (statusflow._owns_relation(table_name))
-	WITH CHECK (statusflow._owns_relation(table_name)
-				AND statusflow._owns_relation(history_table));
+	USING (statusflow_internal.owns_relation(table_name))
+	WITH CHECK (statusflow_internal.owns_relation(table_name)
+				AND statusflow_internal.owns_relation(history_table));
 
-GRANT USAGE ON SCHEMA statusflow TO PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
-		statusflow.transition, statusflow.binding, statusflow.quota,
-	statusflow.quota_usage, statusflow.timer TO PUBLIC;
-GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
-	statusflow.binding_id_seq, statusflow.quota_id_seq,
-	statusflow.timer_id_seq TO PUBLIC;
 
 /* Statement trigger on the catalog tables: tells every backend to reload. */
-CREATE FUNCTION statusflow._invalidate_cache()
+CREATE FUNCTION statusflow_internal.invalidate_cache()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_invalidate_cache';
-REVOKE ALL ON FUNCTION statusflow._invalidate_cache() FROM PUBLIC;
 
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.workflow
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.status
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.transition
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.binding
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.quota
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.timer
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow._invalidate_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();

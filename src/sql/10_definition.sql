@@ -64,25 +64,22 @@ SELECT b.table_name, b.column_name, b.workflow, b.history_table,
 	   b.id AS binding_id, b.created_at
 FROM statusflow.binding b;
 
-GRANT SELECT ON statusflow.statuses, statusflow.workflows,
-		statusflow.transitions, statusflow.quotas, statusflow.timers,
-	statusflow.bindings TO PUBLIC;
 
 /*
  * Helpers for the definition API
  */
 
 /* The workflow row, or a clear error when there is none. */
-CREATE FUNCTION statusflow._workflow(workflow text)
+CREATE FUNCTION statusflow_internal.workflow(workflow text)
 RETURNS statusflow.workflow LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 BEGIN
-	PERFORM statusflow._require(workflow IS NOT NULL, 'workflow');
+	PERFORM statusflow_internal.require(workflow IS NOT NULL, 'workflow');
 	SELECT * INTO w FROM statusflow.workflow x
-	WHERE x.name OPERATOR(pg_catalog.=) _workflow.workflow;
+	WHERE x.name OPERATOR(pg_catalog.=) workflow.workflow;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'workflow "%" does not exist', workflow
 			USING ERRCODE = 'undefined_object',
@@ -93,7 +90,7 @@ END
 $$;
 
 /* Raise a clear error for a required argument that is null. */
-CREATE FUNCTION statusflow._require(present boolean, what text)
+CREATE FUNCTION statusflow_internal.require(present boolean, what text)
 RETURNS void LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -106,7 +103,7 @@ END
 $$;
 
 /* Raise unless every element of labels is a status of the workflow. */
-CREATE FUNCTION statusflow._check_statuses(workflow text, labels text[],
+CREATE FUNCTION statusflow_internal.check_statuses(workflow text, labels text[],
 										   what text)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -114,11 +111,11 @@ AS $$
 DECLARE
 	bad text;
 BEGIN
-	PERFORM statusflow._require(array_position(labels, NULL) IS NULL
+	PERFORM statusflow_internal.require(array_position(labels, NULL) IS NULL
 								AND labels IS NOT NULL, what);
 	SELECT l INTO bad FROM unnest(labels) l
 	WHERE NOT EXISTS (SELECT 1 FROM statusflow.status s
-					  WHERE s.workflow = _check_statuses.workflow
+					  WHERE s.workflow = check_statuses.workflow
 						AND s.status = l)
 	LIMIT 1;
 	IF FOUND THEN
@@ -128,18 +125,18 @@ BEGIN
 								(SELECT string_agg(format('"%s"', s.status), ', '
 												   ORDER BY s.rank)
 								 FROM statusflow.statuses s
-								 WHERE s.workflow = _check_statuses.workflow));
+								 WHERE s.workflow = check_statuses.workflow));
 	END IF;
 END
 $$;
 
 /* Raise unless the current role may change the workflow (owns its type). */
-CREATE FUNCTION statusflow._check_owner(w statusflow.workflow)
+CREATE FUNCTION statusflow_internal.check_owner(w statusflow.workflow)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT statusflow._owns_type(w.status_type) THEN
+	IF NOT statusflow_internal.owns_type(w.status_type) THEN
 		RAISE EXCEPTION 'must be owner of type % to change workflow "%"',
 			w.status_type, w.name
 			USING ERRCODE = 'insufficient_privilege';
@@ -148,7 +145,7 @@ END
 $$;
 
 /* "schema"."name" for a possibly qualified type or table name. */
-CREATE FUNCTION statusflow._qualified_name(name text, default_schema text)
+CREATE FUNCTION statusflow_internal.qualified_name(name text, default_schema text)
 RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -171,7 +168,7 @@ END
 $$;
 
 /* Role names as regrole[], or a clear error for one that does not exist. */
-CREATE FUNCTION statusflow._roles(names text[])
+CREATE FUNCTION statusflow_internal.roles(names text[])
 RETURNS regrole[] LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -200,7 +197,7 @@ $$;
  * Check a row condition: its syntax, and that it can be evaluated on every
  * table bound to the workflow.
  */
-CREATE FUNCTION statusflow._check_condition_everywhere(workflow text,
+CREATE FUNCTION statusflow_internal.check_condition_everywhere(workflow text,
 													   condition text)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -211,10 +208,10 @@ BEGIN
 	IF condition IS NULL THEN
 		RETURN;
 	END IF;
-	PERFORM statusflow._check_condition(condition, NULL);
+	PERFORM statusflow_internal.check_condition(condition, NULL, NULL);
 	FOR t IN SELECT b.table_name FROM statusflow.binding b
-			 WHERE b.workflow = _check_condition_everywhere.workflow LOOP
-		PERFORM statusflow._check_condition(condition, t);
+			 WHERE b.workflow = check_condition_everywhere.workflow LOOP
+		PERFORM statusflow_internal.check_condition(condition, workflow, t);
 	END LOOP;
 END
 $$;
@@ -228,19 +225,21 @@ CREATE FUNCTION statusflow.create_workflow(name text,
 										   initial text[],
 										   terminal text[] DEFAULT '{}',
 										   type_name text DEFAULT NULL,
-										   										   allow_null boolean DEFAULT false,
+										   allow_null boolean DEFAULT false,
 										   description text DEFAULT NULL,
-										   monotonic boolean DEFAULT false)
+										   monotonic boolean DEFAULT false,
+										   schema name DEFAULT pg_catalog.current_schema())
 RETURNS regtype LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	qualified text;
 	new_type regtype;
 	bad text;
 BEGIN
-	PERFORM statusflow._require(name IS NOT NULL, 'name');
-	PERFORM statusflow._require(statuses IS NOT NULL, 'statuses');
-	PERFORM statusflow._require(initial IS NOT NULL, 'initial');
+	PERFORM statusflow_internal.require(name IS NOT NULL, 'name');
+	PERFORM statusflow_internal.require(statuses IS NOT NULL, 'statuses');
+	PERFORM statusflow_internal.require(initial IS NOT NULL, 'initial');
 	IF name = '' OR pg_catalog.octet_length(name) > 63 THEN
 		RAISE EXCEPTION 'invalid workflow name %',
 			coalesce(pg_catalog.quote_literal(name), 'NULL')
@@ -283,8 +282,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	qualified := statusflow._qualified_name(
-		coalesce(type_name, name || '_status'), pg_catalog.current_schema());
+	qualified := statusflow_internal.qualified_name(
+		coalesce(type_name, name || '_status'), schema);
 	IF pg_catalog.to_regtype(qualified) IS NOT NULL THEN
 		RAISE EXCEPTION 'type % already exists', qualified
 			USING ERRCODE = 'duplicate_object',
@@ -319,6 +318,7 @@ CREATE FUNCTION statusflow.add_transition(workflow text,
 										  max_uses integer DEFAULT NULL,
 										  restore_previous boolean DEFAULT false)
 RETURNS integer LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
@@ -327,9 +327,9 @@ DECLARE
 	role_oids regrole[];
 	added integer;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._require(from_statuses IS NOT NULL, 'from_statuses');
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.require(from_statuses IS NOT NULL, 'from_statuses');
 	IF pg_catalog.cardinality(from_statuses) = 0 THEN
 		RAISE EXCEPTION 'from_statuses must list at least one status'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -340,15 +340,23 @@ BEGIN
 				USING ERRCODE = 'invalid_parameter_value',
 					  HINT = 'Pass to_status => NULL with restore_previous => true.';
 		END IF;
-		PERFORM statusflow._check_statuses(workflow, from_statuses, 'a status');
+		PERFORM statusflow_internal.check_statuses(workflow, from_statuses, 'a status');
 	ELSE
-		PERFORM statusflow._check_statuses(workflow, from_statuses || to_status,
+		PERFORM statusflow_internal.check_statuses(workflow, from_statuses || to_status,
 										   'a status');
 	END IF;
-	IF event = '' THEN
-		RAISE EXCEPTION 'an event name must not be empty'
+	IF event = '' OR octet_length(event) > 63 THEN
+		RAISE EXCEPTION 'invalid event name %', quote_literal(event)
 			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An event name has 1 to 63 bytes.',
 				  HINT = 'Pass NULL for a transition without an event.';
+	END IF;
+	IF to_status = ANY (from_statuses) AND event IS NULL THEN
+		RAISE EXCEPTION 'status "%" cannot have a transition to itself without an event',
+			to_status
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Staying in the same status is always allowed and records nothing.',
+				  HINT = 'Name the event that may leave the row where it is.';
 	END IF;
 	IF kind IS NULL OR kind NOT IN ('manual', 'automatic') THEN
 		RAISE EXCEPTION 'invalid transition kind %',
@@ -360,8 +368,8 @@ BEGIN
 		RAISE EXCEPTION 'max_uses must be positive'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	role_oids := statusflow._roles(roles);
-	PERFORM statusflow._check_condition_everywhere(w.name, condition);
+	role_oids := statusflow_internal.roles(roles);
+	PERFORM statusflow_internal.check_condition_everywhere(w.name, condition);
 	SELECT f INTO bad FROM pg_catalog.unnest(from_statuses) f
 	JOIN statusflow.status s
 	  ON s.workflow OPERATOR(pg_catalog.=) w.name
@@ -428,14 +436,15 @@ CREATE FUNCTION statusflow.remove_transition(workflow text,
 											 to_status text,
 											 event text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 	removed integer;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._check_statuses(workflow,
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.check_statuses(workflow,
 									   from_statuses || coalesce(to_status, from_statuses[1]),
 									   'a status');
 	DELETE FROM statusflow.transition t
@@ -465,13 +474,14 @@ CREATE FUNCTION statusflow.add_status(workflow text,
 									  initial boolean DEFAULT false,
 									  terminal boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._require(status IS NOT NULL, 'status');
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.require(status IS NOT NULL, 'status');
 	IF status = '' OR pg_catalog.octet_length(status) > 63 THEN
 		RAISE EXCEPTION 'invalid status label %',
 			coalesce(pg_catalog.quote_literal(status), 'NULL')
@@ -489,7 +499,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF coalesce(before, after) IS NOT NULL THEN
-		PERFORM statusflow._check_statuses(workflow,
+		PERFORM statusflow_internal.check_statuses(workflow,
 										   ARRAY[coalesce(before, after)],
 										   'a status');
 	END IF;
@@ -514,13 +524,14 @@ CREATE FUNCTION statusflow.set_status_info(workflow text,
 										   condition text DEFAULT NULL,
 										   sticky boolean DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._check_statuses(workflow, ARRAY[status], 'status');
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.check_statuses(workflow, ARRAY[status], 'status');
 	IF terminal AND EXISTS (SELECT 1 FROM statusflow.transition t
 							WHERE t.workflow OPERATOR(pg_catalog.=) w.name
 							  AND t.from_status OPERATOR(pg_catalog.=)
@@ -538,7 +549,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF condition <> '' THEN
-		PERFORM statusflow._check_condition_everywhere(w.name, condition);
+		PERFORM statusflow_internal.check_condition_everywhere(w.name, condition);
 	END IF;
 	UPDATE statusflow.status s
 	SET condition = CASE WHEN set_status_info.condition IS NULL THEN s.condition
@@ -560,13 +571,14 @@ $$;
 CREATE FUNCTION statusflow.drop_workflow(workflow text,
 										 drop_type boolean DEFAULT true)
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 	bound text;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
 	SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I', b.table_name,
 												   b.column_name), ', ')
 	INTO bound FROM statusflow.binding b
@@ -596,6 +608,7 @@ CREATE FUNCTION statusflow.set_quota(workflow text,
 									 period text DEFAULT 'month',
 									 overflow_status text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
@@ -604,16 +617,16 @@ DECLARE
 	missing_from text;
 	b integer;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._require(statuses IS NOT NULL, 'statuses');
-	PERFORM statusflow._require(per_column IS NOT NULL, 'per_column');
-	PERFORM statusflow._require(max_entries IS NOT NULL, 'max_entries');
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.require(statuses IS NOT NULL, 'statuses');
+	PERFORM statusflow_internal.require(per_column IS NOT NULL, 'per_column');
+	PERFORM statusflow_internal.require(max_entries IS NOT NULL, 'max_entries');
 	IF pg_catalog.cardinality(statuses) = 0 THEN
 		RAISE EXCEPTION 'statuses must list at least one status'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM statusflow._check_statuses(workflow,
+	PERFORM statusflow_internal.check_statuses(workflow,
 									   statuses || coalesce(overflow_status, statuses[1]),
 									   'a status');
 	IF overflow_status OPERATOR(pg_catalog.=) ANY (statuses) THEN
@@ -669,7 +682,7 @@ BEGIN
 	RETURNING q.id INTO quota_id;
 	FOR b IN SELECT x.id FROM statusflow.binding x
 			 WHERE x.workflow OPERATOR(pg_catalog.=) w.name LOOP
-		PERFORM statusflow._sync_triggers(b);
+		PERFORM statusflow_internal.sync_binding(b);
 	END LOOP;
 	RETURN quota_id;
 END
@@ -677,13 +690,14 @@ $$;
 
 CREATE FUNCTION statusflow.remove_quota(workflow text, statuses text[])
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 	b integer;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
 	DELETE FROM statusflow.quota q
 	WHERE q.workflow OPERATOR(pg_catalog.=) w.name
 	  AND q.statuses OPERATOR(pg_catalog.=) remove_quota.statuses;
@@ -693,7 +707,7 @@ BEGIN
 	END IF;
 	FOR b IN SELECT x.id FROM statusflow.binding x
 			 WHERE x.workflow OPERATOR(pg_catalog.=) w.name LOOP
-		PERFORM statusflow._sync_triggers(b);
+		PERFORM statusflow_internal.sync_binding(b);
 	END LOOP;
 END
 $$;
@@ -702,12 +716,13 @@ CREATE FUNCTION statusflow.set_workflow_info(workflow text,
 											 description text DEFAULT NULL,
 											 monotonic boolean DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
 	UPDATE statusflow.workflow x
 	SET description = CASE WHEN set_workflow_info.description IS NULL THEN x.description
 						   ELSE nullif(set_workflow_info.description, '') END,
@@ -723,14 +738,15 @@ CREATE FUNCTION statusflow.add_timer(workflow text,
 									 to_status text DEFAULT NULL,
 									 event text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
 	timer_id integer;
 BEGIN
-	w := statusflow._workflow(workflow);
-	PERFORM statusflow._check_owner(w);
-	PERFORM statusflow._check_statuses(workflow, ARRAY[status], 'status');
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.check_statuses(workflow, ARRAY[status], 'status');
 	IF after IS NULL AND at_column IS NULL THEN
 		RAISE EXCEPTION 'a timer needs after, at_column or both'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -767,10 +783,10 @@ BEGIN
 	INSERT INTO statusflow.timer (workflow, status, after, at_column, to_status, event)
 	VALUES (w.name, status, after, at_column, to_status, event)
 	RETURNING id INTO timer_id;
-	PERFORM statusflow._check_fits(w.name, b.table_name)
+	PERFORM statusflow_internal.check_fits(w.name, b.table_name)
 	FROM statusflow.binding b WHERE b.workflow OPERATOR(pg_catalog.=) w.name;
-		PERFORM statusflow._check_timers(w.name, b.table_name, b.entered_at_column),
-			statusflow._sync_indexes(b.id)
+	PERFORM statusflow_internal.check_timers(w.name, b.table_name, b.entered_at_column),
+			statusflow_internal.sync_binding(b.id)
 	FROM statusflow.binding b WHERE b.workflow OPERATOR(pg_catalog.=) w.name;
 	RETURN timer_id;
 END
@@ -778,6 +794,7 @@ $$;
 
 CREATE FUNCTION statusflow.remove_timer(timer_id integer)
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t statusflow.timer;
@@ -788,7 +805,7 @@ BEGIN
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'The view statusflow.timers lists the timers.';
 	END IF;
-	PERFORM statusflow._check_owner(statusflow._workflow(t.workflow));
+	PERFORM statusflow_internal.check_owner(statusflow_internal.workflow(t.workflow));
 	DELETE FROM statusflow.timer x WHERE x.id OPERATOR(pg_catalog.=) timer_id;
 END
 $$;
@@ -802,10 +819,11 @@ RETURNS TABLE (to_status text, event text, kind text, description text,
 			   roles regrole[], condition text, require_reason boolean,
 			   max_uses integer)
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM statusflow._workflow(workflow);
-	PERFORM statusflow._check_statuses(workflow, ARRAY[from_status], 'status');
+	PERFORM statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_statuses(workflow, ARRAY[from_status], 'status');
 	RETURN QUERY
 	SELECT t.to_status, t.event, t.kind, t.description, t.roles, t.condition,
 		   t.require_reason, t.max_uses
@@ -818,9 +836,10 @@ $$;
 CREATE FUNCTION statusflow.check_workflow(workflow text)
 RETURNS TABLE (problem text, status text, detail text)
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM statusflow._workflow(workflow);
+	PERFORM statusflow_internal.workflow(workflow);
 	RETURN QUERY
 	WITH RECURSIVE reachable(status) AS (
 		SELECT s.status FROM statusflow.status s

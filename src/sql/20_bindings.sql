@@ -6,31 +6,35 @@
  * AFTER INSERT / AFTER UPDATE row trigger of a binding: checks the change
  * against the workflow and appends the history row.
  */
-CREATE FUNCTION statusflow.enforce()
+CREATE FUNCTION statusflow_internal.enforce()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_enforce';
-REVOKE ALL ON FUNCTION statusflow.enforce() FROM PUBLIC;
 
 /* Statement trigger of a history table: refuses UPDATE, DELETE, TRUNCATE. */
-CREATE FUNCTION statusflow.history_append_only()
+CREATE FUNCTION statusflow_internal.history_append_only()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_history_append_only';
-REVOKE ALL ON FUNCTION statusflow.history_append_only() FROM PUBLIC;
 
 /*
  * BEFORE INSERT / BEFORE UPDATE row trigger, installed only for bindings that
  * need to change the row before it is written: quotas (diverting a change
  * to an overflow status) and entered-at columns.
  */
-CREATE FUNCTION statusflow.prepare()
+CREATE FUNCTION statusflow_internal.prepare()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_prepare';
-REVOKE ALL ON FUNCTION statusflow.prepare() FROM PUBLIC;
 
-/* Parse a row condition, and check it against a table when one is given. */
-CREATE FUNCTION statusflow._check_condition(condition text, table_name regclass)
+/*
+ * Parse a row condition; when a table is given, check that it is a boolean
+ * over the table's columns, resolved with search_path = pg_catalog, pg_temp
+ * and calling only functions its owner trusts (see src/guards.c).  The
+ * caller must own the table, or own the workflow bound to it.
+ */
+CREATE FUNCTION statusflow_internal.check_condition(condition text,
+													workflow text,
+													table_name regclass)
 RETURNS void LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'sf_check_condition';
 
-/* Does a binding need the BEFORE trigger (see statusflow.prepare())? */
-CREATE FUNCTION statusflow._needs_prepare(b statusflow.binding)
+/* Does a binding need the BEFORE trigger (see statusflow_internal.prepare())? */
+CREATE FUNCTION statusflow_internal.needs_prepare(b statusflow.binding)
 RETURNS boolean LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -42,7 +46,7 @@ $$;
  * The triggers a binding needs on its table, as (name, CREATE TRIGGER).
  * Every name starts with statusflow_<binding id>_.
  */
-CREATE FUNCTION statusflow._binding_triggers(b statusflow.binding)
+CREATE FUNCTION statusflow_internal.binding_triggers(b statusflow.binding)
 RETURNS TABLE (trigger_name text, definition text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -54,13 +58,13 @@ AS $$
 		('move', 'AFTER DELETE', NULL, 'enforce',
 		 (SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = b.table_name)),
 		('prepare_insert', 'BEFORE INSERT', NULL, 'prepare',
-		 statusflow._needs_prepare(b)),
+		 statusflow_internal.needs_prepare(b)),
 		('prepare_update', 'BEFORE UPDATE', 'changed', 'prepare',
-		 statusflow._needs_prepare(b))
+		 statusflow_internal.needs_prepare(b))
 	) AS t(suffix, timing, cond, func, wanted),
 	LATERAL (SELECT 'statusflow_' || b.id || '_' || t.suffix AS n) name,
 	LATERAL (SELECT format('CREATE TRIGGER %I %s ON %s FOR EACH ROW %s'
-						   'EXECUTE FUNCTION statusflow.%s(%L)',
+						   'EXECUTE FUNCTION statusflow_internal.%s(%L)',
 						   name.n, t.timing, b.table_name,
 						   CASE WHEN t.cond IS NULL THEN ''
 								ELSE format('WHEN (OLD.%1$I IS DISTINCT FROM NEW.%1$I) ',
@@ -69,36 +73,52 @@ AS $$
 	WHERE t.wanted
 $$;
 
+/* The statusflow triggers of a binding present on its table. */
+CREATE FUNCTION statusflow_internal.trigger_names(table_name regclass, binding integer)
+RETURNS TABLE (tgname name)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT g.tgname FROM pg_trigger g
+	WHERE g.tgrelid = table_name AND g.tgparentid = 0 AND NOT g.tgisinternal
+	  AND left(g.tgname, length('statusflow_' || binding || '_'))
+		  = 'statusflow_' || binding || '_'
+$$;
+
 /*
- * Bring the triggers of a binding in line with what it needs: create the
- * missing ones, drop the ones it no longer needs, and guard its history
- * table.  SECURITY DEFINER because the trigger functions are not executable
- * by PUBLIC; it only ever installs the triggers that an existing binding
- * row describes, and that row can only have been written by the owner of
- * the table (row-level security on the catalog).
+ * Bring the objects a binding needs in line with its catalog rows: its
+ * triggers (creating the missing ones, dropping the ones it no longer
+ * needs), the append-only guard of its history table, the (status, time)
+ * indexes its timers need, and the row-level security of its history table
+ * (see statusflow_internal.sync_history_security()).  Run by
+ * statusflow_internal.sync_binding() as the extension's owner, since
+ * the trigger functions are not executable by PUBLIC and a workflow's owner
+ * adding a quota or a timer need not own the bound tables; it creates only
+ * statusflow's own triggers and plain column indexes, which run no user
+ * code.
  */
-CREATE FUNCTION statusflow._sync_triggers(binding integer)
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION statusflow_internal.sync_binding_objects(binding integer)
+RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding;
 	t record;
+	col name;
 BEGIN
-	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _sync_triggers.binding;
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id = sync_binding_objects.binding;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'binding % does not exist', binding
-			USING ERRCODE = 'undefined_object';
+		RETURN;
 	END IF;
-	FOR t IN SELECT * FROM statusflow._binding_triggers(b) w
+	FOR t IN SELECT * FROM statusflow_internal.binding_triggers(b) w
 			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
 							   WHERE g.tgrelid = b.table_name
 								 AND g.tgname = w.trigger_name) LOOP
 		EXECUTE t.definition;
 	END LOOP;
-	FOR t IN SELECT g.tgname FROM statusflow._trigger_names(b.table_name, b.id) g
+	FOR t IN SELECT g.tgname FROM statusflow_internal.trigger_names(b.table_name, b.id) g
 			 WHERE g.tgname NOT IN (SELECT w.trigger_name
-									FROM statusflow._binding_triggers(b) w) LOOP
+									FROM statusflow_internal.binding_triggers(b) w) LOOP
 		EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, b.table_name);
 	END LOOP;
 	IF NOT EXISTS (SELECT 1 FROM pg_trigger
@@ -107,35 +127,20 @@ BEGIN
 		EXECUTE format('CREATE TRIGGER statusflow_append_only '
 					   'BEFORE UPDATE OR DELETE OR TRUNCATE ON %s '
 					   'FOR EACH STATEMENT '
-					   'EXECUTE FUNCTION statusflow.history_append_only()',
+					   'EXECUTE FUNCTION statusflow_internal.history_append_only()',
 					   b.history_table);
 	END IF;
-END
-$$;
-
-/*
- * Create the indexes the timers of a binding need on its table, (status,
- * time column), unless an index already starts with those columns.
- * SECURITY DEFINER because a timer may be added by the workflow's owner,
- * who need not own the bound tables; it only ever indexes columns that an
- * existing binding and its workflow's timers name.
- */
-CREATE FUNCTION statusflow._sync_indexes(binding integer)
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	b statusflow.binding;
-	col name;
-BEGIN
-	SELECT * INTO b FROM statusflow.binding x WHERE x.id = _sync_indexes.binding;
-	FOR col IN SELECT DISTINCT coalesce(t.at_column, b.entered_at_column)
-			   FROM statusflow.timer t
-			   WHERE t.workflow = b.workflow
-				 AND coalesce(t.at_column, b.entered_at_column) IS NOT NULL
+	-- (status, time) indexes, unless an index already starts with them
+	FOR col IN SELECT DISTINCT coalesce(x.at_column, b.entered_at_column)
+			   FROM statusflow.timer x
+			   WHERE x.workflow = b.workflow
+				 AND coalesce(x.at_column, b.entered_at_column) IS NOT NULL
 			   UNION
 			   SELECT b.entered_at_column WHERE b.entered_at_column IS NOT NULL LOOP
-		IF NOT EXISTS (
+		IF EXISTS (SELECT 1 FROM pg_attribute a
+				   WHERE a.attrelid = b.table_name AND a.attname = col
+					 AND a.attnum > 0 AND NOT a.attisdropped)
+		   AND NOT EXISTS (
 			SELECT 1 FROM pg_index i
 			WHERE i.indrelid = b.table_name AND i.indnkeyatts >= 2
 			  AND i.indkey[0] = (SELECT attnum FROM pg_attribute
@@ -145,18 +150,97 @@ BEGIN
 			EXECUTE format('CREATE INDEX ON %s (%I, %I)', b.table_name, b.column_name, col);
 		END IF;
 	END LOOP;
+	PERFORM statusflow_internal.sync_history_security(b);
 END
 $$;
+
+/*
+ * The history of a table under row-level security shows only the entities
+ * the reader can see in the table: a policy on the history table keeps the
+ * rows whose key has a visible row in the bound table (that subquery is
+ * itself subject to the table's policies).  Tables without row-level
+ * security get no policy, so reading their history costs nothing more.
+ * Only statusflow's own policy is created or dropped here.
+ */
+CREATE FUNCTION statusflow_internal.sync_history_security(b statusflow.binding)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	protected boolean;
+	has_policy boolean;
+BEGIN
+	SELECT c.relrowsecurity INTO protected FROM pg_class c WHERE c.oid = b.table_name;
+	has_policy := EXISTS (SELECT 1 FROM pg_policy p
+						  WHERE p.polrelid = b.history_table
+							AND p.polname = 'statusflow_visible_rows');
+	IF protected AND NOT has_policy THEN
+		EXECUTE format('CREATE POLICY statusflow_visible_rows ON %s FOR SELECT '
+					   'USING (EXISTS (SELECT 1 FROM %s sf_row WHERE %s))',
+					   b.history_table, b.table_name,
+					   (SELECT string_agg(format('sf_row.%1$I OPERATOR(%2$s) %3$s.%1$I',
+												 k, statusflow_internal.equality_operator(a.atttypid),
+												 b.history_table), ' AND ')
+						FROM unnest(b.key_columns) k
+						JOIN pg_attribute a ON a.attrelid = b.table_name AND a.attname = k));
+		EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', b.history_table);
+	ELSIF NOT coalesce(protected, false) AND has_policy THEN
+		EXECUTE format('DROP POLICY statusflow_visible_rows ON %s', b.history_table);
+		IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = b.history_table) THEN
+			EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', b.history_table);
+		END IF;
+	END IF;
+END
+$$;
+
+/* "schema.op": the equality operator of a type's default btree class. */
+CREATE FUNCTION statusflow_internal.equality_operator(type_oid oid)
+RETURNS text LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'sf_equality_operator_sql';
+
+/*
+ * Bring a binding's objects in line with the catalog (see
+ * sync_binding_objects()), as the extension's owner.  The caller must own
+ * the bound table or the binding's workflow.
+ */
+CREATE FUNCTION statusflow_internal.sync_binding(binding integer)
+RETURNS void LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_sync_binding';
+
+/*
+ * ALTER TABLE on a bound table (row-level security switched on or off, for
+ * one): bring its bindings' objects in line.  Runs as the role that
+ * altered the table, its owner.
+ */
+CREATE FUNCTION statusflow_internal.follow_table_changes()
+RETURNS event_trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b integer;
+BEGIN
+	FOR b IN SELECT DISTINCT x.id FROM pg_event_trigger_ddl_commands() c
+			 JOIN statusflow.binding x ON x.table_name::oid = c.objid
+			 WHERE c.classid = 'pg_class'::regclass LOOP
+		PERFORM statusflow_internal.sync_binding(b);
+	END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER statusflow_table_changes ON ddl_command_end
+	WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION statusflow_internal.follow_table_changes();
 
 CREATE FUNCTION statusflow.set_notify(table_name regclass, channel text,
 									  column_name name DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding;
 BEGIN
-	b := statusflow._binding(table_name, column_name);
-	IF NOT statusflow._owns_relation(b.table_name) THEN
+	b := statusflow_internal.binding(table_name, column_name);
+	IF NOT statusflow_internal.owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', b.table_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
@@ -170,20 +254,9 @@ BEGIN
 END
 $$;
 
-/* The statusflow triggers of a binding present on its table. */
-CREATE FUNCTION statusflow._trigger_names(table_name regclass, binding integer)
-RETURNS TABLE (tgname name)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT g.tgname FROM pg_trigger g
-	WHERE g.tgrelid = table_name AND g.tgparentid = 0 AND NOT g.tgisinternal
-	  AND left(g.tgname, length('statusflow_' || binding || '_'))
-		  = 'statusflow_' || binding || '_'
-$$;
 
 /* The binding of a table, by column when the table has several. */
-CREATE FUNCTION statusflow._binding(table_name regclass, column_name name)
+CREATE FUNCTION statusflow_internal.binding(table_name regclass, column_name name)
 RETURNS statusflow.binding LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -191,10 +264,10 @@ DECLARE
 	b statusflow.binding;
 	n integer;
 BEGIN
-	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
+	PERFORM statusflow_internal.require(table_name IS NOT NULL, 'table_name');
 	SELECT count(*) INTO n FROM statusflow.binding x
-	WHERE x.table_name = _binding.table_name
-	  AND (_binding.column_name IS NULL OR x.column_name = _binding.column_name);
+	WHERE x.table_name = binding.table_name
+	  AND (binding.column_name IS NULL OR x.column_name = binding.column_name);
 	IF n = 0 THEN
 		RAISE EXCEPTION 'table % has no statusflow binding%', table_name,
 			CASE WHEN column_name IS NULL THEN ''
@@ -207,8 +280,8 @@ BEGIN
 				  HINT = 'Name the column with column_name.';
 	END IF;
 	SELECT * INTO b FROM statusflow.binding x
-	WHERE x.table_name = _binding.table_name
-	  AND (_binding.column_name IS NULL OR x.column_name = _binding.column_name);
+	WHERE x.table_name = binding.table_name
+	  AND (binding.column_name IS NULL OR x.column_name = binding.column_name);
 	RETURN b;
 END
 $$;
@@ -217,7 +290,7 @@ $$;
  * Raise unless the workflow's row conditions can be evaluated on the table
  * and its quotas' columns exist there.
  */
-CREATE FUNCTION statusflow._check_fits(workflow text, table_name regclass)
+CREATE FUNCTION statusflow_internal.check_fits(workflow text, table_name regclass)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -226,14 +299,14 @@ DECLARE
 	missing name;
 BEGIN
 	FOR cond IN SELECT t.condition FROM statusflow.transition t
-				WHERE t.workflow = _check_fits.workflow AND t.condition IS NOT NULL
+				WHERE t.workflow = check_fits.workflow AND t.condition IS NOT NULL
 				UNION
 				SELECT s.condition FROM statusflow.status s
-				WHERE s.workflow = _check_fits.workflow AND s.condition IS NOT NULL LOOP
-		PERFORM statusflow._check_condition(cond, table_name);
+				WHERE s.workflow = check_fits.workflow AND s.condition IS NOT NULL LOOP
+		PERFORM statusflow_internal.check_condition(cond, workflow, table_name);
 	END LOOP;
 	SELECT q.per_column INTO missing FROM statusflow.quota q
-	WHERE q.workflow = _check_fits.workflow
+	WHERE q.workflow = check_fits.workflow
 	  AND NOT EXISTS (SELECT 1 FROM pg_attribute a
 					  WHERE a.attrelid = table_name AND a.attname = q.per_column
 						AND a.attnum > 0 AND NOT a.attisdropped)
@@ -245,7 +318,7 @@ BEGIN
 								  workflow, missing);
 	END IF;
 	SELECT t.at_column INTO missing FROM statusflow.timer t
-	WHERE t.workflow = _check_fits.workflow AND t.at_column IS NOT NULL
+	WHERE t.workflow = check_fits.workflow AND t.at_column IS NOT NULL
 	  AND NOT EXISTS (SELECT 1 FROM pg_attribute a
 					  WHERE a.attrelid = table_name AND a.attname = t.at_column
 						AND a.attnum > 0 AND NOT a.attisdropped
@@ -265,7 +338,7 @@ $$;
  * Raise unless a binding can run the timers of its workflow: a timer that
  * counts the time spent in a status needs the binding's entered-at column.
  */
-CREATE FUNCTION statusflow._check_timers(workflow text, table_name regclass,
+CREATE FUNCTION statusflow_internal.check_timers(workflow text, table_name regclass,
 										 entered_at_column name)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -273,7 +346,7 @@ AS $$
 BEGIN
 	IF entered_at_column IS NULL AND EXISTS (
 		SELECT 1 FROM statusflow.timer t
-		WHERE t.workflow = _check_timers.workflow AND t.at_column IS NULL) THEN
+		WHERE t.workflow = check_timers.workflow AND t.at_column IS NULL) THEN
 		RAISE EXCEPTION 'table % needs an entered-at column for the timers of workflow "%"',
 			table_name, workflow
 			USING ERRCODE = 'invalid_parameter_value',
@@ -290,6 +363,7 @@ CREATE FUNCTION statusflow.attach(table_name regclass,
 								  backfill boolean DEFAULT true,
 								  entered_at_column name DEFAULT NULL)
 RETURNS regclass LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow;
@@ -306,16 +380,16 @@ DECLARE
 		'event', 'actor', 'db_role', 'reason', 'metadata', 'occurred_at',
 		'recorded_at', 'txid', 'applied', 'event_id']::name[];
 BEGIN
-	PERFORM statusflow._require(table_name IS NOT NULL, 'table_name');
-	PERFORM statusflow._require(column_name IS NOT NULL, 'column_name');
-	w := statusflow._workflow(workflow);
+	PERFORM statusflow_internal.require(table_name IS NOT NULL, 'table_name');
+	PERFORM statusflow_internal.require(column_name IS NOT NULL, 'column_name');
+	w := statusflow_internal.workflow(workflow);
 	SELECT * INTO rel FROM pg_catalog.pg_class c
 	WHERE c.oid OPERATOR(pg_catalog.=) table_name;
 	IF rel.relkind NOT IN ('r', 'p') THEN
 		RAISE EXCEPTION '% is not a table', table_name
 			USING ERRCODE = 'wrong_object_type';
 	END IF;
-	IF NOT statusflow._owns_relation(table_name) THEN
+	IF NOT statusflow_internal.owns_relation(table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', table_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
@@ -375,8 +449,8 @@ BEGIN
 			USING ERRCODE = 'undefined_column',
 				  HINT = 'The entered-at column records when each row entered its status.';
 	END IF;
-		PERFORM statusflow._check_fits(w.name, table_name);
-	PERFORM statusflow._check_timers(w.name, table_name, entered_at_column);
+		PERFORM statusflow_internal.check_fits(w.name, table_name);
+	PERFORM statusflow_internal.check_timers(w.name, table_name, entered_at_column);
 
 
 	SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord),
@@ -418,7 +492,7 @@ BEGIN
 											 pg_catalog.array_to_string(reserved, ', '));
 	END IF;
 
-	hist_name := statusflow._qualified_name(
+	hist_name := statusflow_internal.qualified_name(
 		coalesce(history_table,
 				 pg_catalog.format('%I', pg_catalog.left(rel.relname || '_' || column_name, 55)
 									   || '_history')),
@@ -483,8 +557,7 @@ BEGIN
 									history_table, key_columns, entered_at_column)
 	VALUES (table_name, column_name, w.name, hist, keys, entered_at_column)
 	RETURNING id INTO binding_id;
-		PERFORM statusflow._sync_triggers(binding_id);
-	PERFORM statusflow._sync_indexes(binding_id);
+	PERFORM statusflow_internal.sync_binding(binding_id);
 
 
 	IF backfill THEN
@@ -504,18 +577,19 @@ $$;
 CREATE FUNCTION statusflow.detach(table_name regclass,
 								  column_name name DEFAULT NULL)
 RETURNS regclass LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding;
 	trigger_name name;
 BEGIN
-	b := statusflow._binding(table_name, column_name);
-	IF NOT statusflow._owns_relation(b.table_name) THEN
+	b := statusflow_internal.binding(table_name, column_name);
+	IF NOT statusflow_internal.owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', b.table_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	FOR trigger_name IN
-		SELECT g.tgname FROM statusflow._trigger_names(b.table_name, b.id) g
+		SELECT g.tgname FROM statusflow_internal.trigger_names(b.table_name, b.id) g
 	LOOP
 		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', trigger_name,
 								  b.table_name);
@@ -526,50 +600,55 @@ END
 $$;
 
 /*
- * Keep the catalog in step with DROP: a dropped table loses its binding (its
- * history stays), a dropped enum type takes its workflow along, and a history
+ * Keep the catalog in step with DROP: a dropped table, bound column or enum
+ * type takes its bindings along (their history stays; the binding's other
+ * triggers go), a dropped enum type takes its workflow along, and a history
  * table cannot be dropped while its binding lives.  SECURITY DEFINER because
- * ownership of a dropped table can no longer be checked by the policies.
+ * ownership of a dropped table can no longer be checked by the policies; it
+ * only deletes catalog rows of objects that are gone, and statusflow's own
+ * triggers on their tables.
  */
-CREATE FUNCTION statusflow._on_sql_drop()
+CREATE FUNCTION statusflow_internal.on_sql_drop()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	orphan statusflow.binding;
+	gone statusflow.binding;
+	trigger_name name;
 BEGIN
-	DELETE FROM statusflow.binding b
-	WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = b.table_name);
-	SELECT * INTO orphan FROM statusflow.binding b
+	FOR gone IN
+		SELECT b.* FROM statusflow.binding b
+		WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = b.table_name)
+		   OR NOT EXISTS (SELECT 1 FROM statusflow.workflow w JOIN pg_type y
+							ON y.oid = w.status_type
+						  WHERE w.name = b.workflow)
+		   OR EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() o
+					  WHERE o.classid = 'pg_class'::regclass
+						AND o.objid = b.table_name
+						AND o.object_type = 'table column'
+						AND o.address_names[3] = b.column_name) LOOP
+		IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = gone.table_name) THEN
+			FOR trigger_name IN SELECT g.tgname
+								FROM statusflow_internal.trigger_names(gone.table_name, gone.id) g LOOP
+				EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, gone.table_name);
+			END LOOP;
+		END IF;
+		DELETE FROM statusflow.binding b WHERE b.id = gone.id;
+	END LOOP;
+	SELECT * INTO gone FROM statusflow.binding b
 	WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = b.history_table)
 	LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'cannot drop the history table of %.%', orphan.table_name,
-			quote_ident(orphan.column_name)
+		RAISE EXCEPTION 'cannot drop the history table of %.%', gone.table_name,
+			quote_ident(gone.column_name)
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  HINT = 'Detach the column with statusflow.detach() first.';
 	END IF;
-	DELETE FROM statusflow.transition t
-	WHERE t.workflow IN (SELECT w.name FROM statusflow.workflow w
-						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
-										   WHERE y.oid = w.status_type));
-		DELETE FROM statusflow.timer t
-	WHERE t.workflow IN (SELECT w.name FROM statusflow.workflow w
-						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
-										   WHERE y.oid = w.status_type));
-	DELETE FROM statusflow.quota q
-	WHERE q.workflow IN (SELECT w.name FROM statusflow.workflow w
-						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
-										   WHERE y.oid = w.status_type));
-	DELETE FROM statusflow.status s
-	WHERE s.workflow IN (SELECT w.name FROM statusflow.workflow w
-						 WHERE NOT EXISTS (SELECT 1 FROM pg_type y
-										   WHERE y.oid = w.status_type));
+	-- statuses, transitions, quotas and timers follow by foreign key
 	DELETE FROM statusflow.workflow w
 	WHERE NOT EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = w.status_type);
 END
 $$;
-REVOKE ALL ON FUNCTION statusflow._on_sql_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER statusflow_sql_drop ON sql_drop
-	EXECUTE FUNCTION statusflow._on_sql_drop();
+	EXECUTE FUNCTION statusflow_internal.on_sql_drop();

@@ -64,13 +64,6 @@ CREATE FUNCTION statusflow.fire_many(table_name regclass, keys anyarray,
 RETURNS bigint LANGUAGE c
 AS 'MODULE_PATHNAME', 'sf_fire_many';
 
-/* Used by fire(): the status an event leads to from the row's status. */
-CREATE FUNCTION statusflow._event_target(current_status anyenum,
-										 row_value record,
-										 binding integer, event text)
-RETURNS anyenum LANGUAGE c STABLE
-AS 'MODULE_PATHNAME', 'sf_event_target';
-
 /* How many times a row entered a status ("opened at least once"). */
 CREATE FUNCTION statusflow.entries(table_name regclass, key anyelement,
 								   status text, column_name name DEFAULT NULL)

@@ -12,6 +12,7 @@ CREATE FUNCTION statusflow.presets()
 RETURNS TABLE (preset text, title text, seed text, options text,
 			   description text)
 LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	VALUES
 	('review_request', 'Review request', '000_d3cf30be709d8f3d.txt',
@@ -38,7 +39,7 @@ $$;
  * Set the group, description and condition of statuses from a JSON array of
  * {"status", "group", "description", "condition"} objects.
  */
-CREATE FUNCTION statusflow._describe_statuses(workflow text, info jsonb)
+CREATE FUNCTION statusflow_internal.describe_statuses(workflow text, info jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -55,20 +56,21 @@ END
 $$;
 
 /* An option of a preset: its value, else the default. */
-CREATE FUNCTION statusflow._option(options jsonb, name text, fallback text)
+CREATE FUNCTION statusflow_internal.option(options jsonb, name text, fallback text)
 RETURNS text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(options->>name, fallback)
 $$;
 
 /* Seed 000: review requests by SMS or email. */
-CREATE FUNCTION statusflow._preset_review_request(wf text, type_name text,
+CREATE FUNCTION statusflow_internal.preset_review_request(wf text, type_name text,
 												  options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	channel text := quote_ident(statusflow._option(options, 'channel_column', 'channel'));
+	channel text := quote_ident(statusflow_internal.option(options, 'channel_column', 'channel'));
 	sms text := channel || ' = ''sms''';
 	email text := channel || ' = ''email''';
 	-- {"monthly_limit": null} installs no quota
@@ -83,7 +85,7 @@ BEGIN
 		terminal => ARRAY['clicked_review_site', 'provided_feedback'],
 		type_name => type_name,
 		description => 'Review requests sent to customers by SMS or email (seed 000).');
-	PERFORM statusflow._describe_statuses(wf, jsonb_build_array(
+	PERFORM statusflow_internal.describe_statuses(wf, jsonb_build_array(
 		jsonb_build_object('status', 'scheduled', 'group', 'scheduled',
 			'description', 'Waits for its send time; shown as "Sending in X hours".'),
 		jsonb_build_object('status', 'limit_reached', 'group', 'not sent',
@@ -132,14 +134,14 @@ BEGIN
 									  event => 'feedback', kind => 'automatic');
 	IF monthly_limit IS NOT NULL THEN
 		PERFORM statusflow.set_quota(wf, ARRAY['sms_sent', 'email_sent'],
-									 statusflow._option(options, 'account_column', 'account_id'),
+									 statusflow_internal.option(options, 'account_column', 'account_id'),
 									 monthly_limit, 'month', overflow_status => 'limit_reached');
 	END IF;
 END
 $$;
 
 /* Seed 001: invitations of establishments, with the export's labels. */
-CREATE FUNCTION statusflow._preset_establishment_invitation(wf text, type_name text,
+CREATE FUNCTION statusflow_internal.preset_establishment_invitation(wf text, type_name text,
 															options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -153,7 +155,7 @@ BEGIN
 		terminal => ARRAY['accepted'],
 		type_name => type_name,
 		description => 'Invitations of establishments to register (seed 001).');
-	PERFORM statusflow._describe_statuses(wf, jsonb_build_array(
+	PERFORM statusflow_internal.describe_statuses(wf, jsonb_build_array(
 		jsonb_build_object('status', 'invited', 'group', 'not invited',
 			'description', 'Imported into the store manager; no invitation sent yet.'),
 		jsonb_build_object('status', 'invitationSent', 'group', 'invited',
@@ -193,7 +195,7 @@ BEGIN
 									  description => 'Reinvite after changing the recipient''s email; say so in the reason.');
 	PERFORM statusflow.add_transition(wf, ARRAY['objected'], 'invitationSent',
 									  event => 'regenerate', require_reason => true,
-									  max_uses => statusflow._option(options, 'regenerate_limit', '1')::integer,
+									  max_uses => statusflow_internal.option(options, 'regenerate_limit', '1')::integer,
 									  description => 'Regenerate the invitation of an establishment that declined. Use sparingly.');
 END
 $$;
@@ -202,21 +204,21 @@ $$;
  * Seed 002: the statuses shared by both beta campaigns, the suspension on a
  * hard bounce and the unsuspension back to the status held before.
  */
-CREATE FUNCTION statusflow._preset_beta(wf text, type_name text, options jsonb,
+CREATE FUNCTION statusflow_internal.preset_beta(wf text, type_name text, options jsonb,
 										statuses text[], suspendable text[],
 										description text)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	double_opt_in boolean := statusflow._option(options, 'double_opt_in', 'true')::boolean;
+	double_opt_in boolean := statusflow_internal.option(options, 'double_opt_in', 'true')::boolean;
 BEGIN
 	PERFORM statusflow.create_workflow(wf, statuses,
 		initial => CASE WHEN double_opt_in THEN ARRAY['imported', 'unconfirmed']
 						ELSE ARRAY['imported', 'applied'] END,
 		type_name => type_name, description => description);
 	-- the campaigns share the meanings of the statuses they have in common
-	PERFORM statusflow._describe_statuses(wf, (
+	PERFORM statusflow_internal.describe_statuses(wf, (
 		SELECT jsonb_agg(d) FROM jsonb_array_elements(jsonb_build_array(
 		jsonb_build_object('status', 'imported', 'group', 'prospect',
 			'description', 'You imported this user.'),
@@ -248,13 +250,13 @@ END
 $$;
 
 /* Seed 002, pre-launch campaigns: the page's first table. */
-CREATE FUNCTION statusflow._preset_beta_prelaunch(wf text, type_name text,
+CREATE FUNCTION statusflow_internal.preset_beta_prelaunch(wf text, type_name text,
 												  options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM statusflow._preset_beta(wf, type_name, options,
+	PERFORM statusflow_internal.preset_beta(wf, type_name, options,
 		ARRAY['imported', 'unconfirmed', 'applied', 'rejected', 'invited', 'active',
 			  'idle', 'suspended'],
 		ARRAY['imported', 'unconfirmed', 'applied', 'invited', 'rejected', 'active'],
@@ -273,13 +275,13 @@ END
 $$;
 
 /* Seed 002, general campaigns: the page's second table. */
-CREATE FUNCTION statusflow._preset_beta_general(wf text, type_name text,
+CREATE FUNCTION statusflow_internal.preset_beta_general(wf text, type_name text,
 												options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM statusflow._preset_beta(wf, type_name, options,
+	PERFORM statusflow_internal.preset_beta(wf, type_name, options,
 		ARRAY['imported', 'unconfirmed', 'applied', 'suspended'],
 		ARRAY['imported', 'unconfirmed', 'applied'],
 		'A general referral campaign (seed 002, general campaigns).');
@@ -287,7 +289,7 @@ END
 $$;
 
 /* Seed 003: SMS outreach lists. */
-CREATE FUNCTION statusflow._preset_sms_outreach(wf text, type_name text,
+CREATE FUNCTION statusflow_internal.preset_sms_outreach(wf text, type_name text,
 												options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -297,14 +299,14 @@ DECLARE
 	manual text[] := ARRAY['sale_in_progress', 'satisfied', 'no_sale', 'sold',
 						   'no_answer', 'left_voicemail', 'wrong_number'];
 	call_only text[] := ARRAY['no_answer', 'left_voicemail', 'wrong_number'];
-	call text := quote_ident(statusflow._option(options, 'interaction_column', 'interaction'))
+	call text := quote_ident(statusflow_internal.option(options, 'interaction_column', 'interaction'))
 				 || ' = ''call''';
 	outcome text;
 BEGIN
 	PERFORM statusflow.create_workflow(wf, automatic || manual,
 		initial => ARRAY['new_account'], type_name => type_name,
 		description => 'Sales outreach by SMS (seed 003).');
-	PERFORM statusflow._describe_statuses(wf, jsonb_build_array(
+	PERFORM statusflow_internal.describe_statuses(wf, jsonb_build_array(
 		jsonb_build_object('status', 'new_account', 'group', 'automatic',
 			'description', 'Just added to a smart list, such as a new lead. Who are my new accounts?'),
 		jsonb_build_object('status', 'no_sms_reply', 'group', 'automatic',
@@ -345,7 +347,7 @@ END
 $$;
 
 /* Seed 004: loyalty connections, with who may do what. */
-CREATE FUNCTION statusflow._preset_loyalty_connection(wf text, type_name text,
+CREATE FUNCTION statusflow_internal.preset_loyalty_connection(wf text, type_name text,
 													  options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -362,7 +364,7 @@ BEGIN
 	PERFORM statusflow.create_workflow(wf, ARRAY['imported', 'pending', 'active', 'inactive'],
 		initial => ARRAY['imported'], type_name => type_name,
 		description => 'Loyalty-program connections between a business and its customers (seed 004).');
-	PERFORM statusflow._describe_statuses(wf, jsonb_build_array(
+	PERFORM statusflow_internal.describe_statuses(wf, jsonb_build_array(
 		jsonb_build_object('status', 'imported', 'group', 'not connected',
 			'description', 'Known to the business; not invited to the loyalty program yet.'),
 		jsonb_build_object('status', 'pending', 'group', 'invited',
@@ -393,16 +395,18 @@ $$;
  * otherwise).  Returns the enum type.
  */
 CREATE FUNCTION statusflow.install_preset(preset text,
-										  schema name DEFAULT NULL,
+										  schema name DEFAULT pg_catalog.current_schema(),
 										  workflow_name text DEFAULT NULL,
 										  options jsonb DEFAULT '{}')
 RETURNS regtype LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	wf text := coalesce(workflow_name, preset);
 	type_name text;
 BEGIN
-	PERFORM statusflow._require(preset IS NOT NULL, 'preset');
+	PERFORM statusflow_internal.require(preset IS NOT NULL, 'preset');
+	PERFORM statusflow_internal.require(schema IS NOT NULL, 'schema');
 	IF NOT EXISTS (SELECT 1 FROM statusflow.presets() p
 				   WHERE p.preset OPERATOR(pg_catalog.=) install_preset.preset) THEN
 		RAISE EXCEPTION 'preset "%" does not exist', preset
@@ -415,10 +419,8 @@ BEGIN
 		RAISE EXCEPTION 'options must be a JSON object'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	type_name := pg_catalog.format('%I.%I',
-								   coalesce(schema, pg_catalog.current_schema()),
-								   wf || '_status');
-	EXECUTE pg_catalog.format('SELECT statusflow.%I($1, $2, $3)', '_preset_' || preset)
+	type_name := pg_catalog.format('%I.%I', schema, wf || '_status');
+	EXECUTE pg_catalog.format('SELECT statusflow_internal.%I($1, $2, $3)', 'preset_' || preset)
 		USING wf, type_name, options;
 	RETURN pg_catalog.to_regtype(type_name);
 END

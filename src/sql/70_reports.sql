@@ -20,7 +20,7 @@
  */
 
 /* Raise unless [since, until) is a window that can hold something. */
-CREATE FUNCTION statusflow._check_window(since timestamptz, until timestamptz)
+CREATE FUNCTION statusflow_internal.check_window(since timestamptz, until timestamptz)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -34,7 +34,7 @@ END
 $$;
 
 /* " AND expr >= $1 AND expr < $2", each part only when that bound is set. */
-CREATE FUNCTION statusflow._window_sql(expr text, since timestamptz,
+CREATE FUNCTION statusflow_internal.window_sql(expr text, since timestamptz,
 									   until timestamptz)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -47,7 +47,7 @@ $$;
  * One piece of SQL per key column of the binding, joined by sep: template is
  * a format() string whose %1$I is the column's name and %1$L its literal.
  */
-CREATE FUNCTION statusflow._each_key(b statusflow.binding, template text,
+CREATE FUNCTION statusflow_internal.each_key(b statusflow.binding, template text,
 									 sep text)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -57,12 +57,12 @@ AS $$
 $$;
 
 /* The key of the row alias as a jsonb object, such as {"id": 42}. */
-CREATE FUNCTION statusflow._key_json_sql(b statusflow.binding, alias text)
+CREATE FUNCTION statusflow_internal.key_json_sql(b statusflow.binding, alias text)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT format('pg_catalog.jsonb_build_object(%s)',
-				  statusflow._each_key(b, '%1$L, ' || alias || '.%1$I', ', '))
+				  statusflow_internal.each_key(b, '%1$L, ' || alias || '.%1$I', ', '))
 $$;
 
 /*
@@ -70,12 +70,12 @@ $$;
  * object is read with the history's row type, so each value gets the type
  * of its column.
  */
-CREATE FUNCTION statusflow._key_match_sql(b statusflow.binding, alias text,
+CREATE FUNCTION statusflow_internal.key_match_sql(b statusflow.binding, alias text,
 										  param text)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._each_key(b,
+	SELECT statusflow_internal.each_key(b,
 		format('%s.%%1$I = (pg_catalog.jsonb_populate_record(NULL::%s, %s)).%%1$I',
 			   alias, b.history_table, param),
 		' AND ')
@@ -87,7 +87,7 @@ $$;
  * Each value is a literal cast to its column's type, so the planner sees it;
  * the cast is tried here first, to report a bad value by its column.
  */
-CREATE FUNCTION statusflow._filter_sql(b statusflow.binding, filter jsonb,
+CREATE FUNCTION statusflow_internal.filter_sql(b statusflow.binding, filter jsonb,
 									   alias text)
 RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -137,15 +137,15 @@ $$;
  * " AND EXISTS (...)": the filter on history rows (alias h), through the
  * table's row of the same key; empty without a filter.
  */
-CREATE FUNCTION statusflow._history_filter_sql(b statusflow.binding,
+CREATE FUNCTION statusflow_internal.history_filter_sql(b statusflow.binding,
 											   filter jsonb)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT CASE WHEN filter IS NOT NULL THEN
 		format(' AND EXISTS (SELECT 1 FROM %s t WHERE %s AND %s)', b.table_name,
-			   statusflow._each_key(b, 't.%1$I = h.%1$I', ' AND '),
-			   statusflow._filter_sql(b, filter, 't'))
+			   statusflow_internal.each_key(b, 't.%1$I = h.%1$I', ' AND '),
+			   statusflow_internal.filter_sql(b, filter, 't'))
 	END
 $$;
 
@@ -153,20 +153,20 @@ $$;
  * The statuses a name stands for in a workflow: the status of that name,
  * else every status of the group of that name (in rank order).
  */
-CREATE FUNCTION statusflow._statuses_named(workflow text, name text, what text)
+CREATE FUNCTION statusflow_internal.statuses_named(workflow text, name text, what text)
 RETURNS text[] LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	found text[];
 BEGIN
-	PERFORM statusflow._require(name IS NOT NULL, what);
+	PERFORM statusflow_internal.require(name IS NOT NULL, what);
 	SELECT coalesce(array_agg(s.status ORDER BY s.rank)
-						FILTER (WHERE s.status = _statuses_named.name),
+						FILTER (WHERE s.status = statuses_named.name),
 					array_agg(s.status ORDER BY s.rank)
-						FILTER (WHERE s.group_name = _statuses_named.name))
+						FILTER (WHERE s.group_name = statuses_named.name))
 	INTO found
-	FROM statusflow.statuses s WHERE s.workflow = _statuses_named.workflow;
+	FROM statusflow.statuses s WHERE s.workflow = statuses_named.workflow;
 	IF found IS NULL THEN
 		RAISE EXCEPTION '% "%" is neither a status nor a group of workflow "%"',
 			what, name, workflow
@@ -176,14 +176,14 @@ BEGIN
 										' Its groups are: ' || string_agg(DISTINCT format('"%s"', s.group_name), ', ')
 											FILTER (WHERE s.group_name IS NOT NULL) || '.')
 						  FROM statusflow.statuses s
-						  WHERE s.workflow = _statuses_named.workflow);
+						  WHERE s.workflow = statuses_named.workflow);
 	END IF;
 	RETURN found;
 END
 $$;
 
 /* Raise unless period is one that series and cohorts are cut into. */
-CREATE FUNCTION statusflow._check_period(period text)
+CREATE FUNCTION statusflow_internal.check_period(period text)
 RETURNS void LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -201,16 +201,16 @@ $$;
  * src/reports.c: the key columns, history_id, to_status, occurred_at, then
  * extra (a column list starting with a comma, or empty).
  */
-CREATE FUNCTION statusflow._rows_sql(b statusflow.binding, until timestamptz,
+CREATE FUNCTION statusflow_internal.rows_sql(b statusflow.binding, until timestamptz,
 									 filter jsonb, extra text)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT format('SELECT %s, h.history_id, h.to_status, h.occurred_at%s '
 				  'FROM %s h WHERE h.applied%s%s',
-				  statusflow._each_key(b, 'h.%1$I', ', '), extra, b.history_table,
-				  statusflow._window_sql('h.occurred_at', NULL, until),
-				  statusflow._history_filter_sql(b, filter))
+				  statusflow_internal.each_key(b, 'h.%1$I', ', '), extra, b.history_table,
+				  statusflow_internal.window_sql('h.occurred_at', NULL, until),
+				  statusflow_internal.history_filter_sql(b, filter))
 $$;
 
 /*
@@ -218,7 +218,7 @@ $$;
  * last): its earliest occurred_at, the to_status (pg_enum OID) of its latest
  * row, and the OR of its masks.  One pass, a hash table of the entities.
  */
-CREATE FUNCTION statusflow._entities(query text, nkeys integer,
+CREATE FUNCTION statusflow_internal.entities(query text, nkeys integer,
 									 since timestamptz, until timestamptz)
 RETURNS TABLE (first_at timestamptz, last_status oid, mask integer)
 LANGUAGE c STABLE
@@ -229,7 +229,7 @@ AS 'MODULE_PATHNAME', 'sf_entities';
  * by history_id), per status (pg_enum OID), cut by the window [since, until):
  * how many, how many still open, mean, median and 90th percentile seconds.
  */
-CREATE FUNCTION statusflow._stay_stats(query text, nkeys integer,
+CREATE FUNCTION statusflow_internal.stay_stats(query text, nkeys integer,
 									   since timestamptz, until timestamptz,
 									   include_open boolean)
 RETURNS TABLE (status oid, stays bigint, open_stays bigint,
@@ -239,7 +239,7 @@ LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'sf_stay_stats';
 
 /* Applied history rows in the window, counted by (from_status, to_status). */
-CREATE FUNCTION statusflow._moves_sql(b statusflow.binding, since timestamptz,
+CREATE FUNCTION statusflow_internal.moves_sql(b statusflow.binding, since timestamptz,
 									  until timestamptz, filter jsonb)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -247,8 +247,8 @@ AS $$
 	SELECT format('SELECT h.from_status, h.to_status, pg_catalog.count(*) AS n '
 				  'FROM %s h WHERE h.applied%s%s GROUP BY 1, 2',
 				  b.history_table,
-				  statusflow._window_sql('h.occurred_at', since, until),
-				  statusflow._history_filter_sql(b, filter))
+				  statusflow_internal.window_sql('h.occurred_at', since, until),
+				  statusflow_internal.history_filter_sql(b, filter))
 $$;
 
 /*
@@ -259,7 +259,7 @@ $$;
  * too when it was applied; a second scan looks further only when it was not.
  * Rows without applied history are left out.
  */
-CREATE FUNCTION statusflow._current_sql(b statusflow.binding, statuses text[],
+CREATE FUNCTION statusflow_internal.current_sql(b statusflow.binding, statuses text[],
 										filter jsonb)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -275,24 +275,24 @@ AS $$
 				  'WHERE NOT l.applied AND %s AND h.applied '
 				  'ORDER BY h.history_id DESC LIMIT 1)) e '
 				  'WHERE t.%I IN (%s) AND %s',
-				  statusflow._key_json_sql(b, 't'), b.column_name, b.table_name,
-				  b.history_table, statusflow._each_key(b, 'h.%1$I = t.%1$I', ' AND '),
-				  b.history_table, statusflow._each_key(b, 'h.%1$I = t.%1$I', ' AND '),
+				  statusflow_internal.key_json_sql(b, 't'), b.column_name, b.table_name,
+				  b.history_table, statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
+				  b.history_table, statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
 				  b.column_name,
 				  (SELECT string_agg(quote_literal(s), ', ') FROM unnest(statuses) s),
-				  statusflow._filter_sql(b, filter, 't'))
+				  statusflow_internal.filter_sql(b, filter, 't'))
 $$;
 
 /*
  * A key argument as the jsonb object of its key columns, read as
  * transition() reads it (src/transition.c).
  */
-CREATE FUNCTION statusflow._key_object(binding integer, key anyelement)
+CREATE FUNCTION statusflow_internal.key_object(binding integer, key anyelement)
 RETURNS jsonb LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'sf_key_object';
 
 /* A JSON array of ranks as an integer array, to compare chains. */
-CREATE FUNCTION statusflow._ranks(chain jsonb)
+CREATE FUNCTION statusflow_internal.ranks(chain jsonb)
 RETURNS integer[] LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -308,7 +308,7 @@ $$;
  * from the highest rank down: the best chain from a status is the status
  * followed by the best chain of one of its forward successors.
  */
-CREATE FUNCTION statusflow._main_path(workflow text)
+CREATE FUNCTION statusflow_internal.main_path(workflow text)
 RETURNS text[] LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -320,16 +320,16 @@ DECLARE
 BEGIN
 	SELECT coalesce(array_agg(x.rank) FILTER (WHERE x.is_terminal), '{}')
 	INTO terminal
-	FROM statusflow.statuses x WHERE x.workflow = _main_path.workflow;
+	FROM statusflow.statuses x WHERE x.workflow = main_path.workflow;
 	FOR s IN SELECT x.status, x.rank FROM statusflow.statuses x
-			 WHERE x.workflow = _main_path.workflow ORDER BY x.rank DESC LOOP
+			 WHERE x.workflow = main_path.workflow ORDER BY x.rank DESC LOOP
 		chain := s.rank || coalesce(
 			(SELECT c.ranks
-			 FROM (SELECT statusflow._ranks(best -> t.to_status) AS ranks
+			 FROM (SELECT statusflow_internal.ranks(best -> t.to_status) AS ranks
 				   FROM statusflow.transitions t
 				   JOIN statusflow.statuses d
 					 ON d.workflow = t.workflow AND d.status = t.to_status
-				   WHERE t.workflow = _main_path.workflow
+				   WHERE t.workflow = main_path.workflow
 					 AND t.from_status = s.status AND d.rank > s.rank) c
 			 ORDER BY c.ranks[cardinality(c.ranks)] = ANY (terminal) DESC,
 					  cardinality(c.ranks) DESC, c.ranks
@@ -338,15 +338,15 @@ BEGIN
 		best := best || jsonb_build_object(s.status, to_jsonb(chain));
 	END LOOP;
 	SELECT c.ranks INTO chain
-	FROM (SELECT statusflow._ranks(best -> i.status) AS ranks
+	FROM (SELECT statusflow_internal.ranks(best -> i.status) AS ranks
 		  FROM statusflow.statuses i
-		  WHERE i.workflow = _main_path.workflow AND i.is_initial) c
+		  WHERE i.workflow = main_path.workflow AND i.is_initial) c
 	ORDER BY c.ranks[cardinality(c.ranks)] = ANY (terminal) DESC,
 			 cardinality(c.ranks) DESC, c.ranks
 	LIMIT 1;
 	RETURN (SELECT array_agg(x.status ORDER BY x.rank)
 			FROM statusflow.statuses x
-			WHERE x.workflow = _main_path.workflow AND x.rank = ANY (chain));
+			WHERE x.workflow = main_path.workflow AND x.rank = ANY (chain));
 END
 $$;
 
@@ -363,7 +363,7 @@ $$;
  * today's counts read the table alone.  A status without a group is a group
  * of its own.
  */
-CREATE FUNCTION statusflow._counts(b statusflow.binding, since timestamptz,
+CREATE FUNCTION statusflow_internal.counts(b statusflow.binding, since timestamptz,
 								   until timestamptz, filter jsonb,
 								   by_group boolean)
 RETURNS TABLE (unit text, group_name text, entities bigint, share numeric,
@@ -374,18 +374,18 @@ AS $$
 DECLARE
 	snapshot text;
 BEGIN
-	PERFORM statusflow._check_window(since, until);
+	PERFORM statusflow_internal.check_window(since, until);
 	IF until IS NULL THEN
 		snapshot := format('SELECT t.%I AS status, pg_catalog.count(*) AS n '
 						   'FROM %s t WHERE %s GROUP BY 1',
 						   b.column_name, b.table_name,
-						   statusflow._filter_sql(b, filter, 't'));
+						   statusflow_internal.filter_sql(b, filter, 't'));
 	ELSE
 		snapshot := format('SELECT pe.enumlabel AS status, pg_catalog.count(*) AS n '
-						   'FROM statusflow._entities(%L, %s, $1, $2) e '
+						   'FROM statusflow_internal.entities(%L, %s, $1, $2) e '
 						   'JOIN pg_catalog.pg_enum pe ON pe.oid = e.last_status '
 						   'GROUP BY 1',
-						   statusflow._rows_sql(b, until, filter, ''),
+						   statusflow_internal.rows_sql(b, until, filter, ''),
 						   cardinality(b.key_columns));
 	END IF;
 	RETURN QUERY EXECUTE format($q$
@@ -415,7 +415,7 @@ BEGIN
 		GROUP BY u.unit
 		ORDER BY min(u.rank)$q$,
 		snapshot,
-		CASE WHEN since IS NOT NULL THEN statusflow._moves_sql(b, since, until, filter)
+		CASE WHEN since IS NOT NULL THEN statusflow_internal.moves_sql(b, since, until, filter)
 			 ELSE format('SELECT h.from_status, h.to_status, 0::bigint AS n '
 						 'FROM %s h WHERE false', b.history_table) END)
 	USING since, until, by_group, b.workflow;
@@ -438,7 +438,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT c.unit, c.group_name, c.entities, c.share, c.entries
-	FROM statusflow._counts(statusflow._binding(table_name, column_name),
+	FROM statusflow_internal.counts(statusflow_internal.binding(table_name, column_name),
 							since, until, filter, false) WITH ORDINALITY c
 	ORDER BY c.ordinality
 $$;
@@ -454,7 +454,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT c.unit, c.entities, c.share, c.entries
-	FROM statusflow._counts(statusflow._binding(table_name, column_name),
+	FROM statusflow_internal.counts(statusflow_internal.binding(table_name, column_name),
 							since, until, filter, true) WITH ORDINALITY c
 	ORDER BY c.ordinality
 $$;
@@ -470,7 +470,7 @@ $$;
  * whenever it reached it; a later step counts for the earlier ones when
  * later_implies_earlier.
  */
-CREATE FUNCTION statusflow._funnel(b statusflow.binding, steps text[],
+CREATE FUNCTION statusflow_internal.funnel(b statusflow.binding, steps text[],
 								   period text, since timestamptz,
 								   until timestamptz, filter jsonb,
 								   later_implies_earlier boolean)
@@ -484,10 +484,10 @@ DECLARE
 	bits text;
 	twice text;
 BEGIN
-	PERFORM statusflow._check_window(since, until);
-	PERFORM statusflow._require(later_implies_earlier IS NOT NULL,
+	PERFORM statusflow_internal.check_window(since, until);
+	PERFORM statusflow_internal.require(later_implies_earlier IS NOT NULL,
 								'later_implies_earlier');
-	steps := coalesce(steps, statusflow._main_path(b.workflow));
+	steps := coalesce(steps, statusflow_internal.main_path(b.workflow));
 	IF coalesce(cardinality(steps), 0) NOT BETWEEN 1 AND 31 THEN
 		RAISE EXCEPTION 'a funnel has from 1 to 31 steps, not %',
 			coalesce(cardinality(steps), 0)
@@ -496,7 +496,7 @@ BEGIN
 	WITH m AS (
 		SELECT s.n::integer AS step_no, st AS status
 		FROM unnest(steps) WITH ORDINALITY AS s(name, n),
-			 unnest(statusflow._statuses_named(b.workflow, s.name, 'step')) AS st)
+			 unnest(statusflow_internal.statuses_named(b.workflow, s.name, 'step')) AS st)
 	SELECT string_agg(format('WHEN %L THEN %s', m.status, 1 << (m.step_no - 1)), ' '),
 		   (SELECT d.status FROM m d GROUP BY d.status HAVING count(*) > 1
 			ORDER BY 1 LIMIT 1)
@@ -510,7 +510,7 @@ BEGIN
 	RETURN QUERY EXECUTE format($q$
 		WITH entity AS (
 			SELECT %s AS cohort, e.mask
-			FROM statusflow._entities(%L, %s, NULL, NULL) e
+			FROM statusflow_internal.entities(%L, %s, NULL, NULL) e
 			WHERE true%s),
 		masks AS (SELECT e.cohort, e.mask, pg_catalog.count(*) AS n
 				  FROM entity e GROUP BY 1, 2),
@@ -534,10 +534,10 @@ BEGIN
 		ORDER BY r.cohort, r.step_no$q$,
 		CASE WHEN period IS NULL THEN 'NULL::date'
 			 ELSE format('pg_catalog.date_trunc(%L, e.first_at)::date', period) END,
-		statusflow._rows_sql(b, NULL, filter,
+		statusflow_internal.rows_sql(b, NULL, filter,
 							 format(', CASE h.to_status %s ELSE 0 END', bits)),
 		cardinality(b.key_columns),
-		statusflow._window_sql('e.first_at', since, until),
+		statusflow_internal.window_sql('e.first_at', since, until),
 		CASE WHEN period IS NOT NULL THEN 'GROUP BY m.cohort' END)
 	USING since, until, later_implies_earlier, steps;
 END
@@ -562,7 +562,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT f.step_no, f.step, f.entities, f.step_conversion, f.step_base,
 		   f.overall_conversion, f.overall_base
-	FROM statusflow._funnel(statusflow._binding(table_name, column_name), steps,
+	FROM statusflow_internal.funnel(statusflow_internal.binding(table_name, column_name), steps,
 							NULL, since, until, filter, later_implies_earlier) f
 	ORDER BY f.step_no
 $$;
@@ -583,9 +583,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM statusflow._check_period(period);
+	PERFORM statusflow_internal.check_period(period);
 	RETURN QUERY
-	SELECT f.* FROM statusflow._funnel(statusflow._binding(table_name, column_name),
+	SELECT f.* FROM statusflow_internal.funnel(statusflow_internal.binding(table_name, column_name),
 									   steps, period, since, until, filter,
 									   later_implies_earlier) f
 	ORDER BY f.cohort, f.step_no;
@@ -597,7 +597,7 @@ $$;
  */
 
 /* Seconds as an interval of days and hours, as people read durations. */
-CREATE FUNCTION statusflow._seconds(secs double precision)
+CREATE FUNCTION statusflow_internal.seconds(secs double precision)
 RETURNS interval LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -622,23 +622,23 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	b statusflow.binding := statusflow._binding(table_name, column_name);
+	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
 BEGIN
-	PERFORM statusflow._check_window(since, until);
-	PERFORM statusflow._require(include_open IS NOT NULL, 'include_open');
+	PERFORM statusflow_internal.check_window(since, until);
+	PERFORM statusflow_internal.require(include_open IS NOT NULL, 'include_open');
 	RETURN QUERY EXECUTE format($q$
 		SELECT s.status, coalesce(p.stays, 0), coalesce(p.open_stays, 0),
-			   statusflow._seconds(p.mean), statusflow._seconds(p.median),
-			   statusflow._seconds(p.p90)
+			   statusflow_internal.seconds(p.mean), statusflow_internal.seconds(p.median),
+			   statusflow_internal.seconds(p.p90)
 		FROM statusflow.statuses s
 		LEFT JOIN (SELECT pe.enumlabel AS status, x.stays, x.open_stays,
 						  x.mean, x.median, x.p90
-				   FROM statusflow._stay_stats(%L, %s, $1, $2, $3) x
+				   FROM statusflow_internal.stay_stats(%L, %s, $1, $2, $3) x
 				   JOIN pg_catalog.pg_enum pe ON pe.oid = x.status) p
 			   ON p.status = s.status
 		WHERE s.workflow = $4
 		ORDER BY s.rank$q$,
-		statusflow._rows_sql(b, until, filter, '') || ' ORDER BY h.history_id',
+		statusflow_internal.rows_sql(b, until, filter, '') || ' ORDER BY h.history_id',
 		cardinality(b.key_columns))
 	USING since, until, include_open, b.workflow;
 END
@@ -661,9 +661,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	b statusflow.binding := statusflow._binding(table_name, column_name);
+	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
 BEGIN
-	PERFORM statusflow._check_window(since, until);
+	PERFORM statusflow_internal.check_window(since, until);
 	RETURN QUERY EXECUTE format($q$
 		WITH moves AS (SELECT m.from_status::text AS from_status,
 							  m.to_status::text AS to_status, m.n FROM (%s) m),
@@ -687,7 +687,7 @@ BEGIN
 		LEFT JOIN statusflow.statuses t
 		  ON t.workflow = $3 AND t.status = coalesce(m.to_status, d.to_status)
 		ORDER BY f.rank NULLS FIRST, t.rank$q$,
-		statusflow._moves_sql(b, since, until, filter))
+		statusflow_internal.moves_sql(b, since, until, filter))
 	USING since, until, b.workflow;
 END
 $$;
@@ -718,11 +718,11 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-	b statusflow.binding := statusflow._binding(table_name, column_name);
+	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
 	statuses text[];
 BEGIN
-	PERFORM statusflow._check_window(since, until);
-	PERFORM statusflow._require(older_than IS NOT NULL, 'older_than');
+	PERFORM statusflow_internal.check_window(since, until);
+	PERFORM statusflow_internal.require(older_than IS NOT NULL, 'older_than');
 	IF stale.status IS NULL THEN
 		SELECT array_agg(s.status ORDER BY s.rank) INTO statuses
 		FROM statusflow.statuses s
@@ -731,7 +731,7 @@ BEGIN
 			RETURN;
 		END IF;
 	ELSE
-		statuses := statusflow._statuses_named(b.workflow, stale.status, 'status');
+		statuses := statusflow_internal.statuses_named(b.workflow, stale.status, 'status');
 	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT c.key, c.status, c.entered_at, '
@@ -739,8 +739,8 @@ BEGIN
 		'c.last_event, c.last_event_at, c.last_actor '
 		'FROM (%s) c WHERE c.entered_at <= pg_catalog.now() - $3%s '
 		'ORDER BY c.entered_at, c.entry_id',
-		statusflow._current_sql(b, statuses, filter),
-		statusflow._window_sql('c.entered_at', since, until))
+		statusflow_internal.current_sql(b, statuses, filter),
+		statusflow_internal.window_sql('c.entered_at', since, until))
 	USING since, until, older_than;
 END
 $$;
@@ -750,7 +750,7 @@ $$;
  * matching the filter), by the time they entered it: the waiting list.
  * Without JIT, like stale().
  */
-CREATE FUNCTION statusflow._queue_position(b statusflow.binding, key jsonb,
+CREATE FUNCTION statusflow_internal.queue_position(b statusflow.binding, key jsonb,
 										   filter jsonb)
 RETURNS TABLE (status text, "position" bigint, queue_length bigint,
 			   entered_at timestamptz)
@@ -762,7 +762,7 @@ DECLARE
 	current_status text;
 BEGIN
 	EXECUTE format('SELECT t.%I::text FROM %s t WHERE %s', b.column_name,
-				   b.table_name, statusflow._key_match_sql(b, 't', '$1'))
+				   b.table_name, statusflow_internal.key_match_sql(b, 't', '$1'))
 	INTO current_status USING key;
 	IF current_status IS NULL THEN
 		RETURN;
@@ -772,7 +772,7 @@ BEGIN
 		'SELECT c.key, c.status, c.entered_at, '
 		'pg_catalog.row_number() OVER (ORDER BY c.entered_at, c.entry_id) AS pos, '
 		'pg_catalog.count(*) OVER () AS total FROM (%s) c) q WHERE q.key = $1',
-		statusflow._current_sql(b, ARRAY[current_status], filter))
+		statusflow_internal.current_sql(b, ARRAY[current_status], filter))
 	USING key;
 END
 $$;
@@ -785,8 +785,8 @@ RETURNS TABLE (status text, "position" bigint, queue_length bigint,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT q.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._queue_position(b, statusflow._key_object(b.id, key), filter) q
+	SELECT q.* FROM statusflow_internal.binding(table_name, column_name) b,
+		statusflow_internal.queue_position(b, statusflow_internal.key_object(b.id, key), filter) q
 $$;
 
 -- The same with the key as text, so that an untyped literal ('42', or
@@ -799,8 +799,8 @@ RETURNS TABLE (status text, "position" bigint, queue_length bigint,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT q.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._queue_position(b, statusflow._key_object(b.id, key), filter) q
+	SELECT q.* FROM statusflow_internal.binding(table_name, column_name) b,
+		statusflow_internal.queue_position(b, statusflow_internal.key_object(b.id, key), filter) q
 $$;
 
 /*
@@ -811,7 +811,7 @@ $$;
  * The status of an entity at a time: that of its last applied history row
  * (in recording order) that occurred at or before it; null before its first.
  */
-CREATE FUNCTION statusflow._status_at(b statusflow.binding, key jsonb,
+CREATE FUNCTION statusflow_internal.status_at(b statusflow.binding, key jsonb,
 									  at timestamptz)
 RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -819,10 +819,10 @@ AS $$
 DECLARE
 	result text;
 BEGIN
-	PERFORM statusflow._require(at IS NOT NULL, 'at');
+	PERFORM statusflow_internal.require(at IS NOT NULL, 'at');
 	EXECUTE format('SELECT h.to_status::text FROM %s h WHERE %s AND h.applied '
 				   'AND h.occurred_at <= $2 ORDER BY h.history_id DESC LIMIT 1',
-				   b.history_table, statusflow._key_match_sql(b, 'h', '$1'))
+				   b.history_table, statusflow_internal.key_match_sql(b, 'h', '$1'))
 	INTO result USING key, at;
 	RETURN result;
 END
@@ -834,8 +834,8 @@ CREATE FUNCTION statusflow.status_at(table_name regclass, key anyelement,
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._status_at(b, statusflow._key_object(b.id, key), at)
-	FROM statusflow._binding(table_name, column_name) b
+	SELECT statusflow_internal.status_at(b, statusflow_internal.key_object(b.id, key), at)
+	FROM statusflow_internal.binding(table_name, column_name) b
 $$;
 
 CREATE FUNCTION statusflow.status_at(table_name regclass, key text,
@@ -844,8 +844,8 @@ CREATE FUNCTION statusflow.status_at(table_name regclass, key text,
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT statusflow._status_at(b, statusflow._key_object(b.id, key), at)
-	FROM statusflow._binding(table_name, column_name) b
+	SELECT statusflow_internal.status_at(b, statusflow_internal.key_object(b.id, key), at)
+	FROM statusflow_internal.binding(table_name, column_name) b
 $$;
 
 /*
@@ -868,13 +868,13 @@ CREATE TYPE statusflow.timeline_entry AS (
 	time_in_status interval
 );
 
-CREATE FUNCTION statusflow._timeline(b statusflow.binding, key jsonb,
+CREATE FUNCTION statusflow_internal.timeline(b statusflow.binding, key jsonb,
 									 since timestamptz, until timestamptz)
 RETURNS SETOF statusflow.timeline_entry LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM statusflow._check_window(since, until);
+	PERFORM statusflow_internal.check_window(since, until);
 	RETURN QUERY EXECUTE format($q$
 		SELECT x.* FROM (
 			SELECT h.history_id, h.from_status::text, h.to_status::text,
@@ -888,8 +888,8 @@ BEGIN
 			FROM %s h WHERE %s) x
 		WHERE true%s
 		ORDER BY x.history_id$q$,
-		b.history_table, statusflow._key_match_sql(b, 'h', '$3'),
-		statusflow._window_sql('x.occurred_at', since, until))
+		b.history_table, statusflow_internal.key_match_sql(b, 'h', '$3'),
+		statusflow_internal.window_sql('x.occurred_at', since, until))
 	USING since, until, key;
 END
 $$;
@@ -901,8 +901,8 @@ CREATE FUNCTION statusflow.timeline(table_name regclass, key anyelement,
 RETURNS SETOF statusflow.timeline_entry LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT t.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._timeline(b, statusflow._key_object(b.id, key), since, until) t
+	SELECT t.* FROM statusflow_internal.binding(table_name, column_name) b,
+		statusflow_internal.timeline(b, statusflow_internal.key_object(b.id, key), since, until) t
 $$;
 
 CREATE FUNCTION statusflow.timeline(table_name regclass, key text,
@@ -912,8 +912,8 @@ CREATE FUNCTION statusflow.timeline(table_name regclass, key text,
 RETURNS SETOF statusflow.timeline_entry LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT t.* FROM statusflow._binding(table_name, column_name) b,
-		statusflow._timeline(b, statusflow._key_object(b.id, key), since, until) t
+	SELECT t.* FROM statusflow_internal.binding(table_name, column_name) b,
+		statusflow_internal.timeline(b, statusflow_internal.key_object(b.id, key), since, until) t
 $$;
 
 /*
@@ -936,10 +936,10 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	b statusflow.binding := statusflow._binding(table_name, column_name);
+	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
 BEGIN
-	PERFORM statusflow._check_window(since, until);
-	PERFORM statusflow._check_period(period);
+	PERFORM statusflow_internal.check_window(since, until);
+	PERFORM statusflow_internal.check_period(period);
 	RETURN QUERY EXECUTE format($q$
 		WITH e AS (
 			SELECT pg_catalog.date_trunc($3, h.occurred_at)::date AS period_start,
@@ -966,8 +966,8 @@ BEGIN
 		LEFT JOIN e ON e.period_start = p.period_start AND e.to_status::text = s.status
 		WHERE s.workflow = $4
 		ORDER BY p.period_start, s.rank$q$,
-		b.history_table, statusflow._window_sql('h.occurred_at', since, until),
-		statusflow._history_filter_sql(b, filter))
+		b.history_table, statusflow_internal.window_sql('h.occurred_at', since, until),
+		statusflow_internal.history_filter_sql(b, filter))
 	USING since, until, period, b.workflow;
 END
 $$;
@@ -977,7 +977,7 @@ $$;
  */
 
 /* A bar of value / most of width characters, in eighths of a character. */
-CREATE FUNCTION statusflow._bar(value numeric, most numeric, width integer)
+CREATE FUNCTION statusflow_internal.bar(value numeric, most numeric, width integer)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -986,7 +986,7 @@ AS $$
 $$;
 
 /* A ratio as a percentage with one decimal, "-" when there is none. */
-CREATE FUNCTION statusflow._percent(ratio numeric)
+CREATE FUNCTION statusflow_internal.percent(ratio numeric)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -997,7 +997,7 @@ $$;
  * A duration in its two largest units, the second left out when zero:
  * "3d 4h", "5h", "7m".
  */
-CREATE FUNCTION statusflow._short_interval(i interval)
+CREATE FUNCTION statusflow_internal.short_interval(i interval)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1027,7 +1027,7 @@ RETURNS SETOF text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	b statusflow.binding := statusflow._binding(table_name, column_name);
+	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
 	bar_width CONSTANT integer := 30;
 BEGIN
 	RETURN NEXT format('%s.%I (workflow %s): %s entities%s', b.table_name,
@@ -1042,8 +1042,8 @@ BEGIN
 	RETURN QUERY
 	SELECT format('  %-*s  %*s  %-*s  %6s', max(length(c.status)) OVER (), c.status,
 				  max(length(c.entities::text)) OVER (), c.entities, bar_width,
-				  statusflow._bar(c.entities, max(c.entities) OVER (), bar_width),
-				  statusflow._percent(coalesce(c.share, 0)))
+				  statusflow_internal.bar(c.entities, max(c.entities) OVER (), bar_width),
+				  statusflow_internal.percent(coalesce(c.share, 0)))
 	FROM statusflow.status_counts(table_name, filter => filter,
 								  column_name => b.column_name) WITH ORDINALITY c
 	ORDER BY c.ordinality;
@@ -1056,8 +1056,8 @@ BEGIN
 		SELECT format('  %-*s  %*s  %-*s  %6s', max(length(g.group_name)) OVER (),
 					  g.group_name, max(length(g.entities::text)) OVER (), g.entities,
 					  bar_width,
-					  statusflow._bar(g.entities, max(g.entities) OVER (), bar_width),
-					  statusflow._percent(coalesce(g.share, 0)))
+					  statusflow_internal.bar(g.entities, max(g.entities) OVER (), bar_width),
+					  statusflow_internal.percent(coalesce(g.share, 0)))
 		FROM statusflow.group_counts(table_name, filter => filter,
 									 column_name => b.column_name) WITH ORDINALITY g
 		ORDER BY g.ordinality;
@@ -1070,9 +1070,9 @@ BEGIN
 				  max(length(f.entities::text)) OVER (), f.entities,
 				  CASE WHEN f.step_no > 1 THEN
 					  format('%6s of %-*s  %6s of %s',
-							 statusflow._percent(f.step_conversion),
+							 statusflow_internal.percent(f.step_conversion),
 							 max(length(f.step)) OVER (), f.step_base,
-							 statusflow._percent(f.overall_conversion),
+							 statusflow_internal.percent(f.overall_conversion),
 							 f.overall_base) END)
 	FROM statusflow.funnel(table_name, steps, filter => filter,
 						   column_name => b.column_name) f
@@ -1080,12 +1080,12 @@ BEGIN
 
 	RETURN NEXT '';
 	RETURN NEXT format('Stale: in a non-terminal status for %s or more, oldest first (top %s)',
-					   statusflow._short_interval(stale_after), top);
+					   statusflow_internal.short_interval(stale_after), top);
 	RETURN QUERY
 	SELECT format('  %-*s  %-*s  %8s  since %s  last: %s%s',
 				  max(length(s.key::text)) OVER (), s.key::text,
 				  max(length(s.current_status)) OVER (), s.current_status,
-				  statusflow._short_interval(s.time_in_status),
+				  statusflow_internal.short_interval(s.time_in_status),
 				  to_char(s.entered_at, 'YYYY-MM-DD HH24:MI'),
 				  coalesce(s.last_event, '-'), ' by ' || s.last_actor)
 	FROM (SELECT x.*

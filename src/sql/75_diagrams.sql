@@ -16,7 +16,7 @@
  * an automatic transition, then its guards (roles, condition, reason, uses),
  * so that a diagram shows who may take an edge and when.
  */
-CREATE FUNCTION statusflow._edge_label(t statusflow.transitions)
+CREATE FUNCTION statusflow_internal.edge_label(t statusflow.transitions)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -30,7 +30,7 @@ AS $$
 $$;
 
 /* A DOT quoted string; a line break becomes a centered line. */
-CREATE FUNCTION statusflow._dot_string(s text)
+CREATE FUNCTION statusflow_internal.dot_string(s text)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -39,7 +39,7 @@ AS $$
 $$;
 
 /* A Mermaid quoted string: entity codes for what would end or mark it up. */
-CREATE FUNCTION statusflow._mermaid_string(s text)
+CREATE FUNCTION statusflow_internal.mermaid_string(s text)
 RETURNS text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -52,7 +52,7 @@ $$;
  * one node per status in rank order, the statuses of a group inside a
  * cluster (subgraph) that stands where its first status would.
  */
-CREATE FUNCTION statusflow._diagram_nodes(workflow text, dot boolean)
+CREATE FUNCTION statusflow_internal.diagram_nodes(workflow text, dot boolean)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -61,10 +61,10 @@ AS $$
 			 WHEN dot THEN format(E'\tsubgraph "cluster_%s" {\n\t\tlabel=%s;\n'
 								  '\t\tlabelloc=b;\n\t\tstyle="rounded,dashed";\n\t\tcolor=gray50;\n'
 								  '\t\t%s\n\t}',
-								  b.block, statusflow._dot_string(b.group_name),
+								  b.block, statusflow_internal.dot_string(b.group_name),
 								  replace(b.nodes, E'\n', E'\n\t\t'))
 			 ELSE format(E'\tsubgraph g%s [%s]\n\t\t%s\n\tend',
-						 b.block, statusflow._mermaid_string(b.group_name),
+						 b.block, statusflow_internal.mermaid_string(b.group_name),
 						 replace(b.nodes, E'\n', E'\n\t\t')) END,
 		E'\n' ORDER BY b.block)
 	FROM (SELECT x.block, x.group_name, string_agg(x.node, E'\n' ORDER BY x.rank) AS nodes
@@ -73,14 +73,14 @@ AS $$
 						   AS block,
 					   CASE WHEN dot
 							THEN format('s%s [label=%s%s%s];', s.rank,
-										statusflow._dot_string(s.status),
+										statusflow_internal.dot_string(s.status),
 										CASE WHEN s.is_initial
 											 THEN ', style="rounded,bold", penwidth=2' END,
 										CASE WHEN s.is_terminal THEN ', peripheries=2' END)
 							ELSE format('s%s(%s)', s.rank,
-										statusflow._mermaid_string(s.status)) END AS node
+										statusflow_internal.mermaid_string(s.status)) END AS node
 				FROM statusflow.statuses s
-				WHERE s.workflow = _diagram_nodes.workflow) x
+				WHERE s.workflow = diagram_nodes.workflow) x
 		  GROUP BY x.block, x.group_name) b
 $$;
 
@@ -91,7 +91,7 @@ $$;
  * to the status held before (one without to_status) leads to a node
  * "previous status".
  */
-CREATE FUNCTION statusflow._diagram_edges(workflow text, dot boolean)
+CREATE FUNCTION statusflow_internal.diagram_edges(workflow text, dot boolean)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -100,29 +100,29 @@ AS $$
 									   ELSE E'\tstart --> s%s' END, s.rank),
 						   E'\n' ORDER BY s.rank)
 		 FROM statusflow.statuses s
-		 WHERE s.workflow = _diagram_edges.workflow AND s.is_initial),
+		 WHERE s.workflow = diagram_edges.workflow AND s.is_initial),
 		CASE WHEN bool_or(e.to_node = 'previous') THEN
 			CASE WHEN dot THEN E'\tprevious [label="previous status", style="rounded,dashed"];'
 				 ELSE E'\tprevious(["previous status"])' END END,
 		string_agg(
 			CASE WHEN dot
 				 THEN format(E'\t%s -> %s [label=%s%s];', e.from_node, e.to_node,
-							 statusflow._dot_string(e.label),
+							 statusflow_internal.dot_string(e.label),
 							 CASE WHEN e.automatic THEN ', style=dashed' END)
 				 ELSE format(E'\t%s %s%s %s', e.from_node,
 							 CASE WHEN e.automatic THEN '-.->' ELSE '-->' END,
-							 '|' || statusflow._mermaid_string(nullif(e.label, '')) || '|',
+							 '|' || statusflow_internal.mermaid_string(nullif(e.label, '')) || '|',
 							 e.to_node) END,
 			E'\n' ORDER BY e.n))
 	FROM (SELECT 's' || f.rank AS from_node, coalesce('s' || d.rank, 'previous') AS to_node,
-				 statusflow._edge_label(t) AS label, t.kind = 'automatic' AS automatic,
+				 statusflow_internal.edge_label(t) AS label, t.kind = 'automatic' AS automatic,
 				 row_number() OVER (ORDER BY f.rank, d.rank NULLS LAST, t.event) AS n
 		  FROM statusflow.transitions t
 		  JOIN statusflow.statuses f
 			ON f.workflow = t.workflow AND f.status = t.from_status
 		  LEFT JOIN statusflow.statuses d
 			ON d.workflow = t.workflow AND d.status = t.to_status
-		  WHERE t.workflow = _diagram_edges.workflow) e
+		  WHERE t.workflow = diagram_edges.workflow) e
 $$;
 
 /* The workflow in Graphviz DOT: "dot -Tsvg" renders it. */
@@ -131,17 +131,17 @@ RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	w statusflow.workflow := statusflow._workflow(workflow);
+	w statusflow.workflow := statusflow_internal.workflow(workflow);
 BEGIN
 	RETURN concat_ws(E'\n',
-		format('digraph %s {', statusflow._dot_string(w.name)),
+		format('digraph %s {', statusflow_internal.dot_string(w.name)),
 		format(E'\tlabel=%s;\n\tlabelloc=t;\n\trankdir=LR;\n\tnewrank=true;\n\tfontname="Helvetica";',
-			   statusflow._dot_string(w.name)),
+			   statusflow_internal.dot_string(w.name)),
 		E'\tnode [shape=box, style=rounded, fontname="Helvetica"];',
 		E'\tedge [fontname="Helvetica", fontsize=10];',
 		E'\tstart [shape=point, width=0.15, label=""];',
-		statusflow._diagram_nodes(w.name, true),
-		statusflow._diagram_edges(w.name, true),
+		statusflow_internal.diagram_nodes(w.name, true),
+		statusflow_internal.diagram_edges(w.name, true),
 		'}');
 END
 $$;
@@ -155,13 +155,13 @@ RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	w statusflow.workflow := statusflow._workflow(workflow);
+	w statusflow.workflow := statusflow_internal.workflow(workflow);
 BEGIN
 	RETURN concat_ws(E'\n',
 		'flowchart LR',
 		E'\tstart((" "))',
-		statusflow._diagram_nodes(w.name, false),
-		statusflow._diagram_edges(w.name, false),
+		statusflow_internal.diagram_nodes(w.name, false),
+		statusflow_internal.diagram_edges(w.name, false),
 		E'\tclassDef startpoint fill:#000,stroke:#000',
 		E'\tclassDef initial font-weight:bold,stroke-width:2px',
 		E'\tclassDef terminal stroke-width:4px',

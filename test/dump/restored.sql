@@ -19,7 +19,7 @@ SELECT is((SELECT entered_at_column::text || ' ' || notify_channel FROM statusfl
 SELECT is((SELECT used FROM statusflow.quota_usage), 2, 'the quota usage is restored');
 SELECT is((SELECT count(*)::int FROM statusflow.timers), 1, 'the timer is restored');
 SELECT set_eq($$SELECT tgname::text FROM pg_trigger WHERE tgrelid = 'rr'::regclass$$,
-			  $$SELECT trigger_name FROM statusflow._binding_triggers(
+			  $$SELECT trigger_name FROM statusflow_internal.binding_triggers(
 					(SELECT b FROM statusflow.binding b WHERE table_name = 'rr'::regclass))$$,
 			  'the triggers are restored');
 INSERT INTO rr (id, account_id, channel) VALUES (4, 1, 'sms');

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  What differs between the PostgreSQL versions statusflow builds on.
+ *
+ * Every version difference the C code meets is named here once, behind a
+ * PG_VERSION_NUM guard, so that the code itself reads the same everywhere.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STATUSFLOW_COMPAT_H
+#define STATUSFLOW_COMPAT_H
+
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "utils/acl.h"
+
+/* Ownership checks: one function for every object class from 16 on. */
+#if PG_VERSION_NUM >= 160000
+#define sf_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#define sf_type_ownercheck(typid, roleid) \
+	object_ownercheck(TypeRelationId, (typid), (roleid))
+#else
+#define sf_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#define sf_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
+#endif
+
+/* Index entries of a new row: 16 added "only summarizing indexes". */
+#if PG_VERSION_NUM >= 160000
+#define sf_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define sf_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/* The conversion from a partitioned table's row type to a partition's. */
+#if PG_VERSION_NUM >= 160000
+#define sf_root_to_child_map(rri, estate) ExecGetRootToChildMap((rri), (estate))
+#else
+#define sf_root_to_child_map(rri, estate) ((rri)->ri_RootToPartitionMap)
+#endif
+
+#endif							/* STATUSFLOW_COMPAT_H */

@@ -1,0 +1,63 @@
+/*
+ * Privileges
+ *
+ * Every function in schema statusflow is the documented API, executable by
+ * PUBLIC.  In statusflow_internal, nothing is executable by PUBLIC except
+ * the helpers that the API's functions, running with the caller's rights,
+ * call on the caller's behalf (and that row-level security policies call).
+ * Each of those checks its arguments and can do nothing the caller could
+ * not do by writing the same SQL.  Trigger functions, the event trigger
+ * functions and what runs as the extension's owner stay private.
+ */
+
+GRANT USAGE ON SCHEMA statusflow TO PUBLIC;
+GRANT USAGE ON SCHEMA statusflow_internal TO PUBLIC;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
+	statusflow.transition, statusflow.binding, statusflow.quota,
+	statusflow.quota_usage, statusflow.timer TO PUBLIC;
+GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
+	statusflow.binding_id_seq, statusflow.quota_id_seq,
+	statusflow.timer_id_seq TO PUBLIC;
+GRANT SELECT ON statusflow.statuses, statusflow.workflows,
+	statusflow.transitions, statusflow.quotas, statusflow.timers,
+	statusflow.bindings TO PUBLIC;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA statusflow_internal FROM PUBLIC;
+
+DO $$
+DECLARE
+	f text;
+BEGIN
+	FOREACH f IN ARRAY ARRAY[
+		-- row-level security policies of the catalog, catalog checks
+		'owns_type', 'owns_workflow', 'owns_relation', 'owns_binding',
+		'check_condition',
+		-- the definition and binding API
+		'workflow', 'check_owner', 'require', 'check_statuses',
+		'qualified_name', 'roles', 'check_condition_everywhere', 'check_fits',
+		'check_timers', 'sync_binding', 'binding', 'trigger_names',
+		-- presets
+		'describe_statuses', 'option', 'preset_review_request',
+		'preset_establishment_invitation', 'preset_beta', 'preset_beta_prelaunch',
+		'preset_beta_general', 'preset_sms_outreach', 'preset_loyalty_connection',
+		-- reports
+		'check_window', 'window_sql', 'each_key', 'key_json_sql', 'key_match_sql',
+		'filter_sql', 'history_filter_sql', 'statuses_named', 'check_period',
+		'rows_sql', 'entities', 'stay_stats', 'moves_sql', 'current_sql',
+		'key_object', 'ranks', 'main_path', 'counts', 'funnel', 'seconds',
+		'queue_position', 'status_at', 'timeline', 'bar', 'percent',
+		'short_interval',
+		-- diagrams
+		'edge_label', 'dot_string', 'mermaid_string', 'diagram_nodes',
+		'diagram_edges'] LOOP
+		EXECUTE (SELECT pg_catalog.string_agg(
+						 pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC',
+										   p.oid::pg_catalog.regprocedure), '; ')
+				 FROM pg_catalog.pg_proc p
+				 WHERE p.pronamespace OPERATOR(pg_catalog.=)
+					   'statusflow_internal'::pg_catalog.regnamespace
+				   AND p.proname OPERATOR(pg_catalog.=) f);
+	END LOOP;
+END
+$$;
