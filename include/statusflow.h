@@ -141,6 +141,7 @@ typedef enum SfPlanKind
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
 	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
+	SF_PLAN_ENTRIES_VISIBLE,	/* the same, if its row is visible (RLS) */
 	SF_PLAN_QUOTA,				/* count one entry against a quota */
 	SF_PLAN_SEEN,				/* history: has an event id been seen */
 	SF_PLAN_COUNT

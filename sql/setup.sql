@@ -52,8 +52,7 @@ SELECT p.oid::regprocedure::text AS private_function,
 FROM pg_proc p
 WHERE p.pronamespace = 'statusflow_internal'::regnamespace
   AND (p.prorettype IN ('trigger'::regtype, 'event_trigger'::regtype)
-	   OR p.proname IN ('sync_binding_objects', 'sync_history_security',
-						'binding_triggers', 'needs_prepare', 'equality_operator'))
+	   OR p.proname IN ('sync_binding_objects', 'binding_triggers', 'needs_prepare'))
 ORDER BY 1;
 
 -- the documented API is what schema statusflow holds

@@ -333,7 +333,9 @@ sf_tick(PG_FUNCTION_ARGS)
 		st.binding = bindings[bi];
 		if (!tick_may_move(st.binding))
 			continue;
-		st.rel = table_open(st.binding->relid, RowExclusiveLock);
+		st.rel = try_table_open(st.binding->relid, RowExclusiveLock);
+		if (st.rel == NULL)
+			continue;			/* dropped since the cache was read */
 		for (ti = 0; ti < st.binding->workflow->ntimers && done < max_rows; ti++)
 		{
 			st.timer = &st.binding->workflow->timers[ti];

@@ -389,7 +389,7 @@ load_statuses(SfCache *c, SfCapacity *caps, Snapshot snap)
 			" LEFT JOIN pg_catalog.pg_enum e"
 			"   ON e.enumtypid OPERATOR(pg_catalog.=) w.status_type::pg_catalog.oid"
 			"  AND e.enumlabel::pg_catalog.text OPERATOR(pg_catalog.=) s.status"
-			" ORDER BY s.workflow, e.enumsortorder", snap);
+			" ORDER BY s.workflow, e.enumsortorder, s.status", snap);
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);

@@ -454,7 +454,9 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errtablecol(rel, ri->status_attnum)));
 			break;
 		case GUARD_PREVIOUS:
-			prev = previous_status(b, keys, from);
+			/* the status held before, if the changer may read history */
+			prev = pg_class_aclcheck(b->history_relid, GetUserId(), ACL_SELECT) ==
+				ACLCHECK_OK ? previous_status(b, keys, from) : -1;
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("%s", what),

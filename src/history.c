@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -219,6 +220,8 @@ sf_history_previous(SfBinding *b, Datum *keys, Datum current, Datum *status)
  * statusflow.entries(table_name, key, status, column_name): how many times a
  * row entered a status, from its history ("opened at least once").  Uses
  * the history's (key, history_id) index: the cost is one entity's history.
+ * Runs with the caller's rights; a row that the table's row-level security
+ * hides from the caller has no history for it.
  */
 Datum
 sf_entries(PG_FUNCTION_ARGS)
@@ -228,6 +231,8 @@ sf_entries(PG_FUNCTION_ARGS)
 	Oid			argtypes[INDEX_MAX_KEYS + 1];
 	Datum		count = Int64GetDatum(0);
 	bool		isnull;
+	bool		visible;
+	SfPlanKind	kind;
 	int			s;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -242,11 +247,15 @@ sf_entries(PG_FUNCTION_ARGS)
 				  params);
 	params[b->nkeys] = ObjectIdGetDatum(b->workflow->statuses[s].enum_oid);
 
+	/* under row-level security, only the history of a row the caller sees */
+	visible = check_enable_rls(b->relid, InvalidOid, true) == RLS_ENABLED;
+	kind = visible ? SF_PLAN_ENTRIES_VISIBLE : SF_PLAN_ENTRIES;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
-	if (b->plans[SF_PLAN_ENTRIES] == NULL)
+	if (b->plans[kind] == NULL)
 	{
 		StringInfoData sql;
+		int			k;
 
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s h WHERE h.applied",
@@ -254,10 +263,19 @@ sf_entries(PG_FUNCTION_ARGS)
 		append_key_match(&sql, b, argtypes);
 		appendStringInfo(&sql, " AND h.to_status OPERATOR(pg_catalog.=) $%d",
 						 b->nkeys + 1);
+		if (visible)
+		{
+			appendStringInfo(&sql, " AND EXISTS (SELECT FROM %s t WHERE true", b->relname);
+			for (k = 0; k < b->nkeys; k++)
+				appendStringInfo(&sql, " AND t.%s OPERATOR(%s) $%d",
+								 quote_identifier(b->key_names[k]),
+								 sf_equality_operator(b->key_types[k]), k + 1);
+			appendStringInfoChar(&sql, ')');
+		}
 		argtypes[b->nkeys] = b->workflow->type_oid;
-		prepare_lookup(b, SF_PLAN_ENTRIES, sql.data, b->nkeys + 1, argtypes);
+		prepare_lookup(b, kind, sql.data, b->nkeys + 1, argtypes);
 	}
-	run_lookup(b->plans[SF_PLAN_ENTRIES], params, &count, &isnull);
+	run_lookup(b->plans[kind], params, &count, &isnull);
 	SPI_finish();
 	PG_RETURN_INT64(DatumGetInt64(count));
 }

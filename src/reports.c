@@ -33,6 +33,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -186,15 +187,34 @@ key_copy(SfKeyInfo *info, Datum *values)
 	return PointerGetDatum(copies);
 }
 
+/*
+ * Refuse a query whose columns are not the key columns, then history_id,
+ * to_status (an enum), occurred_at, and maybe an int4 mask: the fold reads
+ * them as such.
+ */
+static void
+check_shape(TupleDesc desc, int nkeys)
+{
+	if (nkeys < 1 || nkeys > INDEX_MAX_KEYS ||
+		desc->natts < nkeys + 3 || desc->natts > nkeys + 4 ||
+		TupleDescAttr(desc, nkeys)->atttypid != INT8OID ||
+		get_typtype(TupleDescAttr(desc, nkeys + 1)->atttypid) != TYPTYPE_ENUM ||
+		TupleDescAttr(desc, nkeys + 2)->atttypid != TIMESTAMPTZOID ||
+		(desc->natts == nkeys + 4 &&
+		 TupleDescAttr(desc, nkeys + 3)->atttypid != INT4OID))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a report query must return %d key columns, then a bigint, an enum, a timestamptz and an optional integer",
+						nkeys)));
+}
+
 /* Look up the hash and equality functions of the query's key columns. */
 static void
 key_info_init(SfKeyInfo *info, TupleDesc desc, int nkeys)
 {
 	int			k;
 
-	if (nkeys < 1 || nkeys > INDEX_MAX_KEYS || desc->natts < nkeys + 3)
-		elog(ERROR, "statusflow: a report query has %d columns for %d key columns",
-			 desc->natts, nkeys);
+	check_shape(desc, nkeys);
 	info->nkeys = nkeys;
 	for (k = 0; k < nkeys; k++)
 	{
@@ -288,7 +308,9 @@ fold_row(SfFold *fold, SfRow *row)
 	{
 		/* the query is ordered by history_id: this row ends the last stay */
 		if (row->id < entity->last_id)
-			elog(ERROR, "statusflow: history rows out of order");
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the rows of a report query on stays must come in history_id order")));
 		add_stay(fold, entity->last_status, entity->at, row->at, false);
 		entity->at = row->at;
 	}
@@ -336,7 +358,9 @@ fold_receive(TupleTableSlot *slot, DestReceiver *self)
 	slot_getallattrs(slot);
 	for (k = 0; k < nkeys + 3; k++)
 		if (slot->tts_isnull[k])
-			elog(ERROR, "statusflow: a report query returned a null key, id, status or time");
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a report query returned a null key, id, status or time")));
 	old = MemoryContextSwitchTo(fold->batch_cxt);
 	row->key = key_copy(&fold->keys, slot->tts_values);
 	MemoryContextSwitchTo(old);
@@ -418,7 +442,9 @@ fold_query(SfFold *fold, FunctionCallInfo fcinfo, int nkeys)
 	options.dest = &fold->pub;
 	/* the rows go to the receiver: SPI says SPI_OK_UTILITY, as for DestNone */
 	if (SPI_execute_plan_extended(plan, &options) < 0)
-		elog(ERROR, "statusflow: cannot run a report query");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a report query must be a query")));
 	SPI_finish();
 }
 
@@ -441,7 +467,9 @@ sf_entities(PG_FUNCTION_ARGS)
 	SfEntity   *entity;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		elog(ERROR, "statusflow: _entities needs a query and its key count");
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("query and nkeys must not be null")));
 	InitMaterializedSRF(fcinfo, 0);
 	memset(&fold, 0, sizeof(fold));
 	fold_query(&fold, fcinfo, PG_GETARG_INT32(1));
@@ -561,7 +589,9 @@ sf_stay_stats(PG_FUNCTION_ARGS)
 	int			i;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(4))
-		elog(ERROR, "statusflow: _stay_stats needs a query, its key count and include_open");
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("query, nkeys and include_open must not be null")));
 	InitMaterializedSRF(fcinfo, 0);
 	memset(&fold, 0, sizeof(fold));
 	fold.pair = true;

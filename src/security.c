@@ -39,7 +39,6 @@
 #include "compat.h"
 #include "statusflow.h"
 
-PG_FUNCTION_INFO_V1(sf_equality_operator_sql);
 PG_FUNCTION_INFO_V1(sf_sync_binding);
 
 /* The only search_path statusflow resolves names under. */
@@ -115,17 +114,10 @@ sf_equality_operator(Oid type)
 	return result;
 }
 
-/* statusflow_internal.equality_operator(type oid) returns text */
-Datum
-sf_equality_operator_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(cstring_to_text(sf_equality_operator(PG_GETARG_OID(0))));
-}
-
 /*
  * Refuse a report or lookup on a table whose rows the current role may not
  * read at all.  (Which rows it may read, under row-level security, the
- * history table's own policy decides: see sync_history_security().)
+ * reports decide by joining the history to the table.)
  */
 void
 sf_require_select(SfBinding *b)
@@ -157,13 +149,13 @@ function_owner(Oid funcid)
 /*
  * statusflow_internal.sync_binding(binding integer)
  *
- * Bring the triggers, indexes and history security of a binding in line
- * with the catalog, as the extension's owner: the trigger functions are not
+ * Bring the triggers and indexes of a binding in line with the catalog, as
+ * the extension's owner: the trigger functions are not
  * executable by PUBLIC, and the owner of a workflow adding a quota or a
  * timer need not own the tables bound to it.  The caller must own the bound
  * table or the workflow's type; what runs is statusflow's own
- * sync_binding_objects(), which creates only statusflow's triggers, plain
- * column indexes and its history policy.
+ * sync_binding_objects(), which creates only statusflow's triggers and plain
+ * column indexes.
  */
 Datum
 sf_sync_binding(PG_FUNCTION_ARGS)

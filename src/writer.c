@@ -251,13 +251,19 @@ writer_open(SfBinding *b)
 	SfWriter   *w = palloc0(sizeof(SfWriter));
 
 	w->relid = b->history_relid;
-	w->rel = table_open(w->relid, RowExclusiveLock);
+	w->rel = try_table_open(w->relid, RowExclusiveLock);
+	if (w->rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the history table of %s.%s does not exist", b->relname,
+						quote_identifier(b->column)),
+				 errhint("Detach the column with statusflow.detach() and attach it again.")));
 	PG_TRY();
 	{
 		describe_history(b, w->rel);
 		w->estate = CreateExecutorState();
 		w->rri = makeNode(ResultRelInfo);
-		InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+		InitResultRelInfo(w->rri, w->rel, 0, NULL, 0);
 		w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
 										   &TTSOpsVirtual);
 		MemoryContextSwitchTo(w->estate->es_query_cxt);

@@ -88,14 +88,12 @@ $$;
 /*
  * Bring the objects a binding needs in line with its catalog rows: its
  * triggers (creating the missing ones, dropping the ones it no longer
- * needs), the append-only guard of its history table, the (status, time)
- * indexes its timers need, and the row-level security of its history table
- * (see statusflow_internal.sync_history_security()).  Run by
- * statusflow_internal.sync_binding() as the extension's owner, since
- * the trigger functions are not executable by PUBLIC and a workflow's owner
- * adding a quota or a timer need not own the bound tables; it creates only
- * statusflow's own triggers and plain column indexes, which run no user
- * code.
+ * needs), the append-only guard of its history table, and the (status,
+ * time) indexes its timers need.  Run by statusflow_internal.sync_binding()
+ * as the extension's owner, since the trigger functions are not executable
+ * by PUBLIC and a workflow's owner adding a quota or a timer need not own
+ * the bound tables; it creates only statusflow's own triggers and plain
+ * column indexes, which run no user code.
  */
 CREATE FUNCTION statusflow_internal.sync_binding_objects(binding integer)
 RETURNS void LANGUAGE plpgsql
@@ -150,53 +148,8 @@ BEGIN
 			EXECUTE format('CREATE INDEX ON %s (%I, %I)', b.table_name, b.column_name, col);
 		END IF;
 	END LOOP;
-	PERFORM statusflow_internal.sync_history_security(b);
 END
 $$;
-
-/*
- * The history of a table under row-level security shows only the entities
- * the reader can see in the table: a policy on the history table keeps the
- * rows whose key has a visible row in the bound table (that subquery is
- * itself subject to the table's policies).  Tables without row-level
- * security get no policy, so reading their history costs nothing more.
- * Only statusflow's own policy is created or dropped here.
- */
-CREATE FUNCTION statusflow_internal.sync_history_security(b statusflow.binding)
-RETURNS void LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	protected boolean;
-	has_policy boolean;
-BEGIN
-	SELECT c.relrowsecurity INTO protected FROM pg_class c WHERE c.oid = b.table_name;
-	has_policy := EXISTS (SELECT 1 FROM pg_policy p
-						  WHERE p.polrelid = b.history_table
-							AND p.polname = 'statusflow_visible_rows');
-	IF protected AND NOT has_policy THEN
-		EXECUTE format('CREATE POLICY statusflow_visible_rows ON %s FOR SELECT '
-					   'USING (EXISTS (SELECT 1 FROM %s sf_row WHERE %s))',
-					   b.history_table, b.table_name,
-					   (SELECT string_agg(format('sf_row.%1$I OPERATOR(%2$s) %3$s.%1$I',
-												 k, statusflow_internal.equality_operator(a.atttypid),
-												 b.history_table), ' AND ')
-						FROM unnest(b.key_columns) k
-						JOIN pg_attribute a ON a.attrelid = b.table_name AND a.attname = k));
-		EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', b.history_table);
-	ELSIF NOT coalesce(protected, false) AND has_policy THEN
-		EXECUTE format('DROP POLICY statusflow_visible_rows ON %s', b.history_table);
-		IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = b.history_table) THEN
-			EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', b.history_table);
-		END IF;
-	END IF;
-END
-$$;
-
-/* "schema.op": the equality operator of a type's default btree class. */
-CREATE FUNCTION statusflow_internal.equality_operator(type_oid oid)
-RETURNS text LANGUAGE c STABLE STRICT
-AS 'MODULE_PATHNAME', 'sf_equality_operator_sql';
 
 /*
  * Bring a binding's objects in line with the catalog (see
@@ -206,30 +159,6 @@ AS 'MODULE_PATHNAME', 'sf_equality_operator_sql';
 CREATE FUNCTION statusflow_internal.sync_binding(binding integer)
 RETURNS void LANGUAGE c
 AS 'MODULE_PATHNAME', 'sf_sync_binding';
-
-/*
- * ALTER TABLE on a bound table (row-level security switched on or off, for
- * one): bring its bindings' objects in line.  Runs as the role that
- * altered the table, its owner.
- */
-CREATE FUNCTION statusflow_internal.follow_table_changes()
-RETURNS event_trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	b integer;
-BEGIN
-	FOR b IN SELECT DISTINCT x.id FROM pg_event_trigger_ddl_commands() c
-			 JOIN statusflow.binding x ON x.table_name::oid = c.objid
-			 WHERE c.classid = 'pg_class'::regclass LOOP
-		PERFORM statusflow_internal.sync_binding(b);
-	END LOOP;
-END
-$$;
-
-CREATE EVENT TRIGGER statusflow_table_changes ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE')
-	EXECUTE FUNCTION statusflow_internal.follow_table_changes();
 
 CREATE FUNCTION statusflow.set_notify(table_name regclass, channel text,
 									  column_name name DEFAULT NULL)

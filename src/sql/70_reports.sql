@@ -8,9 +8,12 @@
  * each one counts.
  *
  * They run with the caller's rights: a report needs SELECT on the table and
- * on its history.  Each one builds a query (every name quoted, every value a
- * parameter or a quoted literal) that reads the history at most once, or
- * through its indexes, and follows statuses through applied rows only.  In
+ * on its history, and shows only the entities the caller can see in the
+ * table under its row-level security (see history_sql()).  Each one builds
+ * a query (every name quoted, every value a parameter or a quoted literal,
+ * resolved with search_path = pg_catalog, pg_temp) that reads the history
+ * at most once, or through its indexes, and follows statuses through
+ * applied rows only.  In
  * the generated queries $1 is the start of the time window (since) and $2
  * its end (until), half-open on occurred_at; other parameters follow.
  */
@@ -41,6 +44,23 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT concat(CASE WHEN since IS NOT NULL THEN format(' AND %s >= $1', expr) END,
 				  CASE WHEN until IS NOT NULL THEN format(' AND %s < $2', expr) END)
+$$;
+
+/*
+ * The history of a binding as the caller may read it, for FROM: the history
+ * table itself, or, when the bound table's row-level security applies to
+ * the caller, only the rows of the entities it can see in the table.
+ * Tables without row-level security pay nothing for it.
+ */
+CREATE FUNCTION statusflow_internal.history_sql(b statusflow.binding)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN row_security_active(b.table_name)
+		THEN format('(SELECT sf_h.* FROM %s sf_h WHERE EXISTS (SELECT FROM %s sf_t WHERE %s))',
+					b.history_table, b.table_name,
+					statusflow_internal.each_key(b, 'sf_t.%1$I = sf_h.%1$I', ' AND '))
+		ELSE b.history_table::text END
 $$;
 
 /*
@@ -208,7 +228,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT format('SELECT %s, h.history_id, h.to_status, h.occurred_at%s '
 				  'FROM %s h WHERE h.applied%s%s',
-				  statusflow_internal.each_key(b, 'h.%1$I', ', '), extra, b.history_table,
+				  statusflow_internal.each_key(b, 'h.%1$I', ', '), extra, statusflow_internal.history_sql(b),
 				  statusflow_internal.window_sql('h.occurred_at', NULL, until),
 				  statusflow_internal.history_filter_sql(b, filter))
 $$;
@@ -246,7 +266,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT format('SELECT h.from_status, h.to_status, pg_catalog.count(*) AS n '
 				  'FROM %s h WHERE h.applied%s%s GROUP BY 1, 2',
-				  b.history_table,
+				  statusflow_internal.history_sql(b),
 				  statusflow_internal.window_sql('h.occurred_at', since, until),
 				  statusflow_internal.history_filter_sql(b, filter))
 $$;
@@ -822,7 +842,7 @@ BEGIN
 	PERFORM statusflow_internal.require(at IS NOT NULL, 'at');
 	EXECUTE format('SELECT h.to_status::text FROM %s h WHERE %s AND h.applied '
 				   'AND h.occurred_at <= $2 ORDER BY h.history_id DESC LIMIT 1',
-				   b.history_table, statusflow_internal.key_match_sql(b, 'h', '$1'))
+				   statusflow_internal.history_sql(b), statusflow_internal.key_match_sql(b, 'h', '$1'))
 	INTO result USING key, at;
 	RETURN result;
 END
@@ -888,7 +908,7 @@ BEGIN
 			FROM %s h WHERE %s) x
 		WHERE true%s
 		ORDER BY x.history_id$q$,
-		b.history_table, statusflow_internal.key_match_sql(b, 'h', '$3'),
+		statusflow_internal.history_sql(b), statusflow_internal.key_match_sql(b, 'h', '$3'),
 		statusflow_internal.window_sql('x.occurred_at', since, until))
 	USING since, until, key;
 END
@@ -966,7 +986,7 @@ BEGIN
 		LEFT JOIN e ON e.period_start = p.period_start AND e.to_status::text = s.status
 		WHERE s.workflow = $4
 		ORDER BY p.period_start, s.rank$q$,
-		b.history_table, statusflow_internal.window_sql('h.occurred_at', since, until),
+		statusflow_internal.history_sql(b), statusflow_internal.window_sql('h.occurred_at', since, until),
 		statusflow_internal.history_filter_sql(b, filter))
 	USING since, until, period, b.workflow;
 END
