@@ -13,6 +13,7 @@ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I', r);
 		END IF;
+		EXECUTE format('ALTER ROLE %I NOSUPERUSER', r);
 	END LOOP;
 END
 $$;
@@ -339,9 +340,27 @@ SELECT statusflow.add_timer('pub', 'sent', after => '0 seconds', to_status => 'd
 INSERT INTO pub_items (id) VALUES (1), (2);
 UPDATE pub_items SET status = 'sent' WHERE id = 1;
 SELECT statusflow.fire('pub_items', 2, 'send');
+-- a trigger of the owner's, that tick() runs, tries to change the caller's
+-- session
+CREATE FUNCTION victim.leave_a_path() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM set_config('search_path', 'victim, public', false);
+	PERFORM set_config('statusflow.actor', 'left by a trigger', false);
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER leave_a_path AFTER UPDATE ON pub_items
+	FOR EACH ROW EXECUTE FUNCTION victim.leave_a_path();
 RESET ROLE;
 SELECT table_name, key, to_status, outcome FROM statusflow.tick() ORDER BY key::text;
+SHOW search_path;
+SHOW statusflow.actor;
+SELECT DISTINCT db_role, actor FROM pub_items_status_history WHERE to_status::text = 'done';
 SELECT * FROM attacks;
+-- a timer too long to wait for
+SET ROLE regress_sf_victim;
+SELECT statusflow.add_timer('pub', 'new', after => '1000 years', to_status => 'sent');
+RESET ROLE;
 
 --
 -- 8. What runs as the extension's owner is not callable by strangers.

@@ -66,7 +66,6 @@ typedef struct SfTickState
 	int			timer_index;
 	ReturnSetInfo *rsinfo;
 	MemoryContext callercxt;
-	ResourceOwner callerowner;
 } SfTickState;
 
 /*
@@ -103,7 +102,10 @@ due_plan(SfBinding *b, int ti)
 	return plan;
 }
 
-/* Return one row of tick(): what happened to one row of a bound table. */
+/*
+ * Return one row of tick(): what happened to one row of a bound table (row
+ * NULL: to the timer as a whole).
+ */
 static void
 tick_row(SfTickState *st, HeapTuple row, const char *to, const char *outcome)
 {
@@ -115,11 +117,14 @@ tick_row(SfTickState *st, HeapTuple row, const char *to, const char *outcome)
 	SfWorkflow *wf = b->workflow;
 	MemoryContext old;
 
-	sf_row_keys(b, sf_binding_relinfo(b, st->rel), RelationGetDescr(st->rel),
-				row, keys, key_nulls);
+	if (row != NULL)
+		sf_row_keys(b, sf_binding_relinfo(b, st->rel), RelationGetDescr(st->rel),
+					row, keys, key_nulls);
 	old = MemoryContextSwitchTo(st->callercxt);
 	values[0] = ObjectIdGetDatum(b->relid);
-	values[1] = datumCopy(sf_key_json(b, keys), false, -1);
+	nulls[1] = (row == NULL);
+	if (row != NULL)
+		values[1] = datumCopy(sf_key_json(b, keys), false, -1);
 	values[2] = CStringGetTextDatum(wf->statuses[st->timer->status].label);
 	nulls[3] = (to == NULL);
 	if (to)
@@ -132,24 +137,46 @@ tick_row(SfTickState *st, HeapTuple row, const char *to, const char *outcome)
 	MemoryContextSwitchTo(old);
 }
 
-/* Start a subtransaction, keeping the caller's memory context. */
-static void
-begin_sub(SfTickState *st)
+/* What a subtransaction of tick() returns to when it ends. */
+typedef struct SfSub
 {
+	MemoryContext cxt;
+	ResourceOwner owner;
+} SfSub;
+
+/* Start a subtransaction, keeping the current memory context. */
+static void
+begin_sub(SfSub *sub)
+{
+	sub->cxt = CurrentMemoryContext;
+	sub->owner = CurrentResourceOwner;
 	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(st->callercxt);
+	MemoryContextSwitchTo(sub->cxt);
 }
 
 /* Commit or roll back the subtransaction begun by begin_sub(). */
 static void
-end_sub(SfTickState *st, bool commit)
+end_sub(SfSub *sub, bool commit)
 {
 	if (commit)
 		ReleaseCurrentSubTransaction();
 	else
 		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(st->callercxt);
-	CurrentResourceOwner = st->callerowner;
+	MemoryContextSwitchTo(sub->cxt);
+	CurrentResourceOwner = sub->owner;
+}
+
+/* Roll back a subtransaction whose work failed; its error, copied. */
+static ErrorData *
+fail_sub(SfSub *sub)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(sub->cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	end_sub(sub, false);
+	return edata;
 }
 
 /*
@@ -195,9 +222,10 @@ static int
 tick_batch(SfTickState *st, int limit, SfContext *ctx)
 {
 	SfWorkflow *wf = st->binding->workflow;
+	SfSub		sub;
 	int			moved = -1;
 
-	begin_sub(st);
+	begin_sub(&sub);
 	PG_TRY();
 	{
 		HeapTuple  *rows;
@@ -211,13 +239,11 @@ tick_batch(SfTickState *st, int limit, SfContext *ctx)
 		for (i = 0; i < n; i++)
 			tick_row(st, rows[i], wf->statuses[targets[i]].label, "applied");
 		moved = n;
-		end_sub(st, true);
+		end_sub(&sub, true);
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(st->callercxt);
-		FlushErrorState();
-		end_sub(st, false);
+		(void) fail_sub(&sub);
 	}
 	PG_END_TRY();
 	return moved;
@@ -237,23 +263,21 @@ tick_one_by_one(SfTickState *st, int limit, SfContext *ctx)
 
 	for (i = 0; i < n; i++)
 	{
-		begin_sub(st);
+		SfSub		sub;
+
+		begin_sub(&sub);
 		PG_TRY();
 		{
 			int			to = timer_target(st, rows[i], ctx);
 
 			sf_move_rows(b, st->rel, 1, &rows[i], &to, ctx);
 			tick_row(st, rows[i], b->workflow->statuses[to].label, "applied");
-			end_sub(st, true);
+			end_sub(&sub, true);
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
+			ErrorData  *edata = fail_sub(&sub);
 
-			MemoryContextSwitchTo(st->callercxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			end_sub(st, false);
 			tick_row(st, rows[i], NULL, psprintf("failed: %s", edata->message));
 		}
 		PG_END_TRY();
@@ -263,14 +287,16 @@ tick_one_by_one(SfTickState *st, int limit, SfContext *ctx)
 
 /*
  * Apply one timer of one binding to at most limit rows, as the table's
- * owner; how many it took.
+ * owner; how many it took.  A timer that cannot run at all (its table
+ * changed under it, say) is reported once, and the other timers run.
  */
 static int
 tick_timer(SfTickState *st, int limit)
 {
 	SfContext	ctx;
 	SfIdentity	saved;
-	int			n;
+	SfSub		sub;
+	int			n = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.binding_id = st->binding->id;
@@ -278,9 +304,21 @@ tick_timer(SfTickState *st, int limit)
 	ctx.actor = cstring_to_text("statusflow.tick");
 	ctx.reason = cstring_to_text(psprintf("timer %d", st->timer->id));
 	sf_become(st->binding->owner, &saved);
-	n = tick_batch(st, limit, &ctx);
-	if (n < 0)
-		n = tick_one_by_one(st, limit, &ctx);
+	begin_sub(&sub);
+	PG_TRY();
+	{
+		n = tick_batch(st, limit, &ctx);
+		if (n < 0)
+			n = tick_one_by_one(st, limit, &ctx);
+		end_sub(&sub, true);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = fail_sub(&sub);
+
+		tick_row(st, NULL, NULL, psprintf("failed: %s", edata->message));
+	}
+	PG_END_TRY();
 	sf_unbecome(&saved);
 	return n;
 }
@@ -318,7 +356,6 @@ sf_tick(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	st.rsinfo = rsinfo;
 	st.callercxt = CurrentMemoryContext;
-	st.callerowner = CurrentResourceOwner;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");

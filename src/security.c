@@ -47,6 +47,9 @@ PG_FUNCTION_INFO_V1(sf_sync_binding);
 /*
  * Set search_path to pg_catalog, pg_temp until sf_unpin_search_path() with
  * the level returned; an error unwinds it with the (sub)transaction.
+ * Unpinning also undoes any setting changed in between, even with a plain
+ * SET: code that ran as another role (a table owner's trigger during
+ * tick()) leaves nothing behind in the caller's session.
  */
 int
 sf_pin_search_path(void)
@@ -61,7 +64,7 @@ sf_pin_search_path(void)
 void
 sf_unpin_search_path(int nest)
 {
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 }
 
 /*

@@ -122,7 +122,7 @@ CREATE TABLE statusflow.timer (
 				DEFAULT pg_catalog.nextval('statusflow.timer_id_seq'),
 	workflow	text NOT NULL,
 	status		text NOT NULL,
-	after		interval CHECK (after >= interval '0'),
+	after		interval CHECK (after BETWEEN interval '0' AND interval '100 years'),
 	at_column	name,
 	to_status	text,
 	event		text,

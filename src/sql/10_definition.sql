@@ -752,8 +752,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'after => ''7 days'' counts from the entry into the status; at_column => ''send_at'' waits for the time in that column.';
 	END IF;
-	IF after < interval '0' THEN
-		RAISE EXCEPTION 'after must not be negative'
+	IF after < interval '0' OR after > interval '100 years' THEN
+		RAISE EXCEPTION 'after must lie between 0 and 100 years'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF (to_status IS NULL) = (event IS NULL) THEN
