@@ -13,7 +13,8 @@
 #
 # SF_PREFIX=/some/dir makes the functions use a private copy of the
 # PostgreSQL 15 installation there (made on first use), so that two
-# checkouts can build, install and test at the same time.
+# checkouts can build, install and test at the same time.  SF_SERVER_WRAPPER
+# is a command the server is started under (scripts/valgrind.sh uses it).
 
 SF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SF_PGBIN="/usr/lib/postgresql/15/bin"
@@ -94,11 +95,11 @@ sf_start_cluster() {
 		-c cron.database_name=postgres -c cron.use_background_workers=on
 		-c max_worker_processes=16 -c max_connections=60
 		-c max_prepared_transactions=10 -c lc_messages=C "$@")
-	sf_as_pg "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$port" \
+	sf_as_pg ${SF_SERVER_WRAPPER:-} "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$port" \
 		"${SF_OPTIONS[@]}" >>"$SF_TMP/server.log" 2>&1 &
 	export PGHOST="$SF_TMP" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 ${SF_START_TRIES:-100}); do
 		if "$SF_PGBIN/pg_isready" -q 2>/dev/null; then
 			SF_PID="$(head -n 1 "$SF_TMP/data/postmaster.pid")"
 			sf_log "server pid $SF_PID listening on $SF_TMP port $port"
@@ -112,7 +113,7 @@ sf_start_cluster() {
 
 # Start the stopped (or crashed) server again, on the same directory and port.
 sf_restart_cluster() {
-	sf_as_pg "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$PGPORT" \
+	sf_as_pg ${SF_SERVER_WRAPPER:-} "$SF_PGBIN/postgres" -D "$SF_TMP/data" -k "$SF_TMP" -p "$PGPORT" \
 		"${SF_OPTIONS[@]}" >>"$SF_TMP/server.log" 2>&1 &
 	local i
 	for i in $(seq 1 100); do

@@ -60,3 +60,15 @@ SELECT p.oid::regprocedure::text AS api_function
 FROM pg_proc p
 WHERE p.pronamespace = 'statusflow'::regnamespace
 ORDER BY 1;
+
+-- every function, view and catalog table of schema statusflow has a comment
+SELECT p.oid::regprocedure::text AS uncommented_function
+FROM pg_proc p
+WHERE p.pronamespace = 'statusflow'::regnamespace
+  AND obj_description(p.oid, 'pg_proc') IS NULL
+UNION ALL
+SELECT c.oid::regclass::text
+FROM pg_class c
+WHERE c.relnamespace = 'statusflow'::regnamespace AND c.relkind IN ('r', 'v')
+  AND obj_description(c.oid, 'pg_class') IS NULL
+ORDER BY 1;

@@ -787,10 +787,11 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	SfContext	ctx;
 	SfCallInfo	info;
 	ErrorContextCallback errcb;
+	MemoryContext callercxt = CurrentMemoryContext;
 	SfBinding  *b;
 	Datum		params[INDEX_MAX_KEYS + 1];
 	char	   *target;
-	char	   *status = NULL;
+	char	   *status;
 	int			to = -1;
 	bool		isnull;
 
@@ -817,9 +818,10 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
 	if (sf_run_with_context(b, SF_PLAN_TRANSITION, params, &ctx) == 0)
 		no_row(b, info.key);
-	status = pstrdup(status_label(b, SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1,
-												   &isnull)));
+	status = MemoryContextStrdup(callercxt,
+								 status_label(b, SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc,
+															   1, &isnull)));
 	error_context_stack = errcb.previous;
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(status));
