@@ -7,10 +7,18 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = statusflow
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is built from src/sql/*.sql, in name order; upgrade
-# scripts (statusflow--A--B.sql) are kept as they are.
+# The install script is built from src/sql/*.sql, in name order: the first
+# file holds the catalog (what keeps data), the others code.  The upgrade to
+# the current version from an earlier one, statusflow--A--<current>.sql, is
+# built from src/upgrade/A--<current>.sql (the catalog's changes, dropping
+# the old code) followed by the code files.  When a version is released and
+# the next begins, its built upgrade scripts are committed at the top level
+# as they are (statusflow--A--B.sql), and installed unchanged.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+CODE_PARTS = $(filter-out src/sql/00_catalog.sql,$(SQL_PARTS))
+UPGRADES = $(patsubst src/upgrade/%.sql,$(EXTENSION)--%.sql,\
+	$(wildcard src/upgrade/*--$(EXTVERSION).sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 
 # pg_regress suites run in one database: the core ones in this order
@@ -35,3 +43,6 @@ $(OBJS): include/statusflow.h
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 	cat $(SQL_PARTS) > $@
+
+$(UPGRADES): $(EXTENSION)--%.sql: src/upgrade/%.sql $(CODE_PARTS)
+	cat $< $(CODE_PARTS) > $@

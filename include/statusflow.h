@@ -308,7 +308,7 @@ extern uint64 sf_run_with_context(SfBinding *binding, SfPlanKind kind,
 								  Datum *params, SfContext *ctx);
 extern bool sf_lock_row(SfBinding *binding, Datum *keys);
 extern HeapTuple sf_locked_row(Relation rel, uint64 i);
-extern int	sf_event_target(SfBinding *binding, Relation rel, HeapTuple tuple,
+extern int	sf_event_status(SfBinding *binding, Relation rel, HeapTuple tuple,
 							const char *event, SfContext *ctx);
 extern uint64 sf_move_rows(SfBinding *binding, Relation rel, int n,
 						   HeapTuple *rows, int *targets, SfContext *ctx);

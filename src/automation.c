@@ -211,7 +211,7 @@ timer_target(SfTickState *st, HeapTuple row, SfContext *ctx)
 {
 	if (st->timer->event == NULL)
 		return st->timer->to;
-	return sf_event_target(st->binding, st->rel, row, st->timer->event, ctx);
+	return sf_event_status(st->binding, st->rel, row, st->timer->event, ctx);
 }
 
 /*
@@ -556,7 +556,7 @@ take_path(SfReceipt *r, int *path, int len, bool last_by_event)
 		if (last && last_by_event)
 		{
 			(void) lock_row(r, &row);
-			to = sf_event_target(b, r->rel, row, r->name, &r->ctx);
+			to = sf_event_status(b, r->rel, row, r->name, &r->ctx);
 		}
 		params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
 		(void) sf_run_with_context(b, SF_PLAN_TRANSITION, params,

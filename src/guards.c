@@ -234,6 +234,8 @@ may_check_on(Oid relid, const char *workflow)
 Datum
 sf_check_condition(PG_FUNCTION_ARGS)
 {
+	/* 1.0's definition, until ALTER EXTENSION UPDATE: (condition, table) */
+	int			table_arg = PG_NARGS() - 1;
 	char	   *cond;
 	Oid			relid;
 	Relation	rel;
@@ -241,13 +243,13 @@ sf_check_condition(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
 	cond = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(table_arg))
 	{
 		parse_condition(cond);
 		PG_RETURN_VOID();
 	}
-	relid = PG_GETARG_OID(2);
-	if (!may_check_on(relid, PG_ARGISNULL(1) ? NULL :
+	relid = PG_GETARG_OID(table_arg);
+	if (!may_check_on(relid, table_arg == 1 || PG_ARGISNULL(1) ? NULL :
 					  text_to_cstring(PG_GETARG_TEXT_PP(1))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -21,6 +21,8 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+PG_FUNCTION_INFO_V1(sf_event_target);
+
 /* statusflow.actor / statusflow.reason / statusflow.metadata */
 char	   *sf_guc_actor = NULL;
 char	   *sf_guc_reason = NULL;
@@ -144,6 +146,21 @@ sf_xact_callback(XactEvent event, void *arg)
 		default:
 			break;
 	}
+}
+
+/*
+ * statusflow._event_target() of statusflow 1.0, which 1.1 no longer has:
+ * its SQL definition calls this until ALTER EXTENSION statusflow UPDATE,
+ * and the 1.0 install script (which the upgrade test runs) needs the symbol.
+ */
+Datum
+sf_event_target(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("statusflow._event_target() is no longer part of statusflow"),
+			 errhint("Run ALTER EXTENSION statusflow UPDATE.")));
+	PG_RETURN_NULL();
 }
 
 void

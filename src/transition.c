@@ -638,7 +638,7 @@ sf_locked_row(Relation rel, uint64 i)
  * reason); raises when it leads nowhere.
  */
 int
-sf_event_target(SfBinding *b, Relation rel, HeapTuple tuple, const char *event,
+sf_event_status(SfBinding *b, Relation rel, HeapTuple tuple, const char *event,
 				SfContext *ctx)
 {
 	int			to;
@@ -775,7 +775,7 @@ fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
 	if (!sf_lock_row(b, keys))
 		no_row(b, key);
 	rel = table_open(b->relid, AccessShareLock);
-	to = sf_event_target(b, rel, sf_locked_row(rel, 0), event, ctx);
+	to = sf_event_status(b, rel, sf_locked_row(rel, 0), event, ctx);
 	table_close(rel, AccessShareLock);
 	return to;
 }
@@ -900,7 +900,7 @@ fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
 	{
 		SPI_tuptable = locked;
 		rows[i] = sf_locked_row(rel, i);
-		targets[i] = sf_event_target(b, rel, rows[i], event, ctx);
+		targets[i] = sf_event_status(b, rel, rows[i], event, ctx);
 	}
 	n = sf_move_rows(b, rel, (int) n, rows, targets, ctx);
 	table_close(rel, AccessShareLock);

@@ -2,7 +2,12 @@
  * statusflow: status workflows enforced inside PostgreSQL
  *
  * The install script statusflow--<version>.sql is built by the Makefile
- * from the files in src/sql/, in name order, one concern per file.
+ * from the files in src/sql/, in name order, one concern per file.  This
+ * first file holds what keeps data: the schemas, the catalog tables and the
+ * types users may keep values of.  Every other file holds code (functions,
+ * views, triggers, policies, grants, comments), which an upgrade script
+ * drops and creates again: the upgrade to the current version is built from
+ * src/upgrade/<from>--<to>.sql followed by those files (see the Makefile).
  */
 
 \echo Use "CREATE EXTENSION statusflow" to load this file. \quit
@@ -14,12 +19,10 @@
  * function in it is meant to be called by users.  statusflow_internal holds
  * everything else: trigger functions, catalog validation, and the helpers
  * the API functions call.  Only the helpers that API functions running with
- * the caller's rights need are executable by PUBLIC (see the end of this
- * script), and each checks its arguments.
+ * the caller's rights need are executable by PUBLIC (see
+ * src/sql/99_privileges.sql), and each checks its arguments.
  */
 CREATE SCHEMA statusflow_internal;
-COMMENT ON SCHEMA statusflow_internal IS
-	'statusflow internals: trigger functions and helpers of the statusflow API; not an API';
 
 /*
  * Catalog
@@ -180,99 +183,20 @@ SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_usage', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.timer', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.timer_id_seq', '');
 
-/* Does the current role own (directly or through membership) this type? */
-CREATE FUNCTION statusflow_internal.owns_type(t regtype)
-RETURNS boolean LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.pg_has_role(typowner, 'USAGE')
-	FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) t
-$$;
-
-/* Does the current role own the enum type of this workflow? */
-CREATE FUNCTION statusflow_internal.owns_workflow(w text)
-RETURNS boolean LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT statusflow_internal.owns_type(status_type)
-	FROM statusflow.workflow WHERE name OPERATOR(pg_catalog.=) w
-$$;
-
-/* Does the current role own this table? */
-CREATE FUNCTION statusflow_internal.owns_relation(r regclass)
-RETURNS boolean LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.pg_has_role(relowner, 'USAGE')
-	FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) r
-$$;
-
-/* Does the current role own the table of this binding? */
-CREATE FUNCTION statusflow_internal.owns_binding(b integer)
-RETURNS boolean LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT statusflow_internal.owns_relation(table_name)
-	FROM statusflow.binding WHERE id OPERATOR(pg_catalog.=) b
-$$;
-
-ALTER TABLE statusflow.workflow ENABLE ROW LEVEL SECURITY;
-ALTER TABLE statusflow.status ENABLE ROW LEVEL SECURITY;
-ALTER TABLE statusflow.transition ENABLE ROW LEVEL SECURITY;
-ALTER TABLE statusflow.binding ENABLE ROW LEVEL SECURITY;
-ALTER TABLE statusflow.quota ENABLE ROW LEVEL SECURITY;
-ALTER TABLE statusflow.quota_usage ENABLE ROW LEVEL SECURITY;
-ALTER TABLE statusflow.timer ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
-CREATE POLICY type_owner ON statusflow.workflow
-	USING (statusflow_internal.owns_type(status_type))
-	WITH CHECK (statusflow_internal.owns_type(status_type));
-CREATE POLICY read_all ON statusflow.status FOR SELECT USING (true);
-CREATE POLICY workflow_owner ON statusflow.status
-	USING (statusflow_internal.owns_workflow(workflow))
-	WITH CHECK (statusflow_internal.owns_workflow(workflow));
-CREATE POLICY read_all ON statusflow.transition FOR SELECT USING (true);
-CREATE POLICY workflow_owner ON statusflow.transition
-	USING (statusflow_internal.owns_workflow(workflow))
-	WITH CHECK (statusflow_internal.owns_workflow(workflow));
-CREATE POLICY read_all ON statusflow.quota FOR SELECT USING (true);
-CREATE POLICY workflow_owner ON statusflow.quota
-	USING (statusflow_internal.owns_workflow(workflow))
-	WITH CHECK (statusflow_internal.owns_workflow(workflow));
-CREATE POLICY read_all ON statusflow.timer FOR SELECT USING (true);
-CREATE POLICY workflow_owner ON statusflow.timer
-	USING (statusflow_internal.owns_workflow(workflow))
-	WITH CHECK (statusflow_internal.owns_workflow(workflow));
-CREATE POLICY table_owner ON statusflow.quota_usage
-	USING (statusflow_internal.owns_binding(binding_id))
-	WITH CHECK (statusflow_internal.owns_binding(binding_id));
-CREATE POLICY read_all ON statusflow.binding FOR SELECT USING (true);
-CREATE POLICY table_owner ON statusflow.binding
-	USING (statusflow_internal.owns_relation(table_name))
-	WITH CHECK (statusflow_internal.owns_relation(table_name)
-				AND statusflow_internal.owns_relation(history_table));
-
-
-/* Statement trigger on the catalog tables: tells every backend to reload. */
-CREATE FUNCTION statusflow_internal.invalidate_cache()
-RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_invalidate_cache';
-
-CREATE TRIGGER invalidate_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.workflow
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
-CREATE TRIGGER invalidate_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.status
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
-CREATE TRIGGER invalidate_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.transition
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
-CREATE TRIGGER invalidate_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.binding
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
-CREATE TRIGGER invalidate_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.quota
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
-CREATE TRIGGER invalidate_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.timer
-	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
+-- A row of statusflow.timeline(): one history row of an entity, with the
+-- time spent in the status it entered.
+CREATE TYPE statusflow.timeline_entry AS (
+	history_id	bigint,
+	from_status	text,
+	to_status	text,
+	event		text,
+	actor		text,
+	db_role		text,
+	reason		text,
+	metadata	jsonb,
+	occurred_at	timestamptz,
+	recorded_at	timestamptz,
+	applied		boolean,
+	event_id	text,
+	time_in_status interval
+);

@@ -3,10 +3,11 @@
  */
 
 /*
- * Introspection views
+ * Introspection views (OR REPLACE: an upgrade keeps views users' views may
+ * depend on)
  */
 
-CREATE VIEW statusflow.statuses AS
+CREATE OR REPLACE VIEW statusflow.statuses AS
 SELECT s.workflow, s.status, e.rank::integer AS rank, s.group_name,
 	   s.description, s.is_initial, s.is_terminal, s.is_sticky, s.condition
 FROM statusflow.status s
@@ -18,7 +19,7 @@ JOIN LATERAL (
 	WHERE pe.enumtypid OPERATOR(pg_catalog.=) w.status_type::oid
 ) e ON e.label OPERATOR(pg_catalog.=) s.status;
 
-CREATE VIEW statusflow.workflows AS
+CREATE OR REPLACE VIEW statusflow.workflows AS
 SELECT w.name AS workflow, w.status_type, w.allow_null, w.monotonic,
 	   w.description,
 	   ARRAY(SELECT s.status FROM statusflow.statuses s
@@ -34,7 +35,7 @@ SELECT w.name AS workflow, w.status_type, w.allow_null, w.monotonic,
 		WHERE b.workflow OPERATOR(pg_catalog.=) w.name) AS bindings
 FROM statusflow.workflow w;
 
-CREATE VIEW statusflow.transitions AS
+CREATE OR REPLACE VIEW statusflow.transitions AS
 SELECT t.workflow, t.from_status, t.to_status, t.event, t.kind,
 	   t.description, t.roles, t.condition, t.require_reason, t.max_uses,
 	   t.to_status IS NULL AS restores_previous, t.id
@@ -47,18 +48,18 @@ LEFT JOIN statusflow.statuses tt
 	  AND tt.status OPERATOR(pg_catalog.=) t.to_status
 ORDER BY t.workflow, f.rank, tt.rank, t.event NULLS FIRST;
 
-CREATE VIEW statusflow.timers AS
+CREATE OR REPLACE VIEW statusflow.timers AS
 SELECT t.workflow, t.status, t.after, t.at_column, t.to_status, t.event, t.id
 FROM statusflow.timer t
 ORDER BY t.workflow, t.id;
 
-CREATE VIEW statusflow.quotas AS
+CREATE OR REPLACE VIEW statusflow.quotas AS
 SELECT q.workflow, q.statuses, q.per_column, q.max_entries, q.period,
 	   q.overflow_status, q.id
 FROM statusflow.quota q
 ORDER BY q.workflow, q.id;
 
-CREATE VIEW statusflow.bindings AS
+CREATE OR REPLACE VIEW statusflow.bindings AS
 SELECT b.table_name, b.column_name, b.workflow, b.history_table,
 	   b.key_columns, b.entered_at_column, b.notify_channel,
 	   b.id AS binding_id, b.created_at

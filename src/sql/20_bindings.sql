@@ -4,13 +4,15 @@
 
 /*
  * AFTER INSERT / AFTER UPDATE row trigger of a binding: checks the change
- * against the workflow and appends the history row.
+ * against the workflow and appends the history row.  The trigger functions
+ * are created OR REPLACE: users' triggers call them, so an upgrade keeps
+ * them.
  */
-CREATE FUNCTION statusflow_internal.enforce()
+CREATE OR REPLACE FUNCTION statusflow_internal.enforce()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_enforce';
 
 /* Statement trigger of a history table: refuses UPDATE, DELETE, TRUNCATE. */
-CREATE FUNCTION statusflow_internal.history_append_only()
+CREATE OR REPLACE FUNCTION statusflow_internal.history_append_only()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_history_append_only';
 
 /*
@@ -18,7 +20,7 @@ RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_history_append_only';
  * need to change the row before it is written: quotas (diverting a change
  * to an overflow status) and entered-at columns.
  */
-CREATE FUNCTION statusflow_internal.prepare()
+CREATE OR REPLACE FUNCTION statusflow_internal.prepare()
 RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'sf_prepare';
 
 /*

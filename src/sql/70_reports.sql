@@ -870,23 +870,9 @@ $$;
 
 /*
  * The history of an entity in recording order, each applied row with the
- * time spent in the status it entered (until the next applied row, or now).
+ * time spent in the status it entered (until the next applied row, or now):
+ * rows of type statusflow.timeline_entry (see src/sql/00_catalog.sql).
  */
-CREATE TYPE statusflow.timeline_entry AS (
-	history_id	bigint,
-	from_status	text,
-	to_status	text,
-	event		text,
-	actor		text,
-	db_role		text,
-	reason		text,
-	metadata	jsonb,
-	occurred_at	timestamptz,
-	recorded_at	timestamptz,
-	applied		boolean,
-	event_id	text,
-	time_in_status interval
-);
 
 CREATE FUNCTION statusflow_internal.timeline(b statusflow.binding, key jsonb,
 									 since timestamptz, until timestamptz)

@@ -4,6 +4,8 @@
 
 COMMENT ON SCHEMA statusflow IS
 	'statusflow: status workflows enforced in the database (catalog, views, API)';
+COMMENT ON SCHEMA statusflow_internal IS
+	'statusflow internals: trigger functions and helpers of the statusflow API; not an API';
 
 -- catalog
 COMMENT ON TABLE statusflow.workflow IS
