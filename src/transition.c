@@ -762,22 +762,50 @@ no_row(SfBinding *b, const char *key)
 }
 
 /*
- * The status fire() moves one key's row to: its row locked, the event's
- * target from its status.
+ * Lock the rows of a LOCK or LOCK_MANY plan and work out where the event
+ * takes each one; returns how many, the rows and their targets.  The bound
+ * table is left open in *rel.
  */
+static int
+lock_for_event(SfBinding *b, SfPlanKind kind, Datum *key_params,
+			   const char *event, SfContext *ctx, Relation *rel,
+			   HeapTuple **rows, int **targets)
+{
+	SPITupleTable *locked;
+	int			n,
+				i;
+
+	if (SPI_execute_plan(sf_update_plan(b, kind), key_params, NULL, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not lock rows of %s", b->relname);
+	locked = SPI_tuptable;
+	n = (int) SPI_processed;
+	*rel = table_open(b->relid, AccessShareLock);
+	*rows = palloc(sizeof(HeapTuple) * Max(n, 1));
+	*targets = palloc(sizeof(int) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		SPI_tuptable = locked;
+		(*rows)[i] = sf_locked_row(*rel, i);
+		(*targets)[i] = sf_event_status(b, *rel, (*rows)[i], event, ctx);
+	}
+	return n;
+}
+
+/* The status fire() moves one key's row to, its row locked. */
 static int
 fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
 			SfContext *ctx)
 {
 	Relation	rel;
-	int			to;
+	HeapTuple  *rows;
+	int		   *targets;
 
-	if (!sf_lock_row(b, keys))
+	if (lock_for_event(b, SF_PLAN_LOCK, keys, event, ctx, &rel, &rows,
+					   &targets) == 0)
 		no_row(b, key);
-	rel = table_open(b->relid, AccessShareLock);
-	to = sf_event_status(b, rel, sf_locked_row(rel, 0), event, ctx);
 	table_close(rel, AccessShareLock);
-	return to;
+	return targets[0];
 }
 
 /* transition() and fire(): one key. */
@@ -880,31 +908,14 @@ static uint64
 fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
 {
 	Relation	rel;
-	SPITupleTable *locked;
 	HeapTuple  *rows;
 	int		   *targets;
-	uint64		n,
-				i;
+	int			n = lock_for_event(b, SF_PLAN_LOCK_MANY, key_params, event, ctx,
+								   &rel, &rows, &targets);
+	uint64		moved = n > 0 ? sf_move_rows(b, rel, n, rows, targets, ctx) : 0;
 
-	if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_LOCK_MANY), key_params, NULL,
-						 false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "statusflow: could not lock rows of %s", b->relname);
-	locked = SPI_tuptable;
-	n = SPI_processed;
-	if (n == 0)
-		return 0;
-	rel = table_open(b->relid, AccessShareLock);
-	rows = palloc(sizeof(HeapTuple) * n);
-	targets = palloc(sizeof(int) * n);
-	for (i = 0; i < n; i++)
-	{
-		SPI_tuptable = locked;
-		rows[i] = sf_locked_row(rel, i);
-		targets[i] = sf_event_status(b, rel, rows[i], event, ctx);
-	}
-	n = sf_move_rows(b, rel, (int) n, rows, targets, ctx);
 	table_close(rel, AccessShareLock);
-	return n;
+	return moved;
 }
 
 /* transition_many() and fire_many(): an array of keys. */
