@@ -1,10 +1,11 @@
 -- test/fuzz/generator.sql: builds the fuzzed calls (loaded by run.sh, as a
 -- superuser, into schema fuzz_driver after setup.sql).
 --
---   fuzz_driver.pool          hostile values per kind, as SQL expressions
---   fuzz_driver.ctx           the bindings, for calls whose arguments agree
+--   fuzz_driver.pool_src      hostile values per kind, as SQL expressions
+--   fuzz_driver.ctx_src       the bindings, for calls whose arguments agree
 --                             with each other (a table, one of its keys, a
 --                             status of its workflow...)
+--   fuzz_driver.pool, ctx     their copies for the role being fuzzed
 --   fuzz_driver.functions(role)  the extension's functions role may execute,
 --                             found through pg_depend (any schema)
 --   fuzz_driver.generate(seed, role, calls, rollback)  the calls: rows
@@ -20,12 +21,6 @@
 SET client_min_messages = warning;
 SET search_path = fuzz_driver, pg_catalog;
 
-CREATE TABLE pool (
-	kind	text NOT NULL,
-	n		int NOT NULL,
-	expr	text NOT NULL,
-	PRIMARY KEY (kind, n)
-);
 CREATE TABLE pool_src (
 	id		serial,
 	kind	text NOT NULL,
@@ -223,7 +218,7 @@ INSERT INTO pool_src (kind, expr) VALUES
 ('anyelement', $$(SELECT c FROM pg_catalog.pg_class c WHERE c.relname = 'pg_class')$$),
 ('anyelement', $$'x'::fuzz_attacker.evil_status$$), ('anyelement', $$'new'::fuzz_tenant_a.a_order_status$$),
 -- anyarray
-('anyarray', 'ARRAY[1, 2, 3]'), ('anyarray', 'ARRAY[1]'), ('anyarray', $$'{}'::int[]$$),
+('anyarray', 'NULL::int[]'), ('anyarray', 'NULL::text[]'), ('anyarray', 'ARRAY[1, 2, 3]'), ('anyarray', 'ARRAY[1]'), ('anyarray', $$'{}'::int[]$$),
 ('anyarray', $$'{}'::text[]$$), ('anyarray', 'ARRAY[NULL]::int[]'), ('anyarray', 'ARRAY[NULL, 1]'),
 ('anyarray', 'ARRAY[[1, 2], [3, 4]]'), ('anyarray', $$ARRAY[['north', '7']]$$),
 ('anyarray', $$'[0:1]={1,2}'::int[]$$), ('anyarray', $$'[-2147483648:-2147483647]={1,2}'::int[]$$),
@@ -272,10 +267,11 @@ CREATE FUNCTION rel_exprs(r regclass) RETURNS text[] LANGUAGE sql AS $$
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = r
 $$;
 
-CREATE TABLE ctx (
+CREATE TABLE ctx_src (
 	n			int PRIMARY KEY,
 	binding_id	int,
 	schema_name	name,		-- the table's schema
+	row_type	oid,		-- the table's row type
 	tables		text[],		-- expressions for the table
 	column_name	text,
 	workflow	text,
@@ -399,8 +395,9 @@ BEGIN
 								  $$ROW(1, 2, 3)$$, $$'(,)'$$];
 		END IF;
 		i := i + 1;
-		INSERT INTO ctx
+		INSERT INTO ctx_src
 		SELECT i, b.id, (SELECT c.relnamespace::regnamespace::name FROM pg_class c WHERE c.oid = b.table_name),
+			   (SELECT c.reltype FROM pg_class c WHERE c.oid = b.table_name),
 			   rel_exprs(b.table_name), b.column_name, b.workflow,
 			   (SELECT array_agg(quote_literal(e.enumlabel) ORDER BY e.enumsortorder)
 				FROM pg_enum e WHERE e.enumtypid = wf.status_type),
@@ -421,10 +418,46 @@ BEGIN
 		FROM statusflow.workflow wf WHERE wf.name = b.workflow;
 	END LOOP;
 
-	INSERT INTO pool (kind, n, expr)
-	SELECT kind, row_number() OVER (PARTITION BY kind ORDER BY id) - 1, expr FROM pool_src;
 END
 $fill$;
+
+-- the per-role copies: pool and ctx without the expressions that name
+-- objects in schemas the role may not use (they would only ever fail the
+-- core's permission check); strings naming them stay
+CREATE TABLE pool (LIKE pool_src);
+ALTER TABLE pool ADD COLUMN n int;
+ALTER TABLE pool ADD PRIMARY KEY (kind, n);
+CREATE TABLE ctx (LIKE ctx_src);
+CREATE TABLE denied (nspname name);
+
+CREATE FUNCTION usable(e text) RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT NOT EXISTS (SELECT 1 FROM fuzz_driver.denied d WHERE strpos(e, d.nspname || '.') > 0)
+$$;
+
+CREATE FUNCTION usable_all(a text[]) RETURNS text[] LANGUAGE sql STABLE AS $$
+	SELECT ARRAY(SELECT e FROM unnest(a) WITH ORDINALITY u(e, o) WHERE fuzz_driver.usable(e) ORDER BY o)
+$$;
+
+CREATE FUNCTION prepare_for(role name) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM fuzz_driver.denied;
+	INSERT INTO fuzz_driver.denied
+	SELECT nspname FROM pg_namespace
+	WHERE nspname LIKE 'fuzz\_%' AND NOT has_schema_privilege(role, oid, 'USAGE');
+	DELETE FROM fuzz_driver.pool;
+	INSERT INTO fuzz_driver.pool (id, kind, expr, n)
+	SELECT id, kind, expr, row_number() OVER (PARTITION BY kind ORDER BY id) - 1
+	FROM fuzz_driver.pool_src
+	WHERE kind IN ('text', 'textarr', 'query', 'jsonb') OR fuzz_driver.usable(expr);
+	DELETE FROM fuzz_driver.ctx;
+	INSERT INTO fuzz_driver.ctx
+	SELECT n, binding_id, schema_name, row_type, fuzz_driver.usable_all(tables), column_name,
+		   workflow, labels, fuzz_driver.usable_all(enum_values), events,
+		   fuzz_driver.usable_all(keys), key_texts, fuzz_driver.usable_all(key_arrays), key_jsons,
+		   fuzz_driver.usable_all(rows), columns
+	FROM fuzz_driver.ctx_src;
+END
+$$;
 
 ------------------------------------------------------------------------
 -- the functions to fuzz
@@ -463,7 +496,7 @@ END
 $$;
 
 CREATE FUNCTION any_of(a text[]) RETURNS text LANGUAGE sql VOLATILE AS $$
-	SELECT CASE WHEN cardinality(a) > 0 THEN a[1 + fuzz_driver.rnd(cardinality(a))] ELSE 'NULL' END
+	SELECT CASE WHEN cardinality(a) > 0 THEN a[1 + fuzz_driver.rnd(cardinality(a))] END
 $$;
 
 -- The pool kind for a type, or null.
@@ -498,10 +531,11 @@ DECLARE
 	ty record;
 	r float8 := random();
 	fields text;
+	v text;
 	kinds text[] := ARRAY['text', 'int', 'bool', 'jsonb', 'ts', 'interval', 'num', 'float',
 						  'regclass', 'record', 'anyelement', 'anyarray', 'textarr', 'anyenum'];
 BEGIN
-	IF r < 0.06 THEN
+	IF r < 0.06 AND (k IS NULL OR k NOT IN ('anyelement', 'anyarray', 'anyenum', 'record')) THEN
 		RETURN 'NULL';
 	ELSIF r < 0.10 AND depth = 0 THEN
 		-- a value of some other type
@@ -511,41 +545,49 @@ BEGIN
 	IF c IS NOT NULL AND random() < 0.75 THEN
 		CASE
 		WHEN hint IN ('table_name', 'r') AND k IN ('regclass', 'text') THEN
-			RETURN fuzz_driver.any_of(c.tables);
+			v := fuzz_driver.any_of(c.tables);
 		WHEN hint = 'key' AND k IN ('anyelement', 'text') THEN
-			RETURN fuzz_driver.any_of(c.keys);
+			v := fuzz_driver.any_of(c.keys);
 		WHEN hint = 'key' AND k = 'jsonb' THEN
-			RETURN fuzz_driver.any_of(c.key_jsons);
+			v := fuzz_driver.any_of(c.key_jsons);
 		WHEN hint = 'keys' THEN
-			RETURN fuzz_driver.any_of(c.key_arrays);
+			v := fuzz_driver.any_of(c.key_arrays);
 		WHEN hint IN ('to_status', 'status', 'from_status', 'overflow_status', 'before', 'after')
 			 AND k = 'text' THEN
-			RETURN fuzz_driver.any_of(c.labels);
+			v := fuzz_driver.any_of(c.labels);
 		WHEN hint = 'status_or_event' THEN
-			RETURN fuzz_driver.any_of(c.labels || c.events);
+			v := fuzz_driver.any_of(c.labels || c.events);
 		WHEN hint = 'event' AND k = 'text' THEN
-			RETURN fuzz_driver.any_of(c.events || c.labels[1:1]);
+			v := fuzz_driver.any_of(c.events || c.labels[1:1]);
 		WHEN hint IN ('workflow', 'wf', 'w', 'workflow_name') AND k = 'text' THEN
-			RETURN quote_literal(c.workflow);
+			v := quote_literal(c.workflow);
 		WHEN hint = 'column_name' THEN
-			RETURN CASE WHEN random() < 0.8 THEN quote_literal(c.column_name)
+			v := CASE WHEN random() < 0.8 THEN quote_literal(c.column_name)
 						ELSE fuzz_driver.any_of(c.columns) END;
 		WHEN hint IN ('per_column', 'at_column', 'entered_at_column') THEN
-			RETURN fuzz_driver.any_of(c.columns);
+			v := fuzz_driver.any_of(c.columns);
 		WHEN hint IN ('binding', 'b') AND k = 'int' THEN
-			RETURN c.binding_id::text;
+			v := c.binding_id::text;
 		WHEN hint IN ('statuses', 'from_statuses', 'steps', 'labels', 'suspendable') THEN
-			RETURN format('ARRAY[%s]::text[]', array_to_string(
+			v := format('ARRAY[%s]::text[]', array_to_string(
 				(SELECT array_agg(l) FROM unnest(c.labels) l WHERE random() < 0.5), ', '));
 		WHEN hint = 'current_status' THEN
-			RETURN fuzz_driver.any_of(c.enum_values);
+			v := fuzz_driver.any_of(c.enum_values);
 		WHEN hint = 'row_value' THEN
-			RETURN fuzz_driver.any_of(c.rows);
+			IF random() < 0.5 THEN
+				v := fuzz_driver.any_of(c.rows);
+			ELSE
+				v := fuzz_driver.value_for(c.row_type, 'row', c, 1);
+			END IF;
 		WHEN hint = 'filter' THEN
-			RETURN fuzz_driver.any_of(c.key_jsons || ARRAY[$j$'{"account_id": 1}'$j$, $j$'{}'$j$]);
+			v := fuzz_driver.any_of(c.key_jsons || ARRAY[$j$'{"account_id": 1}'$j$, $j$'{}'$j$]);
 		ELSE
 			NULL;
 		END CASE;
+		-- (null when the context has nothing the role may name)
+		IF v IS NOT NULL AND fuzz_driver.usable(v) THEN
+			RETURN v;
+		END IF;
 	END IF;
 	IF hint = 'query' THEN
 		RETURN fuzz_driver.pick('query');
@@ -575,7 +617,7 @@ BEGIN
 									 format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum)
 			INTO fields
 			FROM pg_attribute a WHERE a.attrelid = ty.typrelid AND a.attnum > 0 AND NOT a.attisdropped;
-			RETURN format('ROW(%s)', fields);
+			RETURN format('ROW(%s)::%s', fields, t::regtype);
 		END IF;
 	ELSIF ty.typcategory = 'A' AND ty.typelem <> 0 THEN
 		RETURN format('ARRAY[%s, %s]::%s', fuzz_driver.value_for(ty.typelem, hint, c, depth + 1),
@@ -618,6 +660,7 @@ DECLARE
 	call text;
 	pre text;
 BEGIN
+	PERFORM fuzz_driver.prepare_for(role);
 	PERFORM setseed(((seed % 2000003) - 1000001)::float8 / 1000002);
 	SELECT array_agg(x.oid ORDER BY x.signature), array_agg(x.signature ORDER BY x.signature)
 	INTO funcs, sigs FROM fuzz_driver.functions(role) x;

@@ -40,6 +40,10 @@
 #   FUZZ_MAX_BISECTS   bisect at most that many failed checks (default 3)
 #   FUZZ_TIME_LIMIT    start no batch after that many seconds (default 200)
 #   FUZZ_SERVER_LOG    the server's log (default $PGHOST/server.log)
+#   FUZZ_SELFTEST=1    add three faulty functions to the extension
+#                (selftest.sql) and succeed only if the crash, the internal
+#                error and the privilege they cause are all reported; use
+#                with FUZZ_CALLS=3000 or so
 #
 # Ends with "ok - fuzz: N calls, 0 crashes, 0 internal errors" or
 # "not ok - fuzz: ..."; exit status 0 only when ok.
@@ -118,7 +122,8 @@ wait_for_server() {
 
 log_offset=0
 [ -n "$server_log" ] && log_offset=$(wc -c <"$server_log")
-# New lines of the server log about crashed processes, since the last look.
+# New lines of the server log about crashed processes, since the last look
+# (call it without a subshell, so that the offset moves: f >file).
 server_log_crashes() {
 	[ -n "$server_log" ] || return 0
 	local size
@@ -150,6 +155,11 @@ admin_psql -c "DROP DATABASE IF EXISTS $FUZZ_DB WITH (FORCE)" \
 if ! su_psql -f "$here/setup.sql" >"$out/setup.log" 2>&1; then
 	cat "$out/setup.log"
 	echo "not ok - fuzz: setup failed"
+	exit 1
+fi
+if [ "${FUZZ_SELFTEST:-}" = 1 ] && ! su_psql -f "$here/selftest.sql" >>"$out/setup.log" 2>&1; then
+	cat "$out/setup.log"
+	echo "not ok - fuzz: self-test setup failed"
 	exit 1
 fi
 if ! su_psql -f "$here/generator.sql" >"$out/generator.log" 2>&1; then
@@ -276,7 +286,8 @@ run_lines() {
 			END { flush() }' "$err" >>"$dir/errors.tsv"
 		crash_line=$(grep -aE "^psql:$chunk:[0-9]+: (server closed the connection unexpectedly|error: connection to server was lost|FATAL: |no connection to the server)" "$err" |
 			head -n 1 | sed -E "s|^psql:$chunk:([0-9]+):.*|\1|")
-		server_says=$(server_log_crashes | tr '\n' ' ')
+		server_log_crashes >"$out/server_says.txt"
+		server_says=$(tr '\n' ' ' <"$out/server_says.txt")
 		if [ -z "$crash_line" ] && [ "$rc" -eq 0 ]; then
 			printf '%s\t%s\t%s\n' "$role" "$from" "$to" >>"$dir/ran.tsv"
 			if [ -n "$server_says" ]; then
@@ -308,7 +319,8 @@ run_lines() {
 			return 1
 		fi
 		sleep 0.2
-		server_says="$server_says $(server_log_crashes | tr '\n' ' ')"
+		server_log_crashes >"$out/server_says.txt"
+		server_says="$server_says $(tr '\n' ' ' <"$out/server_says.txt")"
 		[ -n "${server_says// /}" ] ||
 			server_says="connection lost: $(grep -aE "^psql:$chunk:$crash_line:" "$err" | tr '\n' ' ')"
 		printf '%s\t%s\t%s\n' "$role" "$gline" "$server_says" >>"$dir/crashes.tsv"
@@ -346,7 +358,7 @@ call_line_of() {
 }
 
 # bisect role first last: the first line of [first, last] after which the
-# checks fail, run from a fresh copy of the database.
+# checks fail, run from a fresh copy of the database, in $culprit.
 bisect() {
 	local role="$1" first="$2" lo="$2" hi="$3" mid f
 	while [ "$lo" -lt "$hi" ]; do
@@ -356,7 +368,7 @@ bisect() {
 		run_lines "$role" "$first" "$mid" "$out/probe" >/dev/null
 		if check_state "$out/probe/check.txt"; then lo=$((mid + 1)); else hi=$mid; fi
 	done
-	echo "$lo"
+	culprit=$lo
 }
 
 # Does the call at this line break the checks by itself?
@@ -397,7 +409,7 @@ for ((batch = 0; batch < batches; batch++)); do
 			if [ "$bisects" -lt "$FUZZ_MAX_BISECTS" ] && [ -z "$stopped" ]; then
 				bisects=$((bisects + 1))
 				log "checks failed after lines $first-$last of $role.sql; bisecting"
-				culprit=$(bisect "$role" "$first" "$last")
+				bisect "$role" "$first" "$last"
 				cl=$(call_line_of "$role" "$culprit")
 				if breaks_alone "$role" "$cl"; then alone="this call alone breaks them"; else
 					alone="only after the calls before it in lines $first-$cl"; fi
@@ -512,6 +524,22 @@ fi
 [ -s "$out/repro.sql" ] && log "reproductions: $out/repro.sql (psql, as a superuser, in a database made by setup.sql)"
 
 summary="fuzz: $total_calls calls, $ncrashes crashes, $ninternal internal errors"
+if [ "${FUZZ_SELFTEST:-}" = 1 ]; then
+	missed=""
+	caught=$(awk -F '\t' '$1 == "fuzz_attacker" && $2 > 0 { print $2 }' "$rec/crashes.tsv" |
+		while read -r line; do sed -n "${line}p" "$out/fuzz_attacker.tsv"; done | grep -c '_fuzz_selftest_crash')
+	[ "${caught:-0}" -gt 0 ] || missed="$missed crash"
+	grep -q '_fuzz_selftest_internal' "$out/internal_full.tsv" 2>/dev/null || missed="$missed internal-error"
+	grep -q '_fuzz_selftest_escalate' "$out/checks.txt" || missed="$missed privilege"
+	admin_psql -c "DROP DATABASE IF EXISTS $TEMPLATE_DB WITH (FORCE)" >/dev/null 2>&1
+	if [ -z "$missed" ]; then
+		echo "ok - fuzz self-test: the crash, the internal error and the privilege were caught ($summary)"
+		exit 0
+	fi
+	log "details in $out"
+	echo "not ok - fuzz self-test: not caught:$missed ($summary)"
+	exit 1
+fi
 [ "$check_failures" -gt 0 ] && summary="$summary, $check_failures failed checks"
 [ -n "$stopped" ] && summary="$summary, stopped early"
 admin_psql -c "DROP DATABASE IF EXISTS $TEMPLATE_DB WITH (FORCE)" >/dev/null 2>&1
