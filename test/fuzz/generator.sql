@@ -183,6 +183,18 @@ INSERT INTO pool_src (kind, expr) VALUES
 ('record', $$(SELECT t FROM statusflow.transition t ORDER BY t.id LIMIT 1)$$),
 ('record', $$(SELECT t FROM fuzz_attacker.orders t LIMIT 1)$$),
 ('record', $$(SELECT t FROM fuzz_attacker.binding t LIMIT 1)$$),
+-- typed scalars, the fields of made-up rows ("a record of another shape")
+('scalar', '0'), ('scalar', '1'), ('scalar', '2'), ('scalar', '-1'), ('scalar', '1::int2'),
+('scalar', '1::bigint'), ('scalar', '0::bigint'), ('scalar', '2147483632::bigint'),
+('scalar', '(-9223372036854775807)::bigint'), ('scalar', '1.5::float8'), ('scalar', '1.5::float4'),
+('scalar', '1.5::numeric'), ('scalar', $$'NaN'::numeric$$), ('scalar', 'true'), ('scalar', 'now()'),
+('scalar', $$'infinity'::timestamptz$$), ('scalar', $$'abc'::text$$), ('scalar', $$''::text$$),
+('scalar', $$repeat('x', 3000)$$), ('scalar', $$'sms'::text$$), ('scalar', $$'north'::text$$),
+('scalar', 'NULL::int'), ('scalar', 'NULL::text'), ('scalar', $$'\x00ff'::bytea$$),
+('scalar', $$'{1,2}'::int[]$$), ('scalar', 'point(1, 2)'), ('scalar', $$'{"a": 1}'::jsonb$$),
+('scalar', $$'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid$$), ('scalar', $$'x'::name$$),
+('scalar', $$'1'::"char"$$), ('scalar', $$'new'::fuzz_tenant_a.a_order_status$$),
+('scalar', $$'x'::fuzz_attacker.evil_status$$), ('scalar', 'ROW(1, 2)'), ('scalar', $$'1 day'::interval$$),
 -- arrays of text (also name[])
 ('textarr', $$'{}'$$), ('textarr', 'ARRAY[NULL]'), ('textarr', $$ARRAY['']$$), ('textarr', $$ARRAY['x']$$),
 ('textarr', $$ARRAY[NULL, 'new']$$), ('textarr', $$ARRAY[['new', 'approved'], ['paid', 'shipped']]$$),
@@ -283,7 +295,15 @@ CREATE TABLE ctx_src (
 	key_arrays	text[],		-- expressions for arrays of keys
 	key_jsons	text[],		-- jsonb objects of keys
 	rows		text[],		-- row expressions of the table
-	columns		text[]		-- its column names, as literals
+	columns		text[],		-- its column names, as literals
+	steps		text[],		-- its workflow's transitions: from, event, to
+								-- (literals, 'NULL' for none), from as enum,
+								-- tab-separated
+	-- one of the steps, chosen for each call (see generate())
+	step_from	text,
+	step_event	text,
+	step_to		text,
+	step_enum	text
 );
 
 CREATE FUNCTION fill() RETURNS void LANGUAGE plpgsql AS $fill$
@@ -414,7 +434,12 @@ BEGIN
 					 format('(SELECT t FROM %s t LIMIT 1)', b.history_table),
 					 format('(SELECT t FROM ONLY %s t LIMIT 1)', b.table_name)],
 			   (SELECT array_agg(quote_literal(a.attname) ORDER BY a.attnum) FROM pg_attribute a
-				WHERE a.attrelid = b.table_name AND a.attnum > 0 AND NOT a.attisdropped)
+				WHERE a.attrelid = b.table_name AND a.attnum > 0 AND NOT a.attisdropped),
+			   (SELECT array_agg(concat_ws(E'\t', quote_literal(t.from_status), quote_nullable(t.event),
+										   quote_nullable(t.to_status),
+										   format('%L::%s', t.from_status, wf.status_type))
+								 ORDER BY t.id)
+				FROM statusflow.transition t WHERE t.workflow = b.workflow)
 		FROM statusflow.workflow wf WHERE wf.name = b.workflow;
 	END LOOP;
 
@@ -454,7 +479,7 @@ BEGIN
 	SELECT n, binding_id, schema_name, row_type, fuzz_driver.usable_all(tables), column_name,
 		   workflow, labels, fuzz_driver.usable_all(enum_values), events,
 		   fuzz_driver.usable_all(keys), key_texts, fuzz_driver.usable_all(key_arrays), key_jsons,
-		   fuzz_driver.usable_all(rows), columns
+		   fuzz_driver.usable_all(rows), columns, steps
 	FROM fuzz_driver.ctx_src;
 END
 $$;
@@ -524,7 +549,7 @@ $$;
 
 -- A value for type t (an expression of that type or castable to it);
 -- hint is the argument's name, c the call's context (a binding) or null.
-CREATE FUNCTION value_for(t oid, hint text, c fuzz_driver.ctx, depth int)
+CREATE FUNCTION value_for(t oid, hint text, c fuzz_driver.ctx, depth int, coh float8)
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
 	k text := fuzz_driver.kind_of(t);
@@ -535,14 +560,14 @@ DECLARE
 	kinds text[] := ARRAY['text', 'int', 'bool', 'jsonb', 'ts', 'interval', 'num', 'float',
 						  'regclass', 'record', 'anyelement', 'anyarray', 'textarr', 'anyenum'];
 BEGIN
-	IF r < 0.06 AND (k IS NULL OR k NOT IN ('anyelement', 'anyarray', 'anyenum', 'record')) THEN
+	IF r < (1 - coh) * 0.24 AND (k IS NULL OR k NOT IN ('anyelement', 'anyarray', 'anyenum', 'record')) THEN
 		RETURN 'NULL';
-	ELSIF r < 0.10 AND depth = 0 THEN
+	ELSIF r < (1 - coh) * 0.4 AND depth = 0 THEN
 		-- a value of some other type
 		RETURN fuzz_driver.pick(fuzz_driver.any_of(kinds));
 	END IF;
 	-- arguments that make sense together: the context's binding
-	IF c IS NOT NULL AND random() < 0.75 THEN
+	IF c IS NOT NULL AND random() < coh THEN
 		CASE
 		WHEN hint IN ('table_name', 'r') AND k IN ('regclass', 'text') THEN
 			v := fuzz_driver.any_of(c.tables);
@@ -552,11 +577,18 @@ BEGIN
 			v := fuzz_driver.any_of(c.key_jsons);
 		WHEN hint = 'keys' THEN
 			v := fuzz_driver.any_of(c.key_arrays);
+		WHEN hint IN ('from_status', 'status') AND k = 'text' AND c.step_from IS NOT NULL
+			 AND random() < 0.5 THEN
+			v := c.step_from;
+		WHEN hint = 'to_status' AND k = 'text' AND c.step_to IS NOT NULL AND random() < 0.5 THEN
+			v := c.step_to;
 		WHEN hint IN ('to_status', 'status', 'from_status', 'overflow_status', 'before', 'after')
 			 AND k = 'text' THEN
 			v := fuzz_driver.any_of(c.labels);
 		WHEN hint = 'status_or_event' THEN
 			v := fuzz_driver.any_of(c.labels || c.events);
+		WHEN hint = 'event' AND k = 'text' AND c.step_event IS NOT NULL AND random() < 0.6 THEN
+			v := c.step_event;
 		WHEN hint = 'event' AND k = 'text' THEN
 			v := fuzz_driver.any_of(c.events || c.labels[1:1]);
 		WHEN hint IN ('workflow', 'wf', 'w', 'workflow_name') AND k = 'text' THEN
@@ -571,13 +603,18 @@ BEGIN
 		WHEN hint IN ('statuses', 'from_statuses', 'steps', 'labels', 'suspendable') THEN
 			v := format('ARRAY[%s]::text[]', array_to_string(
 				(SELECT array_agg(l) FROM unnest(c.labels) l WHERE random() < 0.5), ', '));
+		WHEN hint = 'current_status' AND c.step_enum IS NOT NULL AND random() < 0.6 THEN
+			v := c.step_enum;
 		WHEN hint = 'current_status' THEN
 			v := fuzz_driver.any_of(c.enum_values);
 		WHEN hint = 'row_value' THEN
-			IF random() < 0.5 THEN
+			r := random();
+			IF r < 0.3 THEN
 				v := fuzz_driver.any_of(c.rows);
+			ELSIF r < 0.6 THEN
+				v := fuzz_driver.value_for(c.row_type, 'row', c, 1, coh);
 			ELSE
-				v := fuzz_driver.value_for(c.row_type, 'row', c, 1);
+				v := fuzz_driver.random_row();
 			END IF;
 		WHEN hint = 'filter' THEN
 			v := fuzz_driver.any_of(c.key_jsons || ARRAY[$j$'{"account_id": 1}'$j$, $j$'{}'$j$]);
@@ -594,12 +631,16 @@ BEGIN
 	ELSIF hint = 'nkeys' THEN
 		RETURN fuzz_driver.pick('nkeys');
 	END IF;
-	IF k IS NOT NULL THEN
+	IF k = 'record' AND random() < 0.5 THEN
+		RETURN fuzz_driver.random_row();
+	ELSIF k = 'anyelement' AND random() < 0.1 THEN
+		RETURN fuzz_driver.random_row();
+	ELSIF k IS NOT NULL THEN
 		RETURN fuzz_driver.pick(k);
 	END IF;
 	SELECT typtype, typrelid, typelem, typbasetype, typcategory INTO ty FROM pg_type WHERE oid = t;
 	IF ty.typtype = 'd' THEN
-		RETURN fuzz_driver.value_for(ty.typbasetype, hint, c, depth);
+		RETURN fuzz_driver.value_for(ty.typbasetype, hint, c, depth, coh);
 	ELSIF ty.typtype = 'e' THEN
 		RETURN fuzz_driver.any_of((SELECT array_agg(quote_literal(enumlabel) ORDER BY enumsortorder)
 								  FROM pg_enum WHERE enumtypid = t) || ARRAY[$e$'no such label'$e$]);
@@ -613,25 +654,31 @@ BEGIN
 			RETURN 'ROW(1)';
 		ELSE
 			-- a forged row, field by field
-			SELECT string_agg(format('(%s)::%s', fuzz_driver.value_for(a.atttypid, a.attname, c, depth + 1),
+			SELECT string_agg(format('(%s)::%s', fuzz_driver.value_for(a.atttypid, a.attname, c, depth + 1, coh),
 									 format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum)
 			INTO fields
 			FROM pg_attribute a WHERE a.attrelid = ty.typrelid AND a.attnum > 0 AND NOT a.attisdropped;
 			RETURN format('ROW(%s)::%s', fields, t::regtype);
 		END IF;
 	ELSIF ty.typcategory = 'A' AND ty.typelem <> 0 THEN
-		RETURN format('ARRAY[%s, %s]::%s', fuzz_driver.value_for(ty.typelem, hint, c, depth + 1),
-					  fuzz_driver.value_for(ty.typelem, hint, c, depth + 1), format_type(t, NULL));
+		RETURN format('ARRAY[%s, %s]::%s', fuzz_driver.value_for(ty.typelem, hint, c, depth + 1, coh),
+					  fuzz_driver.value_for(ty.typelem, hint, c, depth + 1, coh), format_type(t, NULL));
 	END IF;
 	RETURN 'NULL';
 END
 $$;
 
+-- A made-up anonymous row of 1 to 8 typed scalars.
+CREATE FUNCTION random_row() RETURNS text LANGUAGE sql VOLATILE AS $$
+	SELECT format('ROW(%s)', string_agg(fuzz_driver.pick('scalar'), ', '))
+	FROM generate_series(0, fuzz_driver.rnd(8))
+$$;
+
 -- An argument: the value, cast to the declared type unless polymorphic.
-CREATE FUNCTION arg_for(t oid, hint text, c fuzz_driver.ctx) RETURNS text
+CREATE FUNCTION arg_for(t oid, hint text, c fuzz_driver.ctx, coh float8) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-	v text := fuzz_driver.value_for(t, hint, c, 0);
+	v text := fuzz_driver.value_for(t, hint, c, 0, coh);
 BEGIN
 	IF (SELECT typtype FROM pg_type WHERE oid = t) = 'p' THEN
 		RETURN v;
@@ -646,6 +693,8 @@ DECLARE
 	funcs oid[];
 	sigs text[];
 	perm int[];
+	weights int[];
+	slots int[];
 	nf int;
 	cx int[];
 	pick_n int;
@@ -657,17 +706,26 @@ DECLARE
 	c fuzz_driver.ctx;
 	nargs int;
 	args text[];
+	coh float8;
+	step text[];
 	call text;
 	pre text;
 BEGIN
 	PERFORM fuzz_driver.prepare_for(role);
 	PERFORM setseed(((seed % 2000003) - 1000001)::float8 / 1000002);
-	SELECT array_agg(x.oid ORDER BY x.signature), array_agg(x.signature ORDER BY x.signature)
-	INTO funcs, sigs FROM fuzz_driver.functions(role) x;
-	nf := coalesce(cardinality(funcs), 0);
-	IF nf = 0 THEN
+	-- functions in C (the only ones that can crash the server by
+	-- themselves) come three times in each round, the others once
+	SELECT array_agg(x.oid ORDER BY x.signature), array_agg(x.signature ORDER BY x.signature),
+		   array_agg(CASE WHEN l.lanname = 'c' THEN 3 ELSE 1 END ORDER BY x.signature)
+	INTO funcs, sigs, weights
+	FROM fuzz_driver.functions(role) x JOIN pg_proc pr ON pr.oid = x.oid
+	JOIN pg_language l ON l.oid = pr.prolang;
+	IF coalesce(cardinality(funcs), 0) = 0 THEN
 		RETURN;
 	END IF;
+	SELECT array_agg(g) INTO slots FROM generate_series(1, cardinality(funcs)) g,
+		LATERAL generate_series(1, weights[g]);
+	nf := cardinality(slots);
 	-- the contexts the role can name come up three times as often
 	SELECT array_agg(x.n ORDER BY x.n, g) INTO cx
 	FROM fuzz_driver.ctx x,
@@ -677,7 +735,7 @@ BEGIN
 	FOR i IN 0 .. calls - 1 LOOP
 		IF i % nf = 0 THEN
 			-- every function once per round, in a new order
-			SELECT array_agg(g ORDER BY random()) INTO perm FROM generate_series(1, nf) g;
+			SELECT array_agg(g ORDER BY random()) INTO perm FROM unnest(slots) g;
 		END IF;
 		f := funcs[perm[1 + i % nf]];
 		SELECT pr.proname, n.nspname, pr.pronargs, pr.pronargdefaults, ARRAY(SELECT unnest(pr.proargtypes::oid[])) AS types,
@@ -687,17 +745,25 @@ BEGIN
 		IF random() < 0.7 THEN
 			pick_n := fuzz_driver.any_of(cx::text[])::int;
 			SELECT * INTO c FROM fuzz_driver.ctx WHERE n = pick_n;
+			step := string_to_array(fuzz_driver.any_of(c.steps), E'\t');
+			c.step_from := step[1];
+			c.step_event := nullif(step[2], 'NULL');
+			c.step_to := nullif(step[3], 'NULL');
+			c.step_enum := CASE WHEN fuzz_driver.usable(step[4]) THEN step[4] END;
 		END IF;
+		-- how closely the arguments follow the context: half the calls
+		-- nearly always (to reach deep paths), half more loosely
+		coh := CASE WHEN c IS NOT NULL AND random() < 0.5 THEN 0.97 ELSE 0.75 END;
 		nargs := p.pronargs - fuzz_driver.rnd(p.pronargdefaults + 1);
 		args := '{}';
 		FOR j IN 1 .. nargs LOOP
-			IF c IS NOT NULL AND random() < 0.15 THEN
+			IF c IS NOT NULL AND random() < (1 - coh) * 0.6 THEN
 				-- this argument from another binding (another tenant's)
 				pick_n := fuzz_driver.any_of(cx::text[])::int;
 				SELECT * INTO c2 FROM fuzz_driver.ctx WHERE n = pick_n;
-				args := args || fuzz_driver.arg_for(p.types[j], p.names[j], c2);
+				args := args || fuzz_driver.arg_for(p.types[j], p.names[j], c2, coh);
 			ELSE
-				args := args || fuzz_driver.arg_for(p.types[j], p.names[j], c);
+				args := args || fuzz_driver.arg_for(p.types[j], p.names[j], c, coh);
 			END IF;
 		END LOOP;
 		IF p.provariadic <> 0 AND nargs = p.pronargs THEN
