@@ -487,13 +487,21 @@ $$;
 ------------------------------------------------------------------------
 -- the functions to fuzz
 ------------------------------------------------------------------------
+-- The extension's functions (pg_depend), and any other function in its
+-- schemas (its own schema, and any schema it creates), that role may execute.
 CREATE FUNCTION functions(role name)
 RETURNS TABLE (oid oid, signature text) LANGUAGE sql STABLE AS $$
+	WITH ext AS (
+		SELECT e.oid, e.extnamespace FROM pg_extension e WHERE e.extname = 'statusflow'
+	), members AS (
+		SELECT d.classid, d.objid FROM pg_depend d, ext
+		WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'
+	)
 	SELECT p.oid, p.oid::regprocedure::text
-	FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
-	WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
-	  AND d.refclassid = 'pg_extension'::regclass
-	  AND d.refobjid = (SELECT e.oid FROM pg_extension e WHERE e.extname = 'statusflow')
+	FROM pg_proc p
+	WHERE (p.oid IN (SELECT objid FROM members WHERE classid = 'pg_proc'::regclass)
+		   OR p.pronamespace IN (SELECT objid FROM members WHERE classid = 'pg_namespace'::regclass)
+		   OR p.pronamespace = (SELECT extnamespace FROM ext))
 	  AND has_function_privilege(role, p.oid, 'EXECUTE')
 	ORDER BY 2
 $$;

@@ -7,6 +7,8 @@
 #   bash test/fuzz/run.sh --standalone  installs missing packages, builds and
 #                                       installs the extension, starts its own
 #                                       server and stops it at the end
+#   bash test/fuzz/run.sh --setup-only  only makes the database (to replay
+#                                       the statements of a report)
 #
 # In a fresh database it builds a multi-tenant world (setup.sql), finds the
 # functions of the extension (through pg_depend, in any schema) that the
@@ -51,9 +53,11 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 standalone=""
+setup_only=""
 for arg in "$@"; do
 	case "$arg" in
 	--standalone) standalone=1 ;;
+	--setup-only) setup_only=1 ;;
 	-h | --help)
 		sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
@@ -169,6 +173,17 @@ if ! su_psql -f "$here/generator.sql" >"$out/generator.log" 2>&1; then
 	cat "$out/generator.log"
 	echo "not ok - fuzz: generator failed"
 	exit 1
+fi
+
+if [ -n "$setup_only" ]; then
+	[ -z "$keep_out" ] && rm -rf "$out"
+	log "database $FUZZ_DB made; replay a statement as the role it names, e.g."
+	log "  psql -d $FUZZ_DB -U fuzz_attacker -v VERBOSITY=verbose -c '<statement>'"
+	if [ -n "$standalone" ]; then
+		trap - EXIT
+		log "the server keeps running: export PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER; stop it with: kill -INT $SF_PID"
+	fi
+	exit 0
 fi
 
 roles=(fuzz_attacker fuzz_tenant_b)
