@@ -261,6 +261,7 @@ mkdir -p "$rec" "$out/probe"
 for f in errors crashes ran skipped; do : >"$rec/$f.tsv"; done
 : >"$out/muted.txt"
 : >"$out/checks.txt"
+: >"$out/culprits.sql"
 declare -A fn_crashes=()
 total_crashes=0
 check_failures=0
@@ -431,6 +432,8 @@ for ((batch = 0; batch < batches; batch++)); do
 				cl=$(call_line_of "$role" "$culprit")
 				if breaks_alone "$role" "$cl"; then alone="this call alone breaks them"; else
 					alone="only after the calls before it in lines $first-$cl"; fi
+				printf -- '-- breaks the checks (%s), as %s; end the session, then run victims.sql\n\\c - %s\n%s\n\n' \
+					"$alone" "$role" "$role" "$(statement_of "$role" "$cl")" >>"$out/culprits.sql"
 				{
 					echo "  first failing after line $culprit; the call (line $cl, $alone):"
 					echo "    $(sed -n "${cl}p" "$out/$role.tsv" | cut -f2)"
@@ -515,8 +518,6 @@ if [ "$ninternal" -gt 0 ]; then
 		where=$(printf '%s' "$msg" | sed -n 's/.*LOCATION:  \([^|]*\).*/\1/p')
 		[ -n "$where" ] || where=$(printf '%s' "$msg" | cut -d'|' -f1 | sed 's/[0-9][0-9]*/N/g')
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$code at $where" "$role" "$line" "$code" "${fn:-?}" "$msg" "$stmt"
-		printf -- '-- %s, as %s (%s): %s\n\\c - %s\n%s\n\n' "$code" "$role" "$fn" \
-			"$(printf '%s' "$msg" | cut -c1-300)" "$role" "$stmt" >>"$out/repro.sql"
 	done <"$out/internal.tsv" >"$out/internal_full.tsv"
 	cut -f2- "$out/internal_full.tsv" | sed 's/\t/ | /g' >"$out/internal_errors.txt"
 	log "internal errors ($ninternal, $(cut -f1 "$out/internal_full.tsv" | sort -u | wc -l) places; all in $out/internal_errors.txt):"
@@ -531,9 +532,11 @@ if [ "$ninternal" -gt 0 ]; then
 				printf "#   %s: %d calls of %s\n", k, n[k], fns[k]
 				printf "#       e.g. as %s: %s\n", role[k], substr(stmt[k], 1, 1500)
 				printf "#       -> %s\n", substr(msg[k], 1, 500)
+				printf "-- %s, as %s: %s\n\\c - %s\n%s\n\n", k, role[k], substr(msg[k], 1, 300), role[k], stmt[k] >> repro
 			}
-		}' "$out/internal_full.tsv"
+		}' repro="$out/repro.sql" "$out/internal_full.tsv"
 fi
+cat "$out/culprits.sql" >>"$out/repro.sql"
 if [ "$check_failures" -gt 0 ]; then
 	log "failed checks ($check_failures):"
 	sed 's/^/#   /' "$out/checks.txt"
