@@ -30,6 +30,12 @@ ALTER ROLE fuzz_attacker SET statement_timeout = '3s';
 ALTER ROLE fuzz_tenant_b SET statement_timeout = '3s';
 ALTER ROLE fuzz_attacker SET lock_timeout = '2s';
 ALTER ROLE fuzz_tenant_b SET lock_timeout = '2s';
+-- their tens of thousands of expected errors stay out of the server log (the
+-- runner reads them from psql); crashes are logged by the postmaster
+ALTER ROLE fuzz_attacker SET log_min_messages = 'fatal';
+ALTER ROLE fuzz_tenant_b SET log_min_messages = 'fatal';
+ALTER ROLE fuzz_attacker SET log_min_error_statement = 'panic';
+ALTER ROLE fuzz_tenant_b SET log_min_error_statement = 'panic';
 
 CREATE EXTENSION statusflow;
 
