@@ -8,7 +8,9 @@
 --   fuzz_driver.pool, ctx     their copies for the role being fuzzed
 --   fuzz_driver.functions(role)  the extension's functions role may execute,
 --                             found through pg_depend (any schema)
---   fuzz_driver.generate(seed, role, calls, rollback)  the calls: rows
+--   fuzz_driver.generate(seed, role, calls, rollback[, only_re])  the calls
+--                             (of the functions whose signature matches the
+--                             regular expression only_re, if given): rows
 --                             (call_no, fn, stmt), one statement each; fn is
 --                             null for the lines that only prepare or clean
 --                             up the session around call call_no (with
@@ -695,7 +697,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION generate(seed bigint, role name, calls int, rollback boolean)
+CREATE FUNCTION generate(seed bigint, role name, calls int, rollback boolean, only_re text DEFAULT NULL)
 RETURNS TABLE (call_no int, fn text, stmt text) LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
 	funcs oid[];
@@ -727,7 +729,8 @@ BEGIN
 		   array_agg(CASE WHEN l.lanname = 'c' THEN 3 ELSE 1 END ORDER BY x.signature)
 	INTO funcs, sigs, weights
 	FROM fuzz_driver.functions(role) x JOIN pg_proc pr ON pr.oid = x.oid
-	JOIN pg_language l ON l.oid = pr.prolang;
+	JOIN pg_language l ON l.oid = pr.prolang
+	WHERE only_re IS NULL OR x.signature ~ only_re;
 	IF coalesce(cardinality(funcs), 0) = 0 THEN
 		RETURN;
 	END IF;

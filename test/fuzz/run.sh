@@ -33,6 +33,8 @@
 #                make the same calls
 #   FUZZ_CALLS   calls in all (default 24000; two thirds as fuzz_attacker)
 #   FUZZ_BATCH   calls per batch, shared by the two roles (default 1000)
+#   FUZZ_ONLY    fuzz only the functions whose signature matches this
+#                regular expression (e.g. '^statusflow\._event_target')
 #   FUZZ_DB      the database (default statusflow_fuzz; also <it>_template)
 #   FUZZ_OUT     where the calls, errors and reproductions are written
 #                (default: a new directory under /tmp, removed when ok)
@@ -195,15 +197,17 @@ declare -A role_seed=([fuzz_attacker]=$SEED [fuzz_tenant_b]=$((SEED + 1)))
 for role in "${roles[@]}"; do
 	# one line per statement: call number <TAB> function (empty for a line
 	# that only prepares or cleans up the session) <TAB> statement
-	if ! su_psql -At -F $'\t' -c "SELECT call_no, coalesce(fn, ''), stmt
-		FROM fuzz_driver.generate(${role_seed[$role]}, '$role', ${role_calls[$role]}, ${role_rollback[$role]})" \
-		>"$out/$role.tsv" 2>"$out/generate.err"; then
+	if ! su_psql -At -F $'\t' -v only="${FUZZ_ONLY:-}" >"$out/$role.tsv" 2>"$out/generate.err" <<-EOF; then
+		SELECT call_no, coalesce(fn, ''), stmt
+		FROM fuzz_driver.generate(${role_seed[$role]}, '$role', ${role_calls[$role]},
+								  ${role_rollback[$role]}, nullif(:'only', ''));
+	EOF
 		cat "$out/generate.err"
 		echo "not ok - fuzz: generating the calls failed"
 		exit 1
 	fi
 	cut -f3- "$out/$role.tsv" >"$out/$role.sql"
-	nfun=$(su_psql -At -c "SELECT count(*) FROM fuzz_driver.functions('$role')")
+	nfun=$(su_psql -At -v only="${FUZZ_ONLY:-}" <<<"SELECT count(*) FROM fuzz_driver.functions('$role') WHERE signature ~ coalesce(nullif(:'only', ''), '')")
 	log "$role: $nfun functions to fuzz, ${role_calls[$role]} calls ($(wc -l <"$out/$role.sql") statements, seed ${role_seed[$role]})"
 done
 log "generated in $((SECONDS - started)) s"
@@ -554,6 +558,8 @@ if [ "${FUZZ_SELFTEST:-}" = 1 ]; then
 	grep -q '_fuzz_selftest_escalate' "$out/checks.txt" || missed="$missed privilege"
 	admin_psql -c "DROP DATABASE IF EXISTS $TEMPLATE_DB WITH (FORCE)" >/dev/null 2>&1
 	if [ -z "$missed" ]; then
+		admin_psql -c "DROP DATABASE IF EXISTS $FUZZ_DB WITH (FORCE)" >/dev/null 2>&1
+		[ -z "$keep_out" ] && rm -rf "$out"
 		echo "ok - fuzz self-test: the crash, the internal error and the privilege were caught ($summary)"
 		exit 0
 	fi
