@@ -2,7 +2,8 @@
 # Run every statusflow test on a throwaway server:
 #   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/, pg_prove),
 #   a dump and restore, the diagram sources in docs/diagrams, the upgrade
-#   from 1.0, a crash soak.
+#   from 1.0, a fuzz of every function a non-superuser may execute, a crash
+#   soak.
 # Installs missing Debian packages when run as root, builds and installs the
 # extension, and ends with one line "N passed, N failed" (test files).
 set -uo pipefail
@@ -68,10 +69,11 @@ else
 	failed=$((failed + 1))
 fi
 
-# a check sourced from a script that ends with one "ok - " or "not ok - " line
+# a check that ends with one "ok - " or "not ok - " line: run_check title command...
 run_check() {
 	sf_log "$1"
-	source "$2" >check.log 2>&1
+	shift
+	"$@" >check.log 2>&1
 	cat check.log
 	if grep -q '^ok - ' check.log && ! grep -q '^not ok - ' check.log; then
 		passed=$((passed + 1))
@@ -81,9 +83,10 @@ run_check() {
 	rm -f check.log
 }
 
-run_check "upgrade from 1.0 (ALTER EXTENSION UPDATE)" test/upgrade/run.sh
+run_check "upgrade from 1.0 (ALTER EXTENSION UPDATE)" source test/upgrade/run.sh
+run_check "fuzz of every function a non-superuser may execute" bash test/fuzz/run.sh
 # last: it crashes the server
-run_check "concurrency soak with a crash" test/soak/crash_soak.sh
+run_check "concurrency soak with a crash" source test/soak/crash_soak.sh
 bad_files=$(grep -cE '^test/.*(Failed|Dubious|No subtests run)' prove.log || true)
 if [ "$prove_status" -ne 0 ] && [ "$bad_files" -eq 0 ]; then
 	bad_files=1

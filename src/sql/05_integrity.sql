@@ -14,7 +14,10 @@
  * event trigger below renames the status wherever the catalog names it.
  */
 
-/* A workflow's type is an enum type. */
+/*
+ * A workflow's type is an enum type, and a lasting one: a temporary type
+ * goes with its session, which no drop event reports.
+ */
 CREATE FUNCTION statusflow_internal.check_workflow_row()
 RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -27,8 +30,22 @@ BEGIN
 			USING ERRCODE = 'datatype_mismatch',
 				  HINT = 'Create workflows with statusflow.create_workflow().';
 	END IF;
+	IF statusflow_internal.is_temporary((SELECT t.typnamespace FROM pg_type t
+										 WHERE t.oid = NEW.status_type)) THEN
+		RAISE EXCEPTION 'the type of workflow "%" cannot be temporary', NEW.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A temporary type goes with its session, the workflow would stay.';
+	END IF;
 	RETURN NEW;
 END
+$$;
+
+/* Is a schema a temporary one, of this session or another? */
+CREATE FUNCTION statusflow_internal.is_temporary(nsp oid)
+RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT nsp = pg_my_temp_schema() OR pg_is_other_temp_schema(nsp)
 $$;
 
 /*
@@ -131,6 +148,14 @@ BEGIN
 				   WHERE c.oid = NEW.history_table AND c.relkind IN ('r', 'p')) THEN
 		RAISE EXCEPTION 'history table % is not a table', NEW.history_table
 			USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_class c
+			   WHERE c.oid IN (NEW.table_name, NEW.history_table)
+				 AND statusflow_internal.is_temporary(c.relnamespace)) THEN
+		RAISE EXCEPTION 'table % cannot be bound: it or its history table is temporary',
+			NEW.table_name
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'A temporary table goes with its session, the binding would stay.';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_attribute a
 				   WHERE a.attrelid = NEW.table_name AND a.attname = NEW.column_name

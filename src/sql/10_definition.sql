@@ -596,7 +596,8 @@ BEGIN
 	DELETE FROM statusflow.transition t WHERE t.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.status s WHERE s.workflow OPERATOR(pg_catalog.=) w.name;
 	DELETE FROM statusflow.workflow x WHERE x.name OPERATOR(pg_catalog.=) w.name;
-	IF drop_type THEN
+	IF drop_type AND EXISTS (SELECT FROM pg_catalog.pg_type t
+							 WHERE t.oid OPERATOR(pg_catalog.=) w.status_type) THEN
 		EXECUTE pg_catalog.format('DROP TYPE %s', w.status_type);
 	END IF;
 END

@@ -568,6 +568,9 @@ BEGIN
 	END LOOP;
 	SELECT * INTO gone FROM statusflow.binding b
 	WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = b.history_table)
+	  AND b.history_table::oid IN (SELECT o.objid FROM pg_event_trigger_dropped_objects() o
+								   WHERE o.classid = 'pg_class'::regclass
+									 AND o.objsubid = 0)
 	LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'cannot drop the history table of %.%', gone.table_name,

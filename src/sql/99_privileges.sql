@@ -32,7 +32,7 @@ BEGIN
 	FOREACH f IN ARRAY ARRAY[
 		-- row-level security policies of the catalog, catalog checks
 		'owns_type', 'owns_workflow', 'owns_relation', 'owns_binding',
-		'check_condition',
+		'check_condition', 'is_temporary',
 		-- the definition and binding API
 		'workflow', 'check_owner', 'require', 'check_statuses',
 		'qualified_name', 'roles', 'check_condition_everywhere', 'check_fits',
