@@ -235,7 +235,8 @@ tick_batch(SfTickState *st, int limit, SfContext *ctx)
 
 		for (i = 0; i < n; i++)
 			targets[i] = timer_target(st, rows[i], ctx);
-		sf_move_rows(st->binding, st->rel, n, rows, targets, ctx);
+		if (n > 0)
+			sf_move_rows(st->binding, st->rel, n, rows, targets, ctx);
 		for (i = 0; i < n; i++)
 			tick_row(st, rows[i], wf->statuses[targets[i]].label, "applied");
 		moved = n;
