@@ -33,7 +33,9 @@ REGRESS_OPTS = --dbname=statusflow_regress
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --dbname=statusflow_isolation --load-extension=statusflow
 
-PG_CPPFLAGS = -I$(srcdir)/include -Wall -Wmissing-prototypes -Werror
+# Warnings are PostgreSQL's own (pg_config --cflags); CI adds -Werror and
+# more through PG_CFLAGS (.ci/run), never this file.
+PG_CPPFLAGS = -I$(srcdir)/include
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -43,6 +44,22 @@
 #define sf_root_to_child_map(rri, estate) ExecGetRootToChildMap((rri), (estate))
 #else
 #define sf_root_to_child_map(rri, estate) ((rri)->ri_RootToPartitionMap)
+#endif
+
+/* The sequence behind an identity column: 17 takes the relation itself. */
+#if PG_VERSION_NUM >= 170000
+#define sf_identity_sequence(rel, attnum) \
+	getIdentitySequence((rel), (attnum), true)
+#else
+#define sf_identity_sequence(rel, attnum) \
+	getIdentitySequence(RelationGetRelid(rel), (attnum), true)
+#endif
+
+/* A function that never returns, marked before its declaration: 18 renamed it. */
+#if PG_VERSION_NUM >= 180000
+#define sf_noreturn pg_noreturn
+#else
+#define sf_noreturn pg_attribute_noreturn()
 #endif
 
 #endif							/* STATUSFLOW_COMPAT_H */

@@ -223,7 +223,7 @@ tick_batch(SfTickState *st, int limit, SfContext *ctx)
 {
 	SfWorkflow *wf = st->binding->workflow;
 	SfSub		sub;
-	int			moved = -1;
+	volatile int moved = -1;	/* set in PG_TRY, read after its catch */
 
 	begin_sub(&sub);
 	PG_TRY();
@@ -297,7 +297,7 @@ tick_timer(SfTickState *st, int limit)
 	SfContext	ctx;
 	SfIdentity	saved;
 	SfSub		sub;
-	int			n = 0;
+	volatile int n = 0;			/* set in PG_TRY, read after its catch */
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.binding_id = st->binding->id;

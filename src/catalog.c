@@ -829,14 +829,38 @@ lookup_catalog_relids(void)
 		catalog_relids[i] = get_relname_relid(catalog_names[i], nsp);
 }
 
+/*
+ * Read every catalog table into the cache c.  Not inlined: its locals must
+ * stay out of the frame of sf_cache_load()'s PG_TRY.
+ */
+static pg_noinline void
+load_catalog(SfCache *c)
+{
+	SfCapacity *caps;
+	Snapshot	snap;
+
+	lookup_catalog_relids();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	/* latest committed state, even under a repeatable-read snapshot */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	caps = load_workflows(c, snap);
+	load_statuses(c, caps, snap);
+	index_statuses(c);
+	load_transitions(c, caps, snap);
+	load_quotas(c, caps, snap);
+	load_timers(c, caps, snap);
+	load_bindings(c, snap);
+	UnregisterSnapshot(snap);
+	SPI_finish();
+}
+
 /* Read the whole catalog into a new cache generation. */
 static SfCache *
 sf_cache_load(void)
 {
 	SfCache    *c;
-	SfCapacity *caps;
 	MemoryContext cxt;
-	Snapshot	snap;
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "statusflow cache",
 								ALLOCSET_SMALL_SIZES);
@@ -844,20 +868,7 @@ sf_cache_load(void)
 	c->cxt = cxt;
 	PG_TRY();
 	{
-		lookup_catalog_relids();
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "statusflow: SPI_connect failed");
-		/* latest committed state, even under a repeatable-read snapshot */
-		snap = RegisterSnapshot(GetLatestSnapshot());
-		caps = load_workflows(c, snap);
-		load_statuses(c, caps, snap);
-		index_statuses(c);
-		load_transitions(c, caps, snap);
-		load_quotas(c, caps, snap);
-		load_timers(c, caps, snap);
-		load_bindings(c, snap);
-		UnregisterSnapshot(snap);
-		SPI_finish();
+		load_catalog(c);
 	}
 	PG_CATCH();
 	{

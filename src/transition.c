@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 
 #include "statusflow.h"
+#include "compat.h"
 
 PG_FUNCTION_INFO_V1(sf_transition);
 PG_FUNCTION_INFO_V1(sf_key_object);
@@ -257,7 +258,7 @@ convert_value(Datum v, Oid from, Oid to, int32 typmod)
 }
 
 /* Refuse a key that has not as many values as the table has key columns. */
-static void key_arity_error(SfBinding *b) pg_attribute_noreturn();
+sf_noreturn static void key_arity_error(SfBinding *b);
 
 static void
 key_arity_error(SfBinding *b)
@@ -587,7 +588,7 @@ call_error_context(void *arg)
 uint64
 sf_run_with_context(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx)
 {
-	int			rc;
+	volatile int rc;			/* set in PG_TRY, read after it */
 
 	sf_push_context(ctx);
 	PG_TRY();
@@ -641,7 +642,7 @@ int
 sf_event_status(SfBinding *b, Relation rel, HeapTuple tuple, const char *event,
 				SfContext *ctx)
 {
-	int			to;
+	volatile int to;			/* set in PG_TRY, read after it */
 
 	sf_push_context(ctx);
 	PG_TRY();

@@ -180,7 +180,7 @@ describe_history(SfBinding *b, Relation rel)
 	for (i = 0; i < b->nkeys; i++)
 		h->att_keys[i] = history_column(rel, b->key_names[i], b->key_types[i],
 										b->key_typmods[i]);
-	h->id_seq = getIdentitySequence(RelationGetRelid(rel), h->att[HC_ID], true);
+	h->id_seq = sf_identity_sequence(rel, h->att[HC_ID]);
 	if (!OidIsValid(h->id_seq))
 		bad_history(rel, "history_id", "column \"history_id\" is not an identity column",
 					NULL);
