@@ -1,7 +1,7 @@
 # Shared shell helpers for the test, demo and benchmark commands.
 # Source it; it defines functions and changes nothing until they are called.
 #
-#   sf_install_deps     install Debian's PostgreSQL 15 packages that are missing
+#   sf_install_deps     install Debian's PostgreSQL packages that are missing
 #   sf_build            build and install the extension (PGXS)
 #   sf_start_cluster    initdb + start a throwaway server on a Unix socket only
 #   sf_stop_cluster     stop it by its pid and remove its directory
@@ -11,15 +11,20 @@
 # uses a socket directory of its own, so the system's default cluster is never
 # touched.  After sf_start_cluster, PGHOST/PGPORT/PGUSER point at it.
 #
-# SF_PREFIX=/some/dir makes the functions use a private copy of the
-# PostgreSQL 15 installation there (made on first use), so that two
-# checkouts can build, install and test at the same time.  SF_SERVER_WRAPPER
-# is a command the server is started under (scripts/valgrind.sh uses it).
+# SF_PG_VERSION (default 15) is the PostgreSQL major version used, from
+# Debian's packages (scripts/matrix.sh runs the suite on others).
+# SF_PREFIX=/some/dir makes the functions use a private copy of that
+# installation there (made on first use), so that two checkouts can build,
+# install and test at the same time.  SF_SERVER_WRAPPER is a command the
+# server is started under (scripts/valgrind.sh uses it).  SF_CC builds with
+# another compiler (clang, say); PG_CFLAGS from the environment is added to
+# PostgreSQL's own flags (.ci/run sets -Werror there).
 
 SF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SF_PGBIN="/usr/lib/postgresql/15/bin"
+SF_PG_VERSION="${SF_PG_VERSION:-15}"
+SF_PGBIN="/usr/lib/postgresql/$SF_PG_VERSION/bin"
 export PG_CONFIG="${PG_CONFIG:-$SF_PGBIN/pg_config}"
-SF_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron make gcc"
+SF_PACKAGES="postgresql-$SF_PG_VERSION postgresql-server-dev-$SF_PG_VERSION postgresql-$SF_PG_VERSION-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$SF_PG_VERSION-cron make gcc"
 
 sf_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -37,8 +42,8 @@ sf_install_deps() {
 	[ -x "$PG_CONFIG" ] || missing=1
 	[ -x "$SF_PGBIN/postgres" ] || missing=1
 	command -v pg_prove >/dev/null 2>&1 || missing=1
-	[ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing=1
-	[ -f /usr/share/postgresql/15/extension/pg_cron.control ] || missing=1
+	[ -f "/usr/share/postgresql/$SF_PG_VERSION/extension/pgtap.control" ] || missing=1
+	[ -f "/usr/share/postgresql/$SF_PG_VERSION/extension/pg_cron.control" ] || missing=1
 	command -v make >/dev/null 2>&1 || missing=1
 	command -v gcc >/dev/null 2>&1 || missing=1
 	[ -z "$missing" ] && return 0
@@ -57,25 +62,31 @@ sf_install_deps() {
 # Switch to the private copy of PostgreSQL named by SF_PREFIX, if any.
 sf_use_prefix() {
 	[ -n "${SF_PREFIX:-}" ] || return 0
-	if [ ! -x "$SF_PREFIX/usr/lib/postgresql/15/bin/pg_config" ]; then
-		sf_log "copying PostgreSQL 15 into $SF_PREFIX"
+	if [ ! -x "$SF_PREFIX/usr/lib/postgresql/$SF_PG_VERSION/bin/pg_config" ]; then
+		sf_log "copying PostgreSQL $SF_PG_VERSION into $SF_PREFIX"
 		mkdir -p "$SF_PREFIX/usr/lib/postgresql" "$SF_PREFIX/usr/share/postgresql" \
 			"$SF_PREFIX/usr/include"
-		cp -a /usr/lib/postgresql/15 "$SF_PREFIX/usr/lib/postgresql/"
-		cp -a /usr/share/postgresql/15 "$SF_PREFIX/usr/share/postgresql/"
+		cp -a "/usr/lib/postgresql/$SF_PG_VERSION" "$SF_PREFIX/usr/lib/postgresql/"
+		cp -a "/usr/share/postgresql/$SF_PG_VERSION" "$SF_PREFIX/usr/share/postgresql/"
 		cp -a /usr/include/postgresql "$SF_PREFIX/usr/include/"
 		chmod -R a+rX "$SF_PREFIX"
 	fi
-	SF_PGBIN="$SF_PREFIX/usr/lib/postgresql/15/bin"
+	SF_PGBIN="$SF_PREFIX/usr/lib/postgresql/$SF_PG_VERSION/bin"
 	export PG_CONFIG="$SF_PGBIN/pg_config"
 }
 
 sf_build() {
 	sf_use_prefix
-	sf_log "building statusflow"
+	local cc=()
+	[ -z "${SF_CC:-}" ] || cc=(CC="$SF_CC" with_llvm=no)
+	sf_log "building statusflow for PostgreSQL $SF_PG_VERSION${SF_CC:+ with $SF_CC}"
 	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
-	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
-	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	if ! make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" "${cc[@]}" >"$SF_ROOT/build.log" 2>&1; then
+		cat "$SF_ROOT/build.log" >&2
+		return 1
+	fi
+	rm -f "$SF_ROOT/build.log"
+	make -C "$SF_ROOT" -s PG_CONFIG="$PG_CONFIG" "${cc[@]}" install >/dev/null
 }
 
 # sf_start_cluster [extra postgres -c options...]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every statusflow test on a throwaway server:
 #   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/, pg_prove),
-#   a dump and restore, the diagram sources in docs/diagrams, the upgrade
+#   a dump and restore (and of a dump from another version, SF_DUMP_FROM),
+#   the diagram sources in docs/diagrams, the upgrade
 #   from 1.0, a fuzz of every function a non-superuser may execute, a crash
 #   soak.
 # Installs missing Debian packages when run as root, builds and installs the
@@ -10,10 +11,16 @@ set -uo pipefail
 source "$(dirname "$0")/pgenv.sh"
 cd "$SF_ROOT"
 
-sf_install_deps || exit 1
-sf_build || exit 1
+# a step without which nothing can run counts as one failed test
+sf_fatal() {
+	sf_log "$1"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+sf_install_deps || sf_fatal "cannot install PostgreSQL $SF_PG_VERSION"
+sf_build || sf_fatal "the build failed"
 trap sf_stop_cluster EXIT
-sf_start_cluster -c fsync=off || exit 1
+sf_start_cluster -c fsync=off || sf_fatal "the server did not start"
 
 passed=0
 failed=0
@@ -55,11 +62,22 @@ pg_prove -d postgres test/cron/*.sql >>prove.log 2>&1 || prove_status=1
 "$SF_PGBIN/createdb" statusflow_dump_source
 "$SF_PGBIN/createdb" statusflow_dump_restored
 psql -X -q -d statusflow_dump_source -f test/dump/source.sql >/dev/null
-"$SF_PGBIN/pg_dump" -Fc -d statusflow_dump_source |
-	"$SF_PGBIN/pg_restore" -d statusflow_dump_restored
+"$SF_PGBIN/pg_dump" -Fc -d statusflow_dump_source -f dump.custom
+"$SF_PGBIN/pg_restore" -d statusflow_dump_restored dump.custom
 pg_prove -d statusflow_dump_restored test/dump/restored.sql >>prove.log 2>&1 || prove_status=1
-cat prove.log
 files=$(ls test/*.sql test/cron/*.sql test/dump/restored.sql | wc -l)
+# SF_DUMP_SAVE keeps that dump (scripts/matrix.sh restores it on other
+# versions); SF_DUMP_FROM restores one taken by another version
+if [ -n "${SF_DUMP_SAVE:-}" ]; then cp dump.custom "$SF_DUMP_SAVE"; fi
+rm -f dump.custom
+if [ -n "${SF_DUMP_FROM:-}" ]; then
+	sf_log "restoring a dump taken by another version ($SF_DUMP_FROM)"
+	"$SF_PGBIN/createdb" statusflow_dump_other
+	"$SF_PGBIN/pg_restore" -d statusflow_dump_other "$SF_DUMP_FROM"
+	pg_prove -d statusflow_dump_other test/dump/restored.sql >>prove.log 2>&1 || prove_status=1
+	files=$((files + 1))
+fi
+cat prove.log
 
 # the committed diagram sources are what the extension draws
 sf_log "diagram sources (docs/diagrams.sh --check)"
