@@ -18,17 +18,41 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 
-/* Ownership checks: one function for every object class from 16 on. */
+/*
+ * Ownership checks: one function for every object class from 16 on, and
+ * from 18 a missing object is an internal error ("cache lookup failed").
+ * Checked here first, with the error the earlier versions give.
+ */
 #if PG_VERSION_NUM >= 160000
-#define sf_class_ownercheck(relid, roleid) \
-	object_ownercheck(RelationRelationId, (relid), (roleid))
-#define sf_type_ownercheck(typid, roleid) \
-	object_ownercheck(TypeRelationId, (typid), (roleid))
+#define sf_ownercheck_of(classid, objid, roleid) \
+	object_ownercheck((classid), (objid), (roleid))
 #else
-#define sf_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
-#define sf_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
+#define sf_ownercheck_of(classid, objid, roleid) \
+	((classid) == RelationRelationId ? pg_class_ownercheck((objid), (roleid)) : \
+	 pg_type_ownercheck((objid), (roleid)))
 #endif
+
+static inline bool
+sf_class_ownercheck(Oid relid, Oid roleid)
+{
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	return sf_ownercheck_of(RelationRelationId, relid, roleid);
+}
+
+static inline bool
+sf_type_ownercheck(Oid typid, Oid roleid)
+{
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", typid)));
+	return sf_ownercheck_of(TypeRelationId, typid, roleid);
+}
 
 /* Index entries of a new row: 16 added "only summarizing indexes". */
 #if PG_VERSION_NUM >= 160000
