@@ -89,6 +89,9 @@ prepare() {
 		fi
 		# sid's Release file on a snapshot mirror may have expired
 		echo 'Acquire::Check-Valid-Until "false";' >"$dir/etc/apt/apt.conf.d/99statusflow"
+		# no package starts a service (a default cluster) in the chroot
+		printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
+		chmod 755 "$dir/usr/sbin/policy-rc.d"
 		mount_chroot "$dir"
 		say "installing PostgreSQL $version in $dir"
 		chroot "$dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
