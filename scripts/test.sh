@@ -101,6 +101,7 @@ run_check() {
 	rm -f check.log
 }
 
+run_check "restores in two steps, schema then data" source test/dump/data_only.sh
 run_check "META.json against the PGXN Meta Spec" perl test/meta/validate.pl META.json
 run_check "upgrade from 1.0 (ALTER EXTENSION UPDATE)" source test/upgrade/run.sh
 run_check "fuzz of every function a non-superuser may execute" bash test/fuzz/run.sh

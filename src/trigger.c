@@ -78,7 +78,9 @@ trigger_binding(FunctionCallInfo fcinfo, const char *funcname)
 				 errmsg("statusflow binding %d of trigger \"%s\" on table \"%s\" does not exist",
 						id, td->tg_trigger->tgname,
 						RelationGetRelationName(td->tg_relation)),
-				 errhint("Drop the trigger, or attach the workflow again with statusflow.attach().")));
+				 errdetail("The table has statusflow's triggers but statusflow's catalog has no binding for them, as when a data-only restore loads the table before the catalog."),
+				 errhint("Restore data-only dumps with --disable-triggers (pg_dump or pg_restore, as a superuser): the catalog and the history are then loaded as they were. Otherwise attach the workflow again with statusflow.attach()."),
+				 errtable(td->tg_relation)));
 	return b;
 }
 

@@ -139,6 +139,19 @@ DECLARE
 BEGIN
 	SELECT w.status_type INTO wtype FROM statusflow.workflow w
 	WHERE w.name = NEW.workflow;
+	-- attach() creates the triggers after the row; a data-only restore that
+	-- left triggers on would load the catalog under tables that have them
+	IF TG_OP = 'INSERT' AND EXISTS (
+		SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+		WHERE t.tgrelid = NEW.table_name AND t.tgenabled <> 'D'
+		  AND p.pronamespace = 'statusflow_internal'::regnamespace
+		  AND t.tgname LIKE 'statusflow\_' || NEW.id || '\_%') THEN
+		RAISE EXCEPTION 'table % already has the triggers of statusflow binding %',
+			NEW.table_name, NEW.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'statusflow''s catalog is being loaded under tables whose triggers are on, as in a data-only restore without --disable-triggers.',
+				  HINT = 'Restore data-only dumps with --disable-triggers (pg_dump or pg_restore, as a superuser).';
+	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_class c
 				   WHERE c.oid = NEW.table_name AND c.relkind IN ('r', 'p')) THEN
 		RAISE EXCEPTION '% is not a table', NEW.table_name
