@@ -16,7 +16,8 @@ SELECT statusflow.add_transition('receipts', ARRAY['queued', 'sent', 'delivered'
 								 'unsubscribed', event => 'unsubscribe');
 SELECT workflow, monotonic FROM statusflow.workflows WHERE workflow = 'receipts';
 SELECT status, is_terminal, is_sticky FROM statusflow.statuses
-WHERE workflow = 'receipts' AND (is_terminal OR is_sticky);
+WHERE workflow = 'receipts' AND (is_terminal OR is_sticky)
+ORDER BY rank;
 
 CREATE TABLE emails (id int PRIMARY KEY, status receipts_status NOT NULL DEFAULT 'queued');
 SELECT statusflow.attach('emails', 'status', 'receipts');

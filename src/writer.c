@@ -43,6 +43,7 @@
 #include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -54,6 +55,8 @@
 
 #include "compat.h"
 #include "statusflow.h"
+
+PG_FUNCTION_INFO_V1(sf_check_history_table);
 
 /* The fixed columns of a history table, besides the key columns. */
 typedef enum SfHistoryColumn
@@ -158,33 +161,104 @@ history_column(Relation rel, const char *colname, Oid typid, int32 typmod)
 }
 
 /*
- * Find the columns of the history table, checking their types, and its
- * identity sequence, once per cache generation and relcache invalidation.
+ * Find the columns of history table rel for a status type and keys (names,
+ * types and typmods of the bound table's key columns), checking their
+ * types, and its identity sequence, into h (att_keys allocated).
  */
 static void
-describe_history(SfBinding *b, Relation rel)
+history_layout(Relation rel, Oid status_type, int nkeys, char **key_names,
+			   const Oid *key_types, const int32 *key_typmods, SfHistoryLayout *h)
 {
-	SfHistoryLayout *h = &b->history;
 	int			i;
 
-	if (h->valid)
-		return;
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 		bad_history(rel, NULL, "it is not a table", NULL);
 	for (i = 0; i < HC_COUNT; i++)
 		h->att[i] = history_column(rel, history_column_names[i],
 								   OidIsValid(history_column_types[i]) ?
-								   history_column_types[i] : b->workflow->type_oid,
+								   history_column_types[i] : status_type,
 								   -1);
-	for (i = 0; i < b->nkeys; i++)
-		h->att_keys[i] = history_column(rel, b->key_names[i], b->key_types[i],
-										b->key_typmods[i]);
+	for (i = 0; i < nkeys; i++)
+		h->att_keys[i] = history_column(rel, key_names[i], key_types[i],
+										key_typmods[i]);
 	h->id_seq = sf_identity_sequence(rel, h->att[HC_ID]);
 	if (!OidIsValid(h->id_seq))
 		bad_history(rel, "history_id", "column \"history_id\" is not an identity column",
 					NULL);
-	h->valid = true;
+}
+
+/*
+ * The layout of a binding's history table, found once per cache generation
+ * and relcache invalidation.
+ */
+static void
+describe_history(SfBinding *b, Relation rel)
+{
+	if (b->history.valid)
+		return;
+	history_layout(rel, b->workflow->type_oid, b->nkeys, b->key_names,
+				   b->key_types, b->key_typmods, &b->history);
+	b->history.valid = true;
+}
+
+/*
+ * statusflow_internal.check_history_table(history regclass, table_name
+ * regclass, keys name[], status_type regtype): can history serve as the
+ * history table of table_name's binding of these key columns to a workflow
+ * of status_type?  attach() asks before it takes an existing table.  Both
+ * tables must be the caller's.
+ */
+Datum
+sf_check_history_table(PG_FUNCTION_ARGS)
+{
+	Oid			history,
+				table;
+	Datum	   *keys;
+	int			nkeys,
+				i;
+	char	  **names;
+	Oid		   *types;
+	int32	   *typmods;
+	SfHistoryLayout layout;
+	Relation	rel;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("history, table_name, keys and status_type must not be null")));
+	history = PG_GETARG_OID(0);
+	table = PG_GETARG_OID(1);
+	if (!sf_class_ownercheck(history, GetUserId()) ||
+		!sf_class_ownercheck(table, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of tables %s and %s", sf_relation_name(history),
+						sf_relation_name(table))));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &keys, NULL, &nkeys);
+	names = palloc(sizeof(char *) * Max(nkeys, 1));
+	types = palloc(sizeof(Oid) * Max(nkeys, 1));
+	typmods = palloc(sizeof(int32) * Max(nkeys, 1));
+	for (i = 0; i < nkeys; i++)
+	{
+		AttrNumber	att;
+		Oid			collation;
+
+		names[i] = NameStr(*DatumGetName(keys[i]));
+		att = get_attnum(table, names[i]);
+		if (att <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of table %s does not exist", names[i],
+							sf_relation_name(table))));
+		get_atttypetypmodcoll(table, att, &types[i], &typmods[i], &collation);
+	}
+	layout.att_keys = palloc(sizeof(AttrNumber) * Max(nkeys, 1));
+	rel = table_open(history, AccessShareLock);
+	history_layout(rel, PG_GETARG_OID(3), nkeys, names, types, typmods, &layout);
+	table_close(rel, AccessShareLock);
+	PG_RETURN_VOID();
 }
 
 /* Is att one of the columns statusflow fills? */

@@ -221,6 +221,53 @@ $$;
  * Definition API
  */
 
+/*
+ * The labels of an existing enum type a new workflow takes as its status
+ * type (a type of the user's, or one a dropped statusflow left behind):
+ * the caller must own it, no other workflow may use it, and statuses, when
+ * given, must be its labels in their order.
+ */
+CREATE FUNCTION statusflow_internal.adopted_labels(status_type regtype, statuses text[])
+RETURNS text[] LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	labels text[];
+	other text;
+BEGIN
+	PERFORM statusflow_internal.require(status_type IS NOT NULL, 'status_type');
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+				   WHERE t.oid OPERATOR(pg_catalog.=) status_type
+					 AND t.typtype OPERATOR(pg_catalog.=) 'e') THEN
+		RAISE EXCEPTION 'type % exists and is not an enum type', status_type
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Choose another name with type_name.';
+	END IF;
+	IF NOT statusflow_internal.owns_type(status_type) THEN
+		RAISE EXCEPTION 'must be owner of type % to make it a workflow''s', status_type
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	SELECT w.name INTO other FROM statusflow.workflow w
+	WHERE w.status_type OPERATOR(pg_catalog.=) adopted_labels.status_type;
+	IF FOUND THEN
+		RAISE EXCEPTION 'type % is already the status type of workflow "%"',
+			status_type, other
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Choose another name with type_name.';
+	END IF;
+	SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) INTO labels
+	FROM pg_catalog.pg_enum e WHERE e.enumtypid OPERATOR(pg_catalog.=) status_type;
+	IF statuses IS NOT NULL AND statuses IS DISTINCT FROM labels THEN
+		RAISE EXCEPTION 'statuses are not the labels of the existing type %', status_type
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('Type %s has the labels %s, in this order.',
+											 status_type, coalesce(labels::text, '{}')),
+				  HINT = 'Pass statuses => NULL to take the type''s labels, or choose another name with type_name.';
+	END IF;
+	RETURN labels;
+END
+$$;
+
 CREATE FUNCTION statusflow.create_workflow(name text,
 										   statuses text[],
 										   initial text[],
@@ -235,11 +282,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	qualified text;
-	new_type regtype;
+	status_type regtype;
 	bad text;
 BEGIN
 	PERFORM statusflow_internal.require(name IS NOT NULL, 'name');
-	PERFORM statusflow_internal.require(statuses IS NOT NULL, 'statuses');
 	PERFORM statusflow_internal.require(initial IS NOT NULL, 'initial');
 	IF name = '' OR pg_catalog.octet_length(name) > 63 THEN
 		RAISE EXCEPTION 'invalid workflow name %',
@@ -252,7 +298,14 @@ BEGIN
 		RAISE EXCEPTION 'workflow "%" already exists', name
 			USING ERRCODE = 'duplicate_object';
 	END IF;
-	IF statuses IS NULL OR pg_catalog.cardinality(statuses) = 0 THEN
+	qualified := statusflow_internal.qualified_name(
+		coalesce(type_name, name || '_status'), schema);
+	status_type := pg_catalog.to_regtype(qualified);
+	IF status_type IS NOT NULL THEN
+		statuses := statusflow_internal.adopted_labels(status_type, statuses);
+	END IF;
+	PERFORM statusflow_internal.require(statuses IS NOT NULL, 'statuses');
+	IF pg_catalog.cardinality(statuses) = 0 THEN
 		RAISE EXCEPTION 'a workflow needs at least one status'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -283,27 +336,22 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	qualified := statusflow_internal.qualified_name(
-		coalesce(type_name, name || '_status'), schema);
-	IF pg_catalog.to_regtype(qualified) IS NOT NULL THEN
-		RAISE EXCEPTION 'type % already exists', qualified
-			USING ERRCODE = 'duplicate_object',
-				  HINT = 'Choose another name with type_name.';
+	IF status_type IS NULL THEN
+		EXECUTE pg_catalog.format('CREATE TYPE %s AS ENUM (%s)', qualified,
+			(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s), ', ' ORDER BY o)
+			 FROM pg_catalog.unnest(statuses) WITH ORDINALITY AS u(s, o)));
+		status_type := pg_catalog.to_regtype(qualified);
 	END IF;
-	EXECUTE pg_catalog.format('CREATE TYPE %s AS ENUM (%s)', qualified,
-		(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s), ', ' ORDER BY o)
-		 FROM pg_catalog.unnest(statuses) WITH ORDINALITY AS u(s, o)));
-	new_type := pg_catalog.to_regtype(qualified);
 
-		INSERT INTO statusflow.workflow (name, status_type, allow_null, description,
+	INSERT INTO statusflow.workflow (name, status_type, allow_null, description,
 									 monotonic)
-	VALUES (name, new_type, coalesce(allow_null, false), description,
+	VALUES (name, status_type, coalesce(allow_null, false), description,
 			coalesce(monotonic, false));
 	INSERT INTO statusflow.status (workflow, status, is_initial, is_terminal)
 	SELECT name, s, s OPERATOR(pg_catalog.=) ANY (initial),
 		   s OPERATOR(pg_catalog.=) ANY (coalesce(terminal, '{}'))
 	FROM pg_catalog.unnest(statuses) s;
-	RETURN new_type;
+	RETURN status_type;
 END
 $$;
 

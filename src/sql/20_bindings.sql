@@ -242,7 +242,7 @@ BEGIN
 					  WHERE a.attrelid = table_name AND a.attname = q.per_column
 						AND a.attnum > 0 AND NOT a.attisdropped)
 	LIMIT 1;
-		IF FOUND THEN
+	IF FOUND THEN
 		RAISE EXCEPTION 'table % has no column "%"', table_name, missing
 			USING ERRCODE = 'undefined_column',
 				  DETAIL = format('A quota of workflow "%s" counts entries per value of "%s".',
@@ -262,6 +262,145 @@ BEGIN
 				  DETAIL = format('A timer of workflow "%s" waits for the time in "%s".',
 								  workflow, missing);
 	END IF;
+END
+$$;
+
+/*
+ * Can an existing table serve as the history table of table_name's binding
+ * of these key columns to a workflow of status_type?  Raises what the
+ * history writer would (42P16) when it cannot.  Both tables must be the
+ * caller's.
+ */
+CREATE FUNCTION statusflow_internal.check_history_table(history regclass,
+														table_name regclass,
+														keys name[],
+														status_type regtype)
+RETURNS void LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sf_check_history_table';
+
+/*
+ * Create the history table hist_name of the binding of table_name's column
+ * to workflow (its key columns keys), owned by the table's owner, with its
+ * indexes; runs with the caller's rights.
+ */
+CREATE FUNCTION statusflow_internal.create_history(hist_name text,
+												   table_name regclass,
+												   column_name name,
+												   keys name[],
+												   workflow text)
+RETURNS regclass LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w statusflow.workflow := statusflow_internal.workflow(workflow);
+	owner oid;
+	key_defs text;
+	nkeys bigint;
+	hist regclass;
+BEGIN
+	PERFORM statusflow_internal.require(hist_name IS NOT NULL, 'hist_name');
+	PERFORM statusflow_internal.require(column_name IS NOT NULL, 'column_name');
+	PERFORM statusflow_internal.require(pg_catalog.cardinality(keys) > 0, 'keys');
+	SELECT c.relowner INTO owner FROM pg_catalog.pg_class c
+	WHERE c.oid OPERATOR(pg_catalog.=) table_name;
+	PERFORM statusflow_internal.require(owner IS NOT NULL, 'table_name');
+	-- each key column as the table has it: type, typmod and collation
+	SELECT pg_catalog.string_agg(pg_catalog.format('%I %s NOT NULL', a.attname,
+							   pg_catalog.format_type(a.atttypid, a.atttypmod))
+							   || CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) 0
+										AND a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
+								  THEN pg_catalog.format(' COLLATE %s',
+									   (SELECT pg_catalog.format('%I.%I', n.nspname, co.collname)
+										FROM pg_catalog.pg_collation co
+										JOIN pg_catalog.pg_namespace n
+										  ON n.oid OPERATOR(pg_catalog.=) co.collnamespace
+										WHERE co.oid OPERATOR(pg_catalog.=) a.attcollation))
+								  ELSE '' END,
+							   ', ' ORDER BY k.ord),
+		   pg_catalog.count(*)
+	INTO key_defs, nkeys
+	FROM pg_catalog.unnest(keys) WITH ORDINALITY AS k(name, ord)
+	JOIN pg_catalog.pg_attribute a
+	  ON a.attrelid OPERATOR(pg_catalog.=) table_name
+	 AND a.attname OPERATOR(pg_catalog.=) k.name
+	 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+	JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid;
+	IF nkeys OPERATOR(pg_catalog.<>) pg_catalog.cardinality(keys) THEN
+		RAISE EXCEPTION 'keys % are not columns of table %', keys, table_name
+			USING ERRCODE = 'undefined_column';
+	END IF;
+	EXECUTE pg_catalog.format(
+		'CREATE TABLE %s ('
+		'history_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, '
+		'%s, '
+		'from_status %s, '
+		'to_status %s%s, '
+		'event text, '
+		'actor text, '
+		'db_role text NOT NULL DEFAULT CURRENT_USER, '
+		'reason text, '
+		'metadata jsonb, '
+		'occurred_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
+		'recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
+		'txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), '
+		'applied boolean NOT NULL DEFAULT true, '
+		'event_id text)',
+		hist_name, key_defs, w.status_type, w.status_type,
+		CASE WHEN w.allow_null THEN '' ELSE ' NOT NULL' END);
+	hist := pg_catalog.to_regclass(hist_name);
+	EXECUTE pg_catalog.format('CREATE INDEX ON %s (%s, history_id)', hist,
+		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
+		 FROM pg_catalog.unnest(keys) k));
+	EXECUTE pg_catalog.format('CREATE UNIQUE INDEX ON %s (event_id) '
+							  'WHERE event_id IS NOT NULL', hist);
+	-- reports over a time window: history is appended in time order, so a
+	-- BRIN index finds a window's rows for next to nothing per insert
+	EXECUTE pg_catalog.format('CREATE INDEX ON %s USING brin (occurred_at)', hist);
+	EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', hist,
+		pg_catalog.pg_get_userbyid(owner));
+	EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', hist,
+		pg_catalog.format('statusflow history of %s.%I (workflow %s)',
+						  table_name, column_name, w.name));
+	RETURN hist;
+END
+$$;
+
+/*
+ * Take over hist, an existing table, as the history table of table_name's
+ * binding: not already statusflow's, of the shape the history writer needs
+ * (check_history_table), the caller's.
+ */
+CREATE FUNCTION statusflow_internal.adopt_history(hist regclass,
+												  table_name regclass,
+												  keys name[],
+												  status_type regtype)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	other integer;
+	problem text;
+BEGIN
+	PERFORM statusflow_internal.require(hist IS NOT NULL, 'hist');
+	PERFORM statusflow_internal.require(table_name IS NOT NULL, 'table_name');
+	SELECT b.id INTO other FROM statusflow.binding b
+	WHERE hist OPERATOR(pg_catalog.=) ANY (ARRAY[b.table_name, b.history_table]);
+	IF FOUND OR hist OPERATOR(pg_catalog.=) table_name THEN
+		RAISE EXCEPTION 'table % cannot be the history table of %: it is a bound table or a history table already',
+			hist, table_name
+			USING ERRCODE = 'duplicate_table',
+				  HINT = 'Choose another name with history_table.';
+	END IF;
+	BEGIN
+		PERFORM statusflow_internal.check_history_table(hist, table_name, keys, status_type);
+	EXCEPTION WHEN invalid_table_definition THEN
+		GET STACKED DIAGNOSTICS problem = MESSAGE_TEXT;
+		RAISE EXCEPTION 'existing table % cannot be the history table of %', hist, table_name
+			USING ERRCODE = 'invalid_table_definition',
+				  DETAIL = pg_catalog.format('The %s.', problem),
+				  HINT = 'Choose another name with history_table; an existing table is taken over only when it has the columns of a history table.';
+	END;
 END
 $$;
 
@@ -301,11 +440,11 @@ DECLARE
 	rel pg_catalog.pg_class;
 	col pg_catalog.pg_attribute;
 	keys name[];
-	key_defs text;
 	clash name;
 	hist_name text;
 	hist regclass;
 	binding_id integer;
+	adopted boolean;
 	nulls bigint;
 	reserved CONSTANT name[] := ARRAY['history_id', 'from_status', 'to_status',
 		'event', 'actor', 'db_role', 'reason', 'metadata', 'occurred_at',
@@ -380,30 +519,15 @@ BEGIN
 			USING ERRCODE = 'undefined_column',
 				  HINT = 'The entered-at column records when each row entered its status.';
 	END IF;
-		PERFORM statusflow_internal.check_fits(w.name, table_name);
+	PERFORM statusflow_internal.check_fits(w.name, table_name);
 	PERFORM statusflow_internal.check_timers(w.name, table_name, entered_at_column);
 
-
-	SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord),
-		   pg_catalog.string_agg(pg_catalog.format('%I %s NOT NULL', a.attname,
-								 pg_catalog.format_type(a.atttypid, a.atttypmod))
-								 || CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) 0
-										  AND a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
-									THEN pg_catalog.format(' COLLATE %s',
-										 (SELECT pg_catalog.format('%I.%I', n.nspname, co.collname)
-										  FROM pg_catalog.pg_collation co
-										  JOIN pg_catalog.pg_namespace n
-											ON n.oid OPERATOR(pg_catalog.=) co.collnamespace
-										  WHERE co.oid OPERATOR(pg_catalog.=) a.attcollation))
-									ELSE '' END,
-								 ', ' ORDER BY k.ord)
-	INTO keys, key_defs
+	SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord) INTO keys
 	FROM pg_catalog.pg_index i
 	CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
 	JOIN pg_catalog.pg_attribute a
 	  ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
 	 AND a.attnum OPERATOR(pg_catalog.=) k.attnum
-	JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
 	WHERE i.indrelid OPERATOR(pg_catalog.=) table_name AND i.indisprimary
 	  AND a.attname OPERATOR(pg_catalog.<>) column_name;
 	IF keys IS NULL THEN
@@ -429,44 +553,15 @@ BEGIN
 									   || '_history')),
 		(SELECT n.nspname FROM pg_catalog.pg_namespace n
 		 WHERE n.oid OPERATOR(pg_catalog.=) rel.relnamespace));
-	IF pg_catalog.to_regclass(hist_name) IS NOT NULL THEN
-		RAISE EXCEPTION 'relation % already exists', hist_name
-			USING ERRCODE = 'duplicate_table',
-				  HINT = 'Choose another name with history_table.';
-	END IF;
-
-	EXECUTE pg_catalog.format(
-		'CREATE TABLE %s ('
-		'history_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, '
-		'%s, '
-		'from_status %s, '
-		'to_status %s%s, '
-		'event text, '
-		'actor text, '
-		'db_role text NOT NULL DEFAULT CURRENT_USER, '
-		'reason text, '
-		'metadata jsonb, '
-		'occurred_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
-		'recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
-		'txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), '
-		'applied boolean NOT NULL DEFAULT true, '
-		'event_id text)',
-		hist_name, key_defs, w.status_type, w.status_type,
-		CASE WHEN w.allow_null THEN '' ELSE ' NOT NULL' END);
+	-- an existing table of the right shape is taken over, with its rows
 	hist := pg_catalog.to_regclass(hist_name);
-	EXECUTE pg_catalog.format('CREATE INDEX ON %s (%s, history_id)', hist,
-		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
-		 FROM pg_catalog.unnest(keys) k));
-	EXECUTE pg_catalog.format('CREATE UNIQUE INDEX ON %s (event_id) '
-							  'WHERE event_id IS NOT NULL', hist);
-	-- reports over a time window: history is appended in time order, so a
-	-- BRIN index finds a window's rows for next to nothing per insert
-	EXECUTE pg_catalog.format('CREATE INDEX ON %s USING brin (occurred_at)', hist);
-	EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', hist,
-		pg_catalog.pg_get_userbyid(rel.relowner));
-	EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', hist,
-		pg_catalog.format('statusflow history of %s.%I (workflow %s)',
-						  table_name, column_name, w.name));
+	adopted := hist IS NOT NULL;
+	IF adopted THEN
+		PERFORM statusflow_internal.adopt_history(hist, table_name, keys, w.status_type);
+	ELSE
+		hist := statusflow_internal.create_history(hist_name, table_name, column_name,
+												   keys, w.name);
+	END IF;
 
 	IF NOT w.allow_null THEN
 		EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE %I IS NULL',
@@ -480,8 +575,8 @@ BEGIN
 		END IF;
 	END IF;
 
-		IF entered_at_column IS NOT NULL THEN
-				EXECUTE pg_catalog.format('UPDATE %s SET %I = pg_catalog.now() WHERE %I IS NULL',
+	IF entered_at_column IS NOT NULL THEN
+		EXECUTE pg_catalog.format('UPDATE %s SET %I = pg_catalog.now() WHERE %I IS NULL',
 								  table_name, entered_at_column, entered_at_column);
 	END IF;
 	INSERT INTO statusflow.binding (table_name, column_name, workflow,
@@ -490,8 +585,7 @@ BEGIN
 	RETURNING id INTO binding_id;
 	PERFORM statusflow_internal.sync_binding(binding_id);
 
-
-	IF backfill THEN
+	IF backfill AND NOT adopted THEN
 		EXECUTE pg_catalog.format(
 			'INSERT INTO %s (%s, to_status, event, reason) '
 			'SELECT %s, %I, ''attach'', ''status when the workflow was attached'' '

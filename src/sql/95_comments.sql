@@ -39,7 +39,7 @@ COMMENT ON VIEW statusflow.bindings IS
 
 -- defining workflows
 COMMENT ON FUNCTION statusflow.create_workflow(text, text[], text[], text[], text, boolean, text, boolean, name) IS
-	'Create a workflow: its statuses become an enum type, which the caller owns';
+	'Create a workflow: its statuses become an enum type the caller owns, or it takes an existing one';
 COMMENT ON FUNCTION statusflow.add_transition(text, text[], text, text, text, text, text[], text, boolean, integer, boolean) IS
 	'Declare a transition from each of some statuses, with its event and guards';
 COMMENT ON FUNCTION statusflow.remove_transition(text, text[], text, text) IS

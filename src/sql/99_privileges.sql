@@ -34,9 +34,10 @@ BEGIN
 		'owns_type', 'owns_workflow', 'owns_relation', 'owns_binding',
 		'check_condition', 'is_temporary',
 		-- the definition and binding API
-		'workflow', 'check_owner', 'require', 'check_statuses',
+		'workflow', 'check_owner', 'require', 'check_statuses', 'adopted_labels',
 		'qualified_name', 'roles', 'check_condition_everywhere', 'check_fits',
-		'check_timers', 'sync_binding', 'binding', 'trigger_names',
+		'check_timers', 'sync_binding', 'binding', 'trigger_names', 'create_history',
+		'adopt_history', 'check_history_table',
 		-- presets
 		'describe_statuses', 'option', 'preset_review_request',
 		'preset_establishment_invitation', 'preset_beta', 'preset_beta_prelaunch',
