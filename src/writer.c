@@ -229,12 +229,15 @@ sf_check_history_table(PG_FUNCTION_ARGS)
 				 errmsg("history, table_name, keys and status_type must not be null")));
 	history = PG_GETARG_OID(0);
 	table = PG_GETARG_OID(1);
-	if (!sf_class_ownercheck(history, GetUserId()) ||
-		!sf_class_ownercheck(table, GetUserId()))
+	if (!sf_class_ownercheck(table, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of tables %s and %s", sf_relation_name(history),
-						sf_relation_name(table))));
+				 errmsg("must be owner of table %s", sf_relation_name(table))));
+	if (!sf_class_ownercheck(history, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to make it a history table",
+						sf_relation_name(history))));
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), NAMEOID, NAMEDATALEN, false,
 					  TYPALIGN_CHAR, &keys, NULL, &nkeys);
 	names = palloc(sizeof(char *) * Max(nkeys, 1));

@@ -680,3 +680,16 @@ $$;
 
 CREATE EVENT TRIGGER statusflow_sql_drop ON sql_drop
 	EXECUTE FUNCTION statusflow_internal.on_sql_drop();
+
+/*
+ * Before DROP EXTENSION statusflow: a warning naming the workflows and bound
+ * tables that lose their definitions and enforcement (lifecycle.c).
+ */
+CREATE FUNCTION statusflow_internal.before_drop_extension()
+RETURNS event_trigger LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sf_before_drop_extension';
+
+CREATE EVENT TRIGGER statusflow_before_drop ON ddl_command_start
+	WHEN TAG IN ('DROP EXTENSION')
+	EXECUTE FUNCTION statusflow_internal.before_drop_extension();
