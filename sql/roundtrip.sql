@@ -61,8 +61,9 @@ CREATE TABLE text_jobs (id text PRIMARY KEY, status job_status NOT NULL DEFAULT 
 SELECT statusflow.create_workflow('colors', ARRAY['green', 'red'], ARRAY['red'],
 								  type_name => 'colors');
 SELECT statusflow.create_workflow('colors', NULL, ARRAY['red'], type_name => 'no_such_type');
-GRANT CREATE ON SCHEMA public TO regress_sf_mallory;
-SET ROLE regress_sf_mallory;
+CREATE ROLE regress_sf_roundtrip;
+GRANT CREATE ON SCHEMA public TO regress_sf_roundtrip;
+SET ROLE regress_sf_roundtrip;
 SELECT statusflow.create_workflow('colors', NULL, ARRAY['red'], type_name => 'colors');
 CREATE TABLE mallory_jobs (id int PRIMARY KEY, status job_status);
 SELECT statusflow.attach('mallory_jobs', 'status', 'job', history_table => 'jobs_status_history');
@@ -77,3 +78,4 @@ SELECT statusflow.attach('text_jobs', 'status', 'job');
 
 \c :regress_db
 DROP DATABASE statusflow_roundtrip;
+DROP ROLE regress_sf_roundtrip;
