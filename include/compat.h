@@ -35,24 +35,21 @@
 #endif
 
 static inline bool
-sf_class_ownercheck(Oid relid, Oid roleid)
+sf_ownercheck(Oid classid, int cacheid, Oid objid, Oid roleid)
 {
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	if (!SearchSysCacheExists1(cacheid, ObjectIdGetDatum(objid)))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	return sf_ownercheck_of(RelationRelationId, relid, roleid);
+				(errcode(classid == RelationRelationId ? ERRCODE_UNDEFINED_TABLE :
+						 ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("%s with OID %u does not exist",
+						classid == RelationRelationId ? "relation" : "type", objid)));
+	return sf_ownercheck_of(classid, objid, roleid);
 }
 
-static inline bool
-sf_type_ownercheck(Oid typid, Oid roleid)
-{
-	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("type with OID %u does not exist", typid)));
-	return sf_ownercheck_of(TypeRelationId, typid, roleid);
-}
+#define sf_class_ownercheck(relid, roleid) \
+	sf_ownercheck(RelationRelationId, RELOID, (relid), (roleid))
+#define sf_type_ownercheck(typid, roleid) \
+	sf_ownercheck(TypeRelationId, TYPEOID, (typid), (roleid))
 
 /* Index entries of a new row: 16 added "only summarizing indexes". */
 #if PG_VERSION_NUM >= 160000

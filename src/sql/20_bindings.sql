@@ -266,20 +266,6 @@ END
 $$;
 
 /*
- * Can an existing table serve as the history table of table_name's binding
- * of these key columns to a workflow of status_type?  Raises what the
- * history writer would (42P16) when it cannot.  Both tables must be the
- * caller's.
- */
-CREATE FUNCTION statusflow_internal.check_history_table(history regclass,
-														table_name regclass,
-														keys name[],
-														status_type regtype)
-RETURNS void LANGUAGE C STABLE
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'sf_check_history_table';
-
-/*
  * Create the history table hist_name of the binding of table_name's column
  * to workflow (its key columns keys), owned by the table's owner, with its
  * indexes; runs with the caller's rights.
@@ -367,42 +353,18 @@ END
 $$;
 
 /*
- * Take over hist, an existing table, as the history table of table_name's
- * binding: not already statusflow's, of the shape the history writer needs
- * (check_history_table), the caller's.
+ * May attach() take the existing table history over as the history table of
+ * table_name's binding of these key columns to a workflow of status_type?
+ * Both tables must be the caller's, history no table statusflow uses, and
+ * of the shape the history writer needs; raises otherwise (writer.c).
  */
-CREATE FUNCTION statusflow_internal.adopt_history(hist regclass,
+CREATE FUNCTION statusflow_internal.adopt_history(history regclass,
 												  table_name regclass,
 												  keys name[],
 												  status_type regtype)
-RETURNS void LANGUAGE plpgsql STABLE
+RETURNS void LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	other integer;
-	problem text;
-BEGIN
-	PERFORM statusflow_internal.require(hist IS NOT NULL, 'hist');
-	PERFORM statusflow_internal.require(table_name IS NOT NULL, 'table_name');
-	SELECT b.id INTO other FROM statusflow.binding b
-	WHERE hist OPERATOR(pg_catalog.=) ANY (ARRAY[b.table_name, b.history_table]);
-	IF FOUND OR hist OPERATOR(pg_catalog.=) table_name THEN
-		RAISE EXCEPTION 'table % cannot be the history table of %: it is a bound table or a history table already',
-			hist, table_name
-			USING ERRCODE = 'duplicate_table',
-				  HINT = 'Choose another name with history_table.';
-	END IF;
-	BEGIN
-		PERFORM statusflow_internal.check_history_table(hist, table_name, keys, status_type);
-	EXCEPTION WHEN invalid_table_definition THEN
-		GET STACKED DIAGNOSTICS problem = MESSAGE_TEXT;
-		RAISE EXCEPTION 'existing table % cannot be the history table of %', hist, table_name
-			USING ERRCODE = 'invalid_table_definition',
-				  DETAIL = pg_catalog.format('The %s.', problem),
-				  HINT = 'Choose another name with history_table; an existing table is taken over only when it has the columns of a history table.';
-	END;
-END
-$$;
+AS 'MODULE_PATHNAME', 'sf_adopt_history';
 
 /*
  * Raise unless a binding can run the timers of its workflow: a timer that

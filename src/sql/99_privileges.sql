@@ -37,7 +37,7 @@ BEGIN
 		'workflow', 'check_owner', 'require', 'check_statuses', 'adopted_labels',
 		'qualified_name', 'roles', 'check_condition_everywhere', 'check_fits',
 		'check_timers', 'sync_binding', 'binding', 'trigger_names', 'create_history',
-		'adopt_history', 'check_history_table',
+		'adopt_history',
 		-- presets
 		'describe_statuses', 'option', 'preset_review_request',
 		'preset_establishment_invitation', 'preset_beta', 'preset_beta_prelaunch',
