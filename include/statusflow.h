@@ -128,6 +128,7 @@ typedef struct SfRelInfo
 	struct ExprState **transition_conds;	/* [transition] */
 	struct ExprState **status_conds;	/* [status] */
 	struct TupleTableSlot *slot;	/* to evaluate them on a row */
+	struct TupleTableSlot *old_slot;	/* and on the row before its change */
 } SfRelInfo;
 
 /* Plans run through SPI, prepared once per binding and kept. */
@@ -259,13 +260,16 @@ extern char *sf_key_description(SfBinding *binding, SfRelInfo *ri,
 
 /* guards.c */
 extern int	sf_choose_transition(SfBinding *binding, SfRelInfo *ri, Relation rel,
-								 HeapTuple tuple, int from, int to,
-								 const char *event);
+								 HeapTuple tuple, HeapTuple old, int from,
+								 int to, const char *event);
 extern int	sf_choose_event(SfBinding *binding, SfRelInfo *ri, Relation rel,
-							HeapTuple tuple, int from, const char *event,
-							int *to);
+							HeapTuple tuple, HeapTuple old, int from,
+							const char *event, int *to);
 extern void sf_check_entry_condition(SfBinding *binding, SfRelInfo *ri,
-									 Relation rel, HeapTuple tuple, int to);
+									 Relation rel, HeapTuple tuple,
+									 HeapTuple old, int to);
+extern void sf_check_invariant(SfBinding *binding, SfRelInfo *ri, Relation rel,
+							   HeapTuple tuple, HeapTuple old, int status);
 extern bool sf_roles_allow(SfTransition *t);
 
 /* writer.c */

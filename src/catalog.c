@@ -1158,6 +1158,8 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 	ri->status_conds = palloc0(sizeof(ExprState *) * Max(b->workflow->nstatuses, 1));
 	ri->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(tupdesc),
 										&TTSOpsHeapTuple);
+	ri->old_slot = MakeSingleTupleTableSlot(ri->slot->tts_tupleDescriptor,
+											&TTSOpsHeapTuple);
 	ri->valid = true;
 	MemoryContextSwitchTo(old);
 	return ri;

@@ -13,7 +13,10 @@
  *
  * A condition is parsed and compiled once per bound relation (partitions
  * may place columns differently) into an ExprState kept in the cache, then
- * evaluated on the row as written: nothing is planned per row.  Conditions
+ * evaluated on the row as written: nothing is planned per row.  Its columns
+ * are the row's as written; NEW.column says the same, and OLD.column is the
+ * column as it was before the change (null for a new row), so that a
+ * condition can require a change ("NEW.email IS DISTINCT FROM OLD.email").  Conditions
  * run with the rights of the role making the change, like CHECK
  * constraints, and may not use subqueries or aggregates.
  *
@@ -29,11 +32,13 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
@@ -43,6 +48,7 @@
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -53,6 +59,7 @@
 #include "statusflow.h"
 
 PG_FUNCTION_INFO_V1(sf_check_condition);
+PG_FUNCTION_INFO_V1(sf_condition_columns);
 
 /* Why a transition's guards refused a change, worst last. */
 typedef enum SfGuardFailure
@@ -147,6 +154,54 @@ untrusted_function(Oid funcid, void *arg)
 	return false;
 }
 
+/* The range table entries of a condition: the row as written, the row before. */
+#define CONDITION_NEW_RTE	1
+#define CONDITION_OLD_RTE	2
+
+/*
+ * Point the Vars of the row before the change at the outer tuple of the
+ * expression context, where eval_condition() puts it.
+ */
+static bool
+old_vars_walker(Node *node, void *arg)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) && ((Var *) node)->varlevelsup == 0 &&
+		((Var *) node)->varno == CONDITION_OLD_RTE)
+	{
+		((Var *) node)->varno = OUTER_VAR;
+		((Var *) node)->varnosyn = OUTER_VAR;
+		return false;
+	}
+	return expression_tree_walker(node, old_vars_walker, arg);
+}
+
+/*
+ * Make rel visible to a condition: its columns unqualified and as NEW.col,
+ * and the row before the change as OLD.col.
+ */
+static void
+add_condition_rows(ParseState *pstate, Relation rel)
+{
+	ParseNamespaceItem *row;
+	ParseNamespaceItem *as_new;
+	ParseNamespaceItem *as_old;
+
+	row = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL,
+										false, true);
+	addNSItemToQuery(pstate, row, true, true, true);
+	as_new = palloc(sizeof(ParseNamespaceItem));
+	memcpy(as_new, row, sizeof(ParseNamespaceItem));
+	as_new->p_names = makeAlias("new", row->p_names->colnames);
+	addNSItemToQuery(pstate, as_new, false, true, false);
+	as_old = addRangeTableEntryForRelation(pstate, rel, AccessShareLock,
+										   makeAlias("old", NIL), false, true);
+	addNSItemToQuery(pstate, as_old, false, true, false);
+	Assert(row->p_rtindex == CONDITION_NEW_RTE &&
+		   as_old->p_rtindex == CONDITION_OLD_RTE);
+}
+
 /* Walk a transformed condition, checking every function it calls. */
 static bool
 trust_walker(Node *node, void *arg)
@@ -186,12 +241,9 @@ transform_condition(const char *cond, Relation rel)
 {
 	int			nest = sf_pin_search_path();
 	ParseState *pstate = make_parsestate(NULL);
-	ParseNamespaceItem *nsitem;
 	Node	   *expr;
 
-	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL,
-										   false, true);
-	addNSItemToQuery(pstate, nsitem, true, true, true);
+	add_condition_rows(pstate, rel);
 	expr = transformExpr(pstate, parse_condition(cond),
 						 EXPR_KIND_CHECK_CONSTRAINT);
 	expr = coerce_to_boolean(pstate, expr, "condition");
@@ -265,21 +317,76 @@ sf_check_condition(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * statusflow_internal.condition_columns(condition, table_name): the columns
+ * of the table a condition reads, as the row is and as it was; NULL when it
+ * reads the whole row.  The invariant trigger of a binding fires on updates
+ * of these columns (sync_binding_objects(), run as the extension's owner).
+ */
+Datum
+sf_condition_columns(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	Node	   *expr;
+	Bitmapset  *attrs = NULL;
+	ArrayBuildState *names;
+	int			k = -1;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("condition and table_name must not be null")));
+	rel = try_table_open(PG_GETARG_OID(1), AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", PG_GETARG_OID(1))));
+	expr = transform_condition(text_to_cstring(PG_GETARG_TEXT_PP(0)), rel);
+	pull_varattnos(expr, CONDITION_NEW_RTE, &attrs);
+	pull_varattnos(expr, CONDITION_OLD_RTE, &attrs);
+	names = initArrayResult(NAMEOID, CurrentMemoryContext, false);
+	while ((k = bms_next_member(attrs, k)) >= 0)
+	{
+		AttrNumber	att = k + FirstLowInvalidHeapAttributeNumber;
+
+		if (att == InvalidAttrNumber)
+		{
+			table_close(rel, AccessShareLock);
+			PG_RETURN_NULL();
+		}
+		if (att > 0)
+			accumArrayResult(names,
+							 DirectFunctionCall1(namein,
+												 CStringGetDatum(get_attname(RelationGetRelid(rel),
+																			 att, false))),
+							 false, NAMEOID, CurrentMemoryContext);
+	}
+	table_close(rel, AccessShareLock);
+	PG_RETURN_DATUM(makeArrayResult(names, CurrentMemoryContext));
+}
+
 /* Compile a condition for one relation, into the cache's memory. */
 static ExprState *
 compile_condition(SfBinding *b, Relation rel, const char *cond)
 {
 	Expr	   *expr = expression_planner((Expr *) transform_condition(cond, rel));
-	MemoryContext old = MemoryContextSwitchTo(b->cxt);
-	ExprState  *state = ExecInitExpr(copyObject(expr), NULL);
+	MemoryContext old;
+	ExprState  *state;
+
+	(void) old_vars_walker((Node *) expr, NULL);
+	old = MemoryContextSwitchTo(b->cxt);
+	state = ExecInitExpr(copyObject(expr), NULL);
 
 	MemoryContextSwitchTo(old);
 	return state;
 }
 
-/* Does the row satisfy a compiled condition?  Null counts as false. */
+/*
+ * Does the row satisfy a compiled condition?  Null counts as false.  old is
+ * the row before the change, NULL for a new row.
+ */
 static bool
-eval_condition(ExprState *state, SfRelInfo *ri, HeapTuple tuple)
+eval_condition(ExprState *state, SfRelInfo *ri, HeapTuple tuple, HeapTuple old)
 {
 	Datum		result;
 	bool		isnull;
@@ -292,17 +399,23 @@ eval_condition(ExprState *state, SfRelInfo *ri, HeapTuple tuple)
 		MemoryContextSwitchTo(old);
 	}
 	ExecStoreHeapTuple(tuple, ri->slot, false);
+	if (old)
+		ExecStoreHeapTuple(old, ri->old_slot, false);
+	else
+		ExecStoreAllNullTuple(ri->old_slot);
 	condition_econtext->ecxt_scantuple = ri->slot;
+	condition_econtext->ecxt_outertuple = ri->old_slot;
 	result = ExecEvalExprSwitchContext(state, condition_econtext, &isnull);
 	ResetExprContext(condition_econtext);
 	ExecClearTuple(ri->slot);
+	ExecClearTuple(ri->old_slot);
 	return !isnull && DatumGetBool(result);
 }
 
 /* Does the row satisfy the condition of transition i (if it has one)? */
 static bool
 transition_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
-						   HeapTuple tuple, int i)
+						   HeapTuple tuple, HeapTuple old, int i)
 {
 	const char *cond = b->workflow->transitions[i].condition;
 
@@ -310,13 +423,13 @@ transition_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
 		return true;
 	if (ri->transition_conds[i] == NULL)
 		ri->transition_conds[i] = compile_condition(b, rel, cond);
-	return eval_condition(ri->transition_conds[i], ri, tuple);
+	return eval_condition(ri->transition_conds[i], ri, tuple, old);
 }
 
 /* Does the row satisfy the condition to enter status s (if it has one)? */
 static bool
 status_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
-					   HeapTuple tuple, int s)
+					   HeapTuple tuple, HeapTuple old, int s)
 {
 	const char *cond = b->workflow->statuses[s].condition;
 
@@ -324,7 +437,7 @@ status_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
 		return true;
 	if (ri->status_conds[s] == NULL)
 		ri->status_conds[s] = compile_condition(b, rel, cond);
-	return eval_condition(ri->status_conds[s], ri, tuple);
+	return eval_condition(ri->status_conds[s], ri, tuple, old);
 }
 
 /* May the current role take transition t? */
@@ -378,14 +491,14 @@ previous_status(SfBinding *b, Datum *keys, int current)
  */
 static SfGuardFailure
 check_guards(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
-			 Datum *keys, int i, int from, int *to)
+			 HeapTuple old, Datum *keys, int i, int from, int *to)
 {
 	SfWorkflow *wf = b->workflow;
 	SfTransition *t = &wf->transitions[i];
 
 	if (!sf_roles_allow(t))
 		return GUARD_ROLE;
-	if (!transition_condition_holds(b, ri, rel, tuple, i))
+	if (!transition_condition_holds(b, ri, rel, tuple, old, i))
 		return GUARD_CONDITION;
 	if (t->require_reason && !sf_reason_given(b))
 		return GUARD_REASON;
@@ -508,7 +621,8 @@ note_failure(SfGuardFailure f, int i, int target, SfGuardFailure *worst,
  */
 int
 sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
-					 HeapTuple tuple, int from, int to, const char *event)
+					 HeapTuple tuple, HeapTuple old, int from, int to,
+					 const char *event)
 {
 	SfWorkflow *wf = b->workflow;
 	int			e = from * wf->nstatuses + to;
@@ -546,7 +660,7 @@ sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
 			continue;
 		if (has_event && !(t->event && strcmp(t->event, event) == 0))
 			continue;
-		f = check_guards(b, ri, rel, tuple, keys, i, from, &target);
+		f = check_guards(b, ri, rel, tuple, old, keys, i, from, &target);
 		if (f == GUARD_PASS)
 			return i;
 		note_failure(f, i, to, &worst, &worst_i, &worst_target);
@@ -566,7 +680,7 @@ sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
  */
 int
 sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
-				int from, const char *event, int *to)
+				HeapTuple old, int from, const char *event, int *to)
 {
 	SfWorkflow *wf = b->workflow;
 	SfGuardFailure worst = GUARD_PASS;
@@ -585,8 +699,8 @@ sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 
 		if (t->from != from || t->event == NULL || strcmp(t->event, event) != 0)
 			continue;
-		f = check_guards(b, ri, rel, tuple, keys, i, from, &target);
-		if (f == GUARD_PASS && !status_condition_holds(b, ri, rel, tuple, target))
+		f = check_guards(b, ri, rel, tuple, old, keys, i, from, &target);
+		if (f == GUARD_PASS && !status_condition_holds(b, ri, rel, tuple, old, target))
 			f = GUARD_ENTRY;
 		if (f == GUARD_PASS)
 		{
@@ -601,14 +715,39 @@ sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 	return -1;					/* not reached */
 }
 
+/*
+ * Refuse an update that leaves a row in status s without satisfying the
+ * condition of s any more: a status condition holds for as long as the row
+ * stays in the status.
+ */
+void
+sf_check_invariant(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
+				   HeapTuple old, int s)
+{
+	SfStatus   *st = &b->workflow->statuses[s];
+
+	if (status_condition_holds(b, ri, rel, tuple, old, s))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("%s %s in status \"%s\" would no longer satisfy its condition",
+					b->relname,
+					sf_key_description(b, ri, RelationGetDescr(rel), tuple),
+					st->label),
+			 errdetail("The condition of status \"%s\" holds for as long as a row is in it: %s.",
+					   st->label, st->condition),
+			 errhint("Move the row to another status first, or leave the columns the condition reads as they are."),
+			 errtablecol(rel, ri->status_attnum)));
+}
+
 /* Refuse a row that does not satisfy the condition to enter its status. */
 void
 sf_check_entry_condition(SfBinding *b, SfRelInfo *ri, Relation rel,
-						 HeapTuple tuple, int to)
+						 HeapTuple tuple, HeapTuple old, int to)
 {
 	SfStatus   *st = &b->workflow->statuses[to];
 
-	if (status_condition_holds(b, ri, rel, tuple, to))
+	if (status_condition_holds(b, ri, rel, tuple, old, to))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),

@@ -685,7 +685,8 @@ event_target(SfBinding *b, Relation rel, HeapTuple tuple, const char *event)
 						status_label(b, value), b->relname, key, wf->name),
 				 errhint("Add statuses with statusflow.add_status(), not ALTER TYPE."),
 				 errtablecol(rel, ri->status_attnum)));
-	if (sf_choose_event(b, ri, rel, tuple, from, event, &to) >= 0)
+	/* the row does not change before the UPDATE: it is its own old row */
+	if (sf_choose_event(b, ri, rel, tuple, tuple, from, event, &to) >= 0)
 		return to;
 	events = sf_events_list(wf, from);
 	ereport(ERROR,

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/tupconvert.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
@@ -183,13 +184,19 @@ refuse_null(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple)
 			 errtablecol(rel, ri->status_attnum)));
 }
 
-/* A row a cross-partition UPDATE deleted, waiting for its INSERT. */
+/*
+ * A row a cross-partition UPDATE deleted, waiting for its INSERT: the row
+ * before the change, in its old partition's row type, copied into the
+ * transaction's memory.
+ */
 typedef struct SfMovedRow
 {
 	int			depth;
 	int			binding_id;
 	bool		status_null;
 	Datum		status;			/* enum OID, passed by value */
+	HeapTuple	old;
+	TupleDesc	olddesc;
 } SfMovedRow;
 
 static SfMovedRow *moved_rows = NULL;
@@ -198,8 +205,11 @@ static int	maxmoved = 0;
 
 /* AFTER DELETE of a row that moved to another partition: remember it. */
 static void
-remember_moved(SfBinding *b, Datum status, bool status_null)
+remember_moved(SfBinding *b, Relation rel, HeapTuple old, Datum status,
+			   bool status_null)
 {
+	MemoryContext cxt;
+
 	if (nmoved == maxmoved)
 	{
 		maxmoved = Max(8, maxmoved * 2);
@@ -211,22 +221,35 @@ remember_moved(SfBinding *b, Datum status, bool status_null)
 	moved_rows[nmoved].binding_id = b->id;
 	moved_rows[nmoved].status = status;
 	moved_rows[nmoved].status_null = status_null;
+	cxt = MemoryContextSwitchTo(TopTransactionContext);
+	moved_rows[nmoved].old = heap_copytuple(old);
+	moved_rows[nmoved].olddesc = CreateTupleDescCopy(RelationGetDescr(rel));
+	MemoryContextSwitchTo(cxt);
 	nmoved++;
 }
 
-/* The moved row an INSERT completes, if any: the last one of its binding. */
+/*
+ * The moved row an INSERT into rel completes, if any: the last one of its
+ * binding; *old is the row before the change, in rel's row type.
+ */
 static bool
-take_moved(SfBinding *b, Datum *status, bool *status_null)
+take_moved(SfBinding *b, Relation rel, Datum *status, bool *status_null,
+		   HeapTuple *old)
 {
 	int			i;
 
 	for (i = nmoved - 1; i >= 0; i--)
 	{
+		TupleConversionMap *map;
+
 		if (moved_rows[i].depth != sf_executor_depth ||
 			moved_rows[i].binding_id != b->id)
 			continue;
 		*status = moved_rows[i].status;
 		*status_null = moved_rows[i].status_null;
+		map = convert_tuples_by_name(moved_rows[i].olddesc, RelationGetDescr(rel));
+		*old = map ? execute_attr_map_tuple(moved_rows[i].old, map) :
+			moved_rows[i].old;
 		memmove(&moved_rows[i], &moved_rows[i + 1],
 				sizeof(SfMovedRow) * (nmoved - i - 1));
 		nmoved--;
@@ -249,6 +272,7 @@ sf_moved_rows_forget(int above_depth)
 typedef struct SfChange
 {
 	HeapTuple	newtuple;
+	HeapTuple	oldtuple;		/* NULL for a new row */
 	bool		from_null;
 	bool		to_null;
 	Datum		from_value;
@@ -272,13 +296,14 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 
 	ch->newtuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
 		td->tg_newtuple : td->tg_trigtuple;
+	ch->oldtuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_trigtuple : NULL;
 	ch->to_value = heap_getattr(ch->newtuple, ri->status_attnum, tupdesc,
 								&ch->to_null);
 	ch->from_null = true;
 	ch->from_value = (Datum) 0;
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) ||
 		(rel->rd_rel->relispartition &&
-		 take_moved(b, &ch->from_value, &ch->from_null)))
+		 take_moved(b, rel, &ch->from_value, &ch->from_null, &ch->oldtuple)))
 	{
 		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 			ch->from_value = heap_getattr(td->tg_trigtuple, ri->status_attnum,
@@ -302,13 +327,13 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 	{
 		ctx = sf_current_context(b->id);
 		ch->transition = sf_choose_transition(b, ri, rel, ch->newtuple,
-											  ch->from, ch->to,
+											  ch->oldtuple, ch->from, ch->to,
 											  ctx ? ctx->event : NULL);
 		if (ch->transition < 0)
 			refuse_transition(b, rel, ri, ch->newtuple, ch->from, ch->to);
 	}
 	if (!ch->to_null && b->workflow->has_guards)
-		sf_check_entry_condition(b, ri, rel, ch->newtuple, ch->to);
+		sf_check_entry_condition(b, ri, rel, ch->newtuple, ch->oldtuple, ch->to);
 	return true;
 }
 
@@ -430,12 +455,19 @@ sf_enforce(PG_FUNCTION_ARGS)
 		{
 			status = heap_getattr(td->tg_trigtuple, ri->status_attnum, tupdesc,
 								  &isnull);
-			remember_moved(b, status, isnull);
+			remember_moved(b, td->tg_relation, td->tg_trigtuple, status, isnull);
 		}
 		PG_RETURN_POINTER(NULL);
 	}
 	if (!read_change(td, b, ri, &ch))
+	{
+		/* the status stays: its condition must still hold */
+		if (!ch.to_null && b->workflow->has_guards)
+			sf_check_invariant(b, ri, td->tg_relation, ch.newtuple, ch.oldtuple,
+							   status_of(b, td->tg_relation, ri, ch.newtuple,
+										 ch.to_value));
 		PG_RETURN_POINTER(NULL);
+	}
 	sf_row_keys(b, ri, tupdesc, ch.newtuple, keys, key_nulls);
 	row.keys = keys;
 	row.key_nulls = key_nulls;

@@ -569,7 +569,7 @@ CREATE FUNCTION statusflow.set_status_info(workflow text,
 										   description text DEFAULT NULL,
 										   group_name text DEFAULT NULL,
 										   initial boolean DEFAULT NULL,
-										   										   terminal boolean DEFAULT NULL,
+										   terminal boolean DEFAULT NULL,
 										   condition text DEFAULT NULL,
 										   sticky boolean DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
@@ -609,7 +609,7 @@ BEGIN
 		group_name = CASE WHEN set_status_info.group_name IS NULL
 						  THEN s.group_name
 						  ELSE nullif(set_status_info.group_name, '') END,
-				is_initial = coalesce(initial, s.is_initial),
+		is_initial = coalesce(initial, s.is_initial),
 		is_terminal = coalesce(terminal, s.is_terminal),
 		is_sticky = coalesce(sticky, s.is_sticky)
 	WHERE s.workflow OPERATOR(pg_catalog.=) w.name

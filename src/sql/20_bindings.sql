@@ -45,34 +45,83 @@ AS $$
 $$;
 
 /*
- * The triggers a binding needs on its table, as (name, CREATE TRIGGER).
- * Every name starts with statusflow_<binding id>_.
+ * The columns of a table the conditions of a workflow's statuses read
+ * (guards.c), sorted; NULL when one reads the whole row.  Run as the
+ * extension's owner by sync_binding_objects(); it only parses.
+ */
+CREATE FUNCTION statusflow_internal.condition_columns(condition text, table_name regclass)
+RETURNS name[] LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sf_condition_columns';
+
+CREATE FUNCTION statusflow_internal.invariant_columns(b statusflow.binding)
+RETURNS name[] LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH c AS (
+		SELECT statusflow_internal.condition_columns(s.condition, b.table_name) AS cols
+		FROM statusflow.status s
+		WHERE s.workflow = b.workflow AND s.condition IS NOT NULL)
+	SELECT CASE WHEN EXISTS (SELECT 1 FROM c WHERE c.cols IS NULL) THEN NULL
+				ELSE ARRAY(SELECT DISTINCT u FROM c, unnest(c.cols) u ORDER BY 1) END
+$$;
+
+/*
+ * The triggers a binding needs on its table, as (name, CREATE TRIGGER, the
+ * columns an UPDATE OF trigger watches).  Every name starts with
+ * statusflow_<binding id>_.  The invariant trigger re-checks a status's
+ * condition when an update that leaves the status touches a column the
+ * condition reads (any column, when one reads the whole row).
  */
 CREATE FUNCTION statusflow_internal.binding_triggers(b statusflow.binding)
-RETURNS TABLE (trigger_name text, definition text)
+RETURNS TABLE (trigger_name text, definition text, columns name[])
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT n, d FROM (VALUES
-		('insert', 'AFTER INSERT', NULL, 'enforce', true),
-		('update', 'AFTER UPDATE', 'changed', 'enforce', true),
-		-- an UPDATE that moves a row between partitions: see src/trigger.c
-		('move', 'AFTER DELETE', NULL, 'enforce',
-		 (SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = b.table_name)),
-		('prepare_insert', 'BEFORE INSERT', NULL, 'prepare',
-		 statusflow_internal.needs_prepare(b)),
-		('prepare_update', 'BEFORE UPDATE', 'changed', 'prepare',
-		 statusflow_internal.needs_prepare(b))
-	) AS t(suffix, timing, cond, func, wanted),
+	SELECT n, d, t.cols FROM (
+		SELECT * FROM (VALUES
+			('insert', 'AFTER INSERT', NULL, 'enforce', true, NULL::name[]),
+			('update', 'AFTER UPDATE', 'changed', 'enforce', true, NULL),
+			-- an UPDATE that moves a row between partitions: see src/trigger.c
+			('move', 'AFTER DELETE', NULL, 'enforce',
+			 (SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = b.table_name), NULL),
+			('prepare_insert', 'BEFORE INSERT', NULL, 'prepare',
+			 statusflow_internal.needs_prepare(b), NULL),
+			('prepare_update', 'BEFORE UPDATE', 'changed', 'prepare',
+			 statusflow_internal.needs_prepare(b), NULL)
+		) AS v(suffix, timing, cond, func, wanted, cols)
+		UNION ALL
+		SELECT 'invariant',
+			   'AFTER UPDATE' || coalesce(' OF ' || (SELECT string_agg(quote_ident(c), ', ')
+													 FROM unnest(i.cols) c), ''),
+			   'stays', 'enforce', true, i.cols
+		FROM (SELECT statusflow_internal.invariant_columns(b) AS cols) i
+		WHERE EXISTS (SELECT 1 FROM statusflow.status s
+					  WHERE s.workflow = b.workflow AND s.condition IS NOT NULL)
+	) AS t(suffix, timing, cond, func, wanted, cols),
 	LATERAL (SELECT 'statusflow_' || b.id || '_' || t.suffix AS n) name,
 	LATERAL (SELECT format('CREATE TRIGGER %I %s ON %s FOR EACH ROW %s'
 						   'EXECUTE FUNCTION statusflow_internal.%s(%L)',
 						   name.n, t.timing, b.table_name,
-						   CASE WHEN t.cond IS NULL THEN ''
-								ELSE format('WHEN (OLD.%1$I IS DISTINCT FROM NEW.%1$I) ',
-											b.column_name) END,
+						   CASE t.cond
+								WHEN 'changed' THEN format('WHEN (OLD.%1$I IS DISTINCT FROM NEW.%1$I) ',
+														   b.column_name)
+								WHEN 'stays' THEN format('WHEN (OLD.%1$I IS NOT DISTINCT FROM NEW.%1$I) ',
+														 b.column_name)
+								ELSE '' END,
 						   t.func, b.id) AS d) def
 	WHERE t.wanted
+$$;
+
+/* The columns an UPDATE OF trigger watches, sorted; NULL for none. */
+CREATE FUNCTION statusflow_internal.trigger_columns(trigger_oid oid)
+RETURNS name[] LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT nullif(ARRAY(SELECT a.attname FROM pg_trigger g
+						CROSS JOIN LATERAL unnest(g.tgattr::int2[]) k
+						JOIN pg_attribute a ON a.attrelid = g.tgrelid AND a.attnum = k
+						WHERE g.oid = trigger_oid ORDER BY 1), '{}')
 $$;
 
 /* The statusflow triggers of a binding present on its table. */
@@ -110,6 +159,12 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
+	-- an invariant trigger watching other columns is made again
+	FOR t IN SELECT g.tgname FROM statusflow_internal.binding_triggers(b) w
+			 JOIN pg_trigger g ON g.tgrelid = b.table_name AND g.tgname = w.trigger_name
+			 WHERE statusflow_internal.trigger_columns(g.oid) IS DISTINCT FROM w.columns LOOP
+		EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, b.table_name);
+	END LOOP;
 	FOR t IN SELECT * FROM statusflow_internal.binding_triggers(b) w
 			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
 							   WHERE g.tgrelid = b.table_name
@@ -161,6 +216,26 @@ $$;
 CREATE FUNCTION statusflow_internal.sync_binding(binding integer)
 RETURNS void LANGUAGE c
 AS 'MODULE_PATHNAME', 'sf_sync_binding';
+
+/*
+ * A status's condition changed: the bindings of its workflow need their
+ * invariant trigger to watch the columns it now reads.  Not on INSERT or
+ * DELETE: a restore loads the catalog before the tables' triggers.
+ */
+CREATE FUNCTION statusflow_internal.sync_after_condition()
+RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM statusflow_internal.sync_binding(b.id) FROM statusflow.binding b
+	WHERE b.workflow = NEW.workflow;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER sync_bindings AFTER UPDATE OF condition ON statusflow.status
+	FOR EACH ROW WHEN (OLD.condition IS DISTINCT FROM NEW.condition)
+	EXECUTE FUNCTION statusflow_internal.sync_after_condition();
 
 CREATE FUNCTION statusflow.set_notify(table_name regclass, channel text,
 									  column_name name DEFAULT NULL)
