@@ -255,6 +255,8 @@ extern SPIPlanPtr sf_binding_plan(SfBinding *binding, SfPlanKind kind,
 
 /* trigger.c */
 extern void sf_moved_rows_forget(int above_depth);
+struct SfHistoryRow;
+extern int64 sf_record_change(SfBinding *binding, struct SfHistoryRow *row);
 extern char *sf_key_description(SfBinding *binding, SfRelInfo *ri,
 								TupleDesc tupdesc, HeapTuple tuple);
 
@@ -284,6 +286,13 @@ typedef struct SfHistoryRow
 	const char *event;
 	bool		applied;		/* false: an ingested event that changed nothing */
 } SfHistoryRow;
+
+/*
+ * A history row h that entered its status, as SQL: not a repeated event
+ * (from_status = to_status), which keeps the status.
+ */
+#define SF_ENTRY_SQL \
+	"NOT coalesce(h.from_status OPERATOR(pg_catalog.=) h.to_status, false)"
 
 extern void sf_history_init(void);
 extern int64 sf_history_append(SfBinding *binding, SfHistoryRow *row);

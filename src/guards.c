@@ -526,10 +526,12 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 	SfTransition *t = &wf->transitions[i];
 	const char *fromlabel = wf->statuses[from].label;
 	const char *tolabel = to >= 0 ? wf->statuses[to].label : "(previous)";
-	char	   *what = psprintf("status of %s %s cannot change from \"%s\" to \"%s\"",
-								b->relname,
-								sf_key_description(b, ri, RelationGetDescr(rel), tuple),
-								fromlabel, tolabel);
+	char	   *key = sf_key_description(b, ri, RelationGetDescr(rel), tuple);
+	char	   *what = from == to && t->event ?
+		psprintf("%s %s cannot take event \"%s\" again in status \"%s\"",
+				 b->relname, key, t->event, fromlabel) :
+		psprintf("status of %s %s cannot change from \"%s\" to \"%s\"",
+				 b->relname, key, fromlabel, tolabel);
 	int			prev;
 
 	switch (failure)

@@ -178,9 +178,9 @@ sf_history_uses(SfBinding *b, Datum *keys, Datum from_status, Datum to_status)
 
 /*
  * The status a key held before its current one: the from_status of its
- * latest applied history row, provided that row entered the current status
- * (history written with the triggers disabled, or pruned, does not tell).
- * False when it is not known.
+ * latest applied entry (a repeated event is none), provided that entry
+ * entered the current status (history written with the triggers disabled,
+ * or pruned, does not tell).  False when it is not known.
  */
 bool
 sf_history_previous(SfBinding *b, Datum *keys, Datum current, Datum *status)
@@ -198,8 +198,8 @@ sf_history_previous(SfBinding *b, Datum *keys, Datum current, Datum *status)
 		StringInfoData sql;
 
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT h.from_status, h.to_status FROM %s h WHERE h.applied",
-						 b->history_relname);
+		appendStringInfo(&sql, "SELECT h.from_status, h.to_status FROM %s h WHERE h.applied"
+						 " AND " SF_ENTRY_SQL, b->history_relname);
 		append_key_match(&sql, b, argtypes);
 		appendStringInfoString(&sql, " ORDER BY h.history_id DESC LIMIT 1");
 		prepare_lookup(b, SF_PLAN_PREVIOUS, sql.data, b->nkeys, argtypes);
@@ -258,8 +258,8 @@ sf_entries(PG_FUNCTION_ARGS)
 		int			k;
 
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s h WHERE h.applied",
-						 b->history_relname);
+		appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s h WHERE h.applied"
+						 " AND " SF_ENTRY_SQL, b->history_relname);
 		append_key_match(&sql, b, argtypes);
 		appendStringInfo(&sql, " AND h.to_status OPERATOR(pg_catalog.=) $%d",
 						 b->nkeys + 1);

@@ -794,10 +794,59 @@ lock_for_event(SfBinding *b, SfPlanKind kind, Datum *key_params,
 	return n;
 }
 
-/* The status fire() moves one key's row to, its row locked. */
+/* The status of a row of rel (an index), -1 for none. */
+static int
+row_status(SfBinding *b, Relation rel, HeapTuple row)
+{
+	bool		isnull;
+	Datum		value = heap_getattr(row, sf_binding_relinfo(b, rel)->status_attnum,
+									 RelationGetDescr(rel), &isnull);
+
+	return isnull ? -1 : sf_status_index(b->workflow, DatumGetObjectId(value));
+}
+
+/*
+ * Record a repeated event: an event whose transition leads a row back to
+ * its own status changes nothing in the row, so no UPDATE runs, and it is
+ * recorded all the same (history row, notification) with the call's who
+ * and why.  The row is locked; its guards have passed.
+ */
+static void
+record_repeat(SfBinding *b, Relation rel, HeapTuple row, int status,
+			  SfContext *ctx)
+{
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		key_nulls[INDEX_MAX_KEYS];
+	SfHistoryRow h;
+
+	sf_row_keys(b, sf_binding_relinfo(b, rel), RelationGetDescr(rel), row, keys,
+				key_nulls);
+	h.keys = keys;
+	h.key_nulls = key_nulls;
+	h.from_status = h.to_status =
+		ObjectIdGetDatum(b->workflow->statuses[status].enum_oid);
+	h.from_null = h.to_null = false;
+	h.event = ctx->event;
+	h.applied = true;
+	sf_push_context(ctx);
+	PG_TRY();
+	{
+		sf_record_change(b, &h);
+	}
+	PG_FINALLY();
+	{
+		sf_pop_context(ctx);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The status fire() moves one key's row to, its row locked; a repeated
+ * event is recorded here, and *repeated says so.
+ */
 static int
 fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
-			SfContext *ctx)
+			SfContext *ctx, bool *repeated)
 {
 	Relation	rel;
 	HeapTuple  *rows;
@@ -806,6 +855,9 @@ fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
 	if (lock_for_event(b, SF_PLAN_LOCK, keys, event, ctx, &rel, &rows,
 					   &targets) == 0)
 		no_row(b, key);
+	*repeated = (targets[0] == row_status(b, rel, rows[0]));
+	if (*repeated)
+		record_repeat(b, rel, rows[0], targets[0], ctx);
 	table_close(rel, AccessShareLock);
 	return targets[0];
 }
@@ -823,6 +875,7 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	char	   *target;
 	char	   *status;
 	int			to = -1;
+	bool		repeated = false;
 	bool		isnull;
 
 	require_args(fcinfo, "key", fire ? "event" : "to_status");
@@ -844,14 +897,19 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
 	if (fire)
-		to = fire_target(b, &params[1], target, info.key, &ctx);
+		to = fire_target(b, &params[1], target, info.key, &ctx, &repeated);
 	params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
-	if (sf_run_with_context(b, SF_PLAN_TRANSITION, params, &ctx) == 0)
-		no_row(b, info.key);
-	status = MemoryContextStrdup(callercxt,
-								 status_label(b, SPI_getbinval(SPI_tuptable->vals[0],
-															   SPI_tuptable->tupdesc,
-															   1, &isnull)));
+	if (repeated)
+		status = MemoryContextStrdup(callercxt, b->workflow->statuses[to].label);
+	else
+	{
+		if (sf_run_with_context(b, SF_PLAN_TRANSITION, params, &ctx) == 0)
+			no_row(b, info.key);
+		status = MemoryContextStrdup(callercxt,
+									 status_label(b, SPI_getbinval(SPI_tuptable->vals[0],
+																   SPI_tuptable->tupdesc,
+																   1, &isnull)));
+	}
 	error_context_stack = errcb.previous;
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(status));
@@ -903,8 +961,9 @@ key_arrays(SfBinding *b, ArrayType *keys, Datum *params)
 }
 
 /*
- * fire_many(): lock the rows of the keys, work out each one's target, and
- * move them all with one UPDATE.
+ * fire_many(): lock the rows of the keys, work out each one's target,
+ * record the repeated events and move the other rows with one UPDATE.
+ * Returns how many rows took the event.
  */
 static uint64
 fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
@@ -914,10 +973,25 @@ fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
 	int		   *targets;
 	int			n = lock_for_event(b, SF_PLAN_LOCK_MANY, key_params, event, ctx,
 								   &rel, &rows, &targets);
-	uint64		moved = n > 0 ? sf_move_rows(b, rel, n, rows, targets, ctx) : 0;
+	int			nmoving = 0;
+	uint64		taken;
+	int			i;
 
+	for (i = 0; i < n; i++)
+	{
+		if (targets[i] == row_status(b, rel, rows[i]))
+			record_repeat(b, rel, rows[i], targets[i], ctx);
+		else
+		{
+			rows[nmoving] = rows[i];
+			targets[nmoving++] = targets[i];
+		}
+	}
+	taken = n - nmoving;
+	if (nmoving > 0)
+		taken += sf_move_rows(b, rel, nmoving, rows, targets, ctx);
 	table_close(rel, AccessShareLock);
-	return moved;
+	return taken;
 }
 
 /* transition_many() and fire_many(): an array of keys. */

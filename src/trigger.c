@@ -444,7 +444,6 @@ sf_enforce(PG_FUNCTION_ARGS)
 	SfHistoryRow row;
 	Datum		keys[INDEX_MAX_KEYS];
 	bool		key_nulls[INDEX_MAX_KEYS];
-	int64		history_id;
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
@@ -477,8 +476,20 @@ sf_enforce(PG_FUNCTION_ARGS)
 	row.to_null = ch.to_null;
 	row.event = change_event(b, &ch);
 	row.applied = true;
-	history_id = sf_history_append(b, &row);
-	if (b->notify_channel)
-		notify_change(b, &row, history_id);
+	sf_record_change(b, &row);
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * Record a change: its history row, and its notification when the binding
+ * has a channel.  Returns the history_id.
+ */
+int64
+sf_record_change(SfBinding *b, SfHistoryRow *row)
+{
+	int64		history_id = sf_history_append(b, row);
+
+	if (b->notify_channel)
+		notify_change(b, row, history_id);
+	return history_id;
 }

@@ -217,9 +217,22 @@ END
 $$;
 
 /*
- * The applied history rows before until, for the one-pass folds of
- * src/reports.c: the key columns, history_id, to_status, occurred_at, then
- * extra (a column list starting with a comma, or empty).
+ * A history row (alias h) that entered its status, as SQL: not a repeated
+ * event, which keeps the status (from_status = to_status).  The C lookups
+ * use the same test (SF_ENTRY_SQL).
+ */
+CREATE FUNCTION statusflow_internal.entry_sql(alias text)
+RETURNS text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT format('NOT coalesce(%1$I.from_status OPERATOR(pg_catalog.=) %1$I.to_status, false)',
+				  alias)
+$$;
+
+/*
+ * The applied entries (no repeated events) before until, for the one-pass
+ * folds of src/reports.c: the key columns, history_id, to_status,
+ * occurred_at, then extra (a column list starting with a comma, or empty).
  */
 CREATE FUNCTION statusflow_internal.rows_sql(b statusflow.binding, until timestamptz,
 									 filter jsonb, extra text)
@@ -227,8 +240,9 @@ RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT format('SELECT %s, h.history_id, h.to_status, h.occurred_at%s '
-				  'FROM %s h WHERE h.applied%s%s',
+				  'FROM %s h WHERE h.applied AND %s%s%s',
 				  statusflow_internal.each_key(b, 'h.%1$I', ', '), extra, statusflow_internal.history_sql(b),
+				  statusflow_internal.entry_sql('h'),
 				  statusflow_internal.window_sql('h.occurred_at', NULL, until),
 				  statusflow_internal.history_filter_sql(b, filter))
 $$;
@@ -273,11 +287,12 @@ $$;
 
 /*
  * The rows of the table in one of the statuses, with their key as jsonb, the
- * entry into their current stay (the latest applied history row) and the
- * latest history row of any kind (the last event).  One backward scan of the
- * (key, history_id) index per row finds the latest row, which is the entry
- * too when it was applied; a second scan looks further only when it was not.
- * Rows without applied history are left out.
+ * entry into their current stay (the latest applied entry: a repeated event
+ * is none) and the latest history row of any kind (the last event).  One
+ * backward scan of the (key, history_id) index per row finds the latest
+ * row, which is the entry too when it is an applied entry; a second scan
+ * looks further only when it is not.  Rows without applied history are left
+ * out.
  */
 CREATE FUNCTION statusflow_internal.current_sql(b statusflow.binding, statuses text[],
 										filter jsonb)
@@ -288,16 +303,19 @@ AS $$
 				  'e.history_id AS entry_id, l.event AS last_event, '
 				  'l.occurred_at AS last_event_at, l.actor AS last_actor '
 				  'FROM %s t '
-				  'CROSS JOIN LATERAL (SELECT h.event, h.occurred_at, h.actor, h.applied, '
-				  'h.history_id FROM %s h WHERE %s ORDER BY h.history_id DESC LIMIT 1) l '
-				  'CROSS JOIN LATERAL (SELECT l.occurred_at, l.history_id WHERE l.applied '
+				  'CROSS JOIN LATERAL (SELECT h.event, h.occurred_at, h.actor, '
+				  'h.applied AND %s AS entry, h.history_id FROM %s h WHERE %s '
+				  'ORDER BY h.history_id DESC LIMIT 1) l '
+				  'CROSS JOIN LATERAL (SELECT l.occurred_at, l.history_id WHERE l.entry '
 				  'UNION ALL (SELECT h.occurred_at, h.history_id FROM %s h '
-				  'WHERE NOT l.applied AND %s AND h.applied '
+				  'WHERE NOT l.entry AND %s AND h.applied AND %s '
 				  'ORDER BY h.history_id DESC LIMIT 1)) e '
 				  'WHERE t.%I IN (%s) AND %s',
 				  statusflow_internal.key_json_sql(b, 't'), b.column_name, b.table_name,
+				  statusflow_internal.entry_sql('h'),
 				  b.history_table, statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
 				  b.history_table, statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
+				  statusflow_internal.entry_sql('h'),
 				  b.column_name,
 				  (SELECT string_agg(quote_literal(s), ', ') FROM unnest(statuses) s),
 				  statusflow_internal.filter_sql(b, filter, 't'))
@@ -950,7 +968,7 @@ BEGIN
 		WITH e AS (
 			SELECT pg_catalog.date_trunc($3, h.occurred_at)::date AS period_start,
 				   h.to_status, pg_catalog.count(*) AS n
-			FROM %s h WHERE h.applied%s%s
+			FROM %s h WHERE h.applied AND %s%s%s
 			GROUP BY 1, 2),
 		bounds AS (
 			SELECT coalesce(pg_catalog.date_trunc($3, $1)::date,
@@ -972,7 +990,8 @@ BEGIN
 		LEFT JOIN e ON e.period_start = p.period_start AND e.to_status::text = s.status
 		WHERE s.workflow = $4
 		ORDER BY p.period_start, s.rank$q$,
-		statusflow_internal.history_sql(b), statusflow_internal.window_sql('h.occurred_at', since, until),
+		statusflow_internal.history_sql(b), statusflow_internal.entry_sql('h'),
+		statusflow_internal.window_sql('h.occurred_at', since, until),
 		statusflow_internal.history_filter_sql(b, filter))
 	USING since, until, period, b.workflow;
 END

@@ -43,7 +43,7 @@ BEGIN
 		'preset_establishment_invitation', 'preset_beta', 'preset_beta_prelaunch',
 		'preset_beta_general', 'preset_sms_outreach', 'preset_loyalty_connection',
 		-- reports
-		'check_window', 'window_sql', 'each_key', 'history_sql', 'key_json_sql', 'key_match_sql',
+		'check_window', 'window_sql', 'entry_sql', 'each_key', 'history_sql', 'key_json_sql', 'key_match_sql',
 		'filter_sql', 'history_filter_sql', 'statuses_named', 'check_period',
 		'rows_sql', 'entities', 'stay_stats', 'moves_sql', 'current_sql',
 		'key_object', 'ranks', 'main_path', 'counts', 'funnel', 'seconds',
