@@ -81,3 +81,31 @@ SELECT statusflow.ingest('emails', 6, NULL);
 SELECT statusflow.ingest('emails', 6, 'send', payload => '[1]');
 SELECT statusflow.set_workflow_info('nosuch', monotonic => true);
 SELECT status FROM emails WHERE id = 6;
+
+-- a receipt the guards refuse is kept as refused, not applied, and the
+-- batch goes on; a monotonic path refused halfway leaves nothing behind
+SELECT statusflow.create_workflow('channel_receipts', ARRAY['queued', 'sent', 'delivered', 'opened'],
+								  ARRAY['queued'], monotonic => true);
+SELECT statusflow.add_transition('channel_receipts', ARRAY['queued'], 'sent', event => 'send');
+SELECT statusflow.add_transition('channel_receipts', ARRAY['sent'], 'delivered', event => 'deliver');
+SELECT statusflow.add_transition('channel_receipts', ARRAY['delivered'], 'opened', event => 'open');
+SELECT statusflow.set_status_info('channel_receipts', 'opened', condition => 'channel = ''email''');
+CREATE TABLE channel_emails (id int PRIMARY KEY, channel text NOT NULL DEFAULT 'email',
+							 status channel_receipts_status NOT NULL DEFAULT 'queued');
+SELECT statusflow.attach('channel_emails', 'status', 'channel_receipts');
+INSERT INTO channel_emails VALUES (1, 'email'), (2, 'sms'), (3, 'email');
+SELECT r.id, r.receipt, statusflow.ingest('channel_emails', r.id, r.receipt, event_id => r.ev)
+FROM (VALUES (1, 'opened', 'ch-1'), (2, 'opened', 'ch-2'), (3, 'open', 'ch-3'),
+			 (2, 'delivered', 'ch-4'), (2, 'open', 'ch-5')) AS r(id, receipt, ev)
+ORDER BY r.ev;
+SELECT id, status FROM channel_emails ORDER BY id;
+SELECT id, from_status, to_status, event, applied, event_id, reason
+FROM channel_emails_status_history
+WHERE event_id IS NOT NULL OR reason IS NOT NULL ORDER BY history_id;
+-- its event id is known: the same receipt again is a duplicate
+SELECT statusflow.ingest('channel_emails', 2, 'opened', event_id => 'ch-2');
+-- other errors still abort
+SELECT statusflow.ingest('channel_emails', 404, 'opened', event_id => 'ch-6');
+SELECT statusflow.detach('channel_emails');
+DROP TABLE channel_emails, channel_emails_status_history;
+SELECT statusflow.drop_workflow('channel_receipts');

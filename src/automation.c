@@ -38,6 +38,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -565,6 +566,49 @@ take_path(SfReceipt *r, int *path, int len, bool last_by_event)
 	}
 }
 
+/* The reason kept for a refused receipt: the refusal, within the limit. */
+static text *
+refusal_reason(ErrorData *edata)
+{
+	char	   *why = edata->detail ?
+		psprintf("refused: %s. %s", edata->message, edata->detail) :
+		psprintf("refused: %s", edata->message);
+
+	return cstring_to_text_with_len(why, pg_mbcharcliplen(why, strlen(why),
+														  SF_MAX_REASON_CHARS));
+}
+
+/*
+ * Take a receipt's path in a subtransaction.  A refusal by the workflow's
+ * guards (SQLSTATE 23514) undoes every step and keeps the receipt in the
+ * history as not applied, the refusal as its reason: one refused receipt
+ * does not abort a batch.  Returns the outcome, applied or refused.
+ */
+static const char *
+apply_path(SfReceipt *r, int current, int *path, int len, bool last_by_event)
+{
+	SfSub		sub;
+	ErrorData  *edata;
+
+	begin_sub(&sub);
+	PG_TRY();
+	{
+		take_path(r, path, len, last_by_event);
+		end_sub(&sub, true);
+	}
+	PG_CATCH();
+	{
+		edata = fail_sub(&sub);
+		if (edata->sqlerrcode != ERRCODE_CHECK_VIOLATION)
+			ReThrowError(edata);
+		r->ctx.reason = refusal_reason(edata);
+		record_unapplied(r, current, last_by_event ? -1 : path[len - 1]);
+		return "refused";
+	}
+	PG_END_TRY();
+	return "applied";
+}
+
 /* Does any transition of the workflow have this event? */
 static bool
 is_event(SfWorkflow *wf, const char *event)
@@ -661,8 +705,7 @@ ingest_status(SfReceipt *r, int current)
 	}
 	if (len == 1)
 		path[0] = r->status;
-	take_path(r, path, len, false);
-	return "applied";
+	return apply_path(r, current, path, len, false);
 }
 
 /* Apply a receipt that names an event; returns the outcome. */
@@ -676,10 +719,7 @@ ingest_event(SfReceipt *r, int current)
 	bool		behind;
 
 	if (event_from(wf, current, r->name) != -1)
-	{
-		take_path(r, path, 1, true);
-		return "applied";
-	}
+		return apply_path(r, current, path, 1, true);
 	if (!wf->monotonic)
 	{
 		record_unapplied(r, current, -1);
@@ -692,15 +732,16 @@ ingest_event(SfReceipt *r, int current)
 		return behind ? "late" : "not_applicable";
 	}
 	/* the last step is the event itself when it leads there */
-	take_path(r, path, len,
-			  event_leads(wf, len > 1 ? path[len - 2] : current, target, r->name));
-	return "applied";
+	return apply_path(r, current, path, len,
+					  event_leads(wf, len > 1 ? path[len - 2] : current, target,
+								  r->name));
 }
 
 /*
  * statusflow.ingest(table_name, key, status_or_event, occurred_at,
  * event_id, payload, column_name) returns text: what the receipt did,
- * one of applied, duplicate, late, unchanged, ignored, not_applicable.
+ * one of applied, duplicate, late, unchanged, ignored, not_applicable,
+ * refused.
  */
 Datum
 sf_ingest(PG_FUNCTION_ARGS)
