@@ -15,6 +15,7 @@
 
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "utils/acl.h"
@@ -50,6 +51,14 @@ sf_ownercheck(Oid classid, int cacheid, Oid objid, Oid roleid)
 	sf_ownercheck(RelationRelationId, RELOID, (relid), (roleid))
 #define sf_type_ownercheck(typid, roleid) \
 	sf_ownercheck(TypeRelationId, TYPEOID, (typid), (roleid))
+
+/* EXECUTE and other rights on a function: one function from 16 on. */
+#if PG_VERSION_NUM >= 160000
+#define sf_proc_aclcheck(funcid, roleid, mode) \
+	object_aclcheck(ProcedureRelationId, (funcid), (roleid), (mode))
+#else
+#define sf_proc_aclcheck(funcid, roleid, mode) pg_proc_aclcheck((funcid), (roleid), (mode))
+#endif
 
 /* Index entries of a new row: 16 added "only summarizing indexes". */
 #if PG_VERSION_NUM >= 160000

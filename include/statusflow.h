@@ -19,6 +19,7 @@
 #include "access/htup.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 
@@ -66,6 +67,24 @@ typedef struct SfTimer
 	char	   *event;			/* event to fire, or NULL */
 } SfTimer;
 
+/* When an action runs; see actions.c. */
+typedef enum SfActionWhen
+{
+	SF_ACTION_LEAVE,			/* a row leaves the status */
+	SF_ACTION_EVENT,			/* a row takes a transition on the event */
+	SF_ACTION_ENTER				/* a row enters the status */
+} SfActionWhen;
+
+/* A function a workflow calls on a change; see actions.c. */
+typedef struct SfAction
+{
+	int			id;
+	SfActionWhen when;
+	int			status;			/* index, for SF_ACTION_LEAVE and _ENTER */
+	char	   *event;			/* for SF_ACTION_EVENT */
+	Oid			function;
+} SfAction;
+
 /* A quota on entering some statuses; see prepare.c. */
 typedef struct SfQuota
 {
@@ -110,6 +129,8 @@ typedef struct SfWorkflow
 	SfQuota    *quotas;
 	int			ntimers;
 	SfTimer    *timers;
+	int			nactions;
+	SfAction   *actions;		/* in id order */
 } SfWorkflow;
 
 /*
@@ -257,6 +278,14 @@ extern SPIPlanPtr sf_binding_plan(SfBinding *binding, SfPlanKind kind,
 extern void sf_moved_rows_forget(int above_depth);
 struct SfHistoryRow;
 extern int64 sf_record_change(SfBinding *binding, struct SfHistoryRow *row);
+extern void sf_append_json_status(StringInfo buf, bool isnull, Datum status);
+extern void sf_append_json_key(StringInfo buf, SfBinding *binding,
+							   struct SfHistoryRow *row);
+
+/* actions.c */
+extern void sf_run_actions(SfBinding *binding, Relation rel,
+						   struct SfHistoryRow *row, HeapTuple newtuple,
+						   HeapTuple oldtuple, int from, int to, int64 history_id);
 extern char *sf_key_description(SfBinding *binding, SfRelInfo *ri,
 								TupleDesc tupdesc, HeapTuple tuple);
 
@@ -273,6 +302,7 @@ extern void sf_check_entry_condition(SfBinding *binding, SfRelInfo *ri,
 extern void sf_check_invariant(SfBinding *binding, SfRelInfo *ri, Relation rel,
 							   HeapTuple tuple, HeapTuple old, int status);
 extern bool sf_roles_allow(SfTransition *t);
+extern void sf_require_trusted_function(Oid funcid, Relation rel, const char *what);
 
 /* writer.c */
 typedef struct SfHistoryRow

@@ -45,7 +45,7 @@
 
 #include "statusflow.h"
 
-#define SF_CATALOG_TABLES 6
+#define SF_CATALOG_TABLES 7
 
 typedef struct SfCache
 {
@@ -63,6 +63,7 @@ typedef struct SfCapacity
 	int			transitions;
 	int			quotas;
 	int			timers;
+	int			actions;
 } SfCapacity;
 
 static SfCache *cache = NULL;
@@ -72,7 +73,7 @@ static List *retired_plans = NIL;	/* plans of changed bindings, likewise */
 static Oid	catalog_relids[SF_CATALOG_TABLES];
 
 static const char *const catalog_names[SF_CATALOG_TABLES] = {
-	"workflow", "status", "transition", "binding", "quota", "timer"
+	"workflow", "status", "transition", "binding", "quota", "timer", "action"
 };
 
 PG_FUNCTION_INFO_V1(sf_invalidate_cache);
@@ -314,6 +315,8 @@ load_workflows(SfCache *c, Snapshot snap)
 			"  WHERE q.workflow OPERATOR(pg_catalog.=) w.name),"
 			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.timer t"
 			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name),"
+			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.action a"
+			"  WHERE a.workflow OPERATOR(pg_catalog.=) w.name),"
 			" EXISTS (SELECT FROM pg_catalog.pg_type y"
 			"  WHERE y.oid OPERATOR(pg_catalog.=) w.status_type::pg_catalog.oid"
 			"    AND y.typtype OPERATOR(pg_catalog.=) 'e')"
@@ -337,11 +340,13 @@ load_workflows(SfCache *c, Snapshot snap)
 		cap->transitions = spi_int(i, 6);
 		cap->quotas = spi_int(i, 7);
 		cap->timers = spi_int(i, 8);
+		cap->actions = spi_int(i, 9);
 		wf->statuses = palloc0(sizeof(SfStatus) * Max(cap->statuses, 1));
 		wf->transitions = palloc0(sizeof(SfTransition) * Max(cap->transitions, 1));
 		wf->quotas = palloc0(sizeof(SfQuota) * Max(cap->quotas, 1));
 		wf->timers = palloc0(sizeof(SfTimer) * Max(cap->timers, 1));
-		if (!spi_bool(i, 9))
+		wf->actions = palloc0(sizeof(SfAction) * Max(cap->actions, 1));
+		if (!spi_bool(i, 10))
 			set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
 					   psprintf("its type %s is not an enum type",
 								format_type_be(wf->type_oid)));
@@ -633,6 +638,48 @@ load_timers(SfCache *c, SfCapacity *caps, Snapshot snap)
 	}
 }
 
+/* Load statusflow.action. */
+static void
+load_actions(SfCache *c, SfCapacity *caps, Snapshot snap)
+{
+	int			i;
+
+	spi_run("SELECT a.workflow, a.id, a.on_leave, a.on_event, a.on_enter,"
+			" a.action::pg_catalog.oid"
+			" FROM statusflow.action a ORDER BY a.id", snap);
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+		SfCapacity *cap;
+		SfWorkflow *wf = row_workflow(c, caps, i, &cap);
+		SfAction   *a;
+		char	   *leave;
+		char	   *enter;
+		bool		isnull;
+
+		if (wf == NULL || wf->nactions >= cap->actions)
+		{
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		a = &wf->actions[wf->nactions];
+		a->id = spi_int(i, 2);
+		leave = spi_text(i, 3);
+		a->event = spi_text(i, 4);
+		enter = spi_text(i, 5);
+		a->function = DatumGetObjectId(spi_datum(i, 6, &isnull));
+		a->when = leave ? SF_ACTION_LEAVE : a->event ? SF_ACTION_EVENT : SF_ACTION_ENTER;
+		a->status = leave || enter ?
+			row_status(c, wf, leave ? leave : enter, psprintf("action %d", a->id)) : -1;
+		if ((a->event != NULL) != (a->status < 0) || isnull)
+			set_broken(&wf->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
+					   psprintf("action %d is not an action statusflow can run", a->id));
+		else
+			wf->nactions++;
+		MemoryContextSwitchTo(old);
+	}
+}
+
 /* Read one quota row of the current SPI result; false when it is unusable. */
 static bool
 read_quota(SfCache *c, SfWorkflow *wf, SfQuota *q, int row)
@@ -850,6 +897,7 @@ load_catalog(SfCache *c)
 	load_transitions(c, caps, snap);
 	load_quotas(c, caps, snap);
 	load_timers(c, caps, snap);
+	load_actions(c, caps, snap);
 	load_bindings(c, snap);
 	UnregisterSnapshot(snap);
 	SPI_finish();

@@ -130,27 +130,40 @@ parse_condition(const char *cond)
 	return target->val;
 }
 
-/* Refuse a function of a condition that the table's owner does not trust. */
-static bool
-untrusted_function(Oid funcid, void *arg)
+/*
+ * May code that runs with the rights of whoever changes a row of rel call
+ * this function?  Only when a superuser or the table's owner owns it,
+ * outside temporary schemas: the owner of a workflow cannot make another
+ * tenant's users run its code.  what says who would call it, for the error.
+ */
+void
+sf_require_trusted_function(Oid funcid, Relation rel, const char *what)
 {
-	Relation	rel = (Relation) arg;
 	Oid			owner = rel->rd_rel->relowner;
 	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	Form_pg_proc proc;
 
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for function %u", funcid);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function with OID %u does not exist", funcid)));
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	if (isAnyTempNamespace(proc->pronamespace) ||
 		!(superuser_arg(proc->proowner) || has_privs_of_role(owner, proc->proowner)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("a condition on table %s may not call function %s",
+				 errmsg("%s on table %s may not call function %s", what,
 						sf_relation_name(RelationGetRelid(rel)),
 						format_procedure(funcid)),
-				 errdetail("Conditions run with the rights of whoever changes a row, so they may call only functions owned by a superuser or by the owner of the table, outside temporary schemas.")));
+				 errdetail("It would run with the rights of whoever changes a row, so it may call only functions owned by a superuser or by the owner of the table, outside temporary schemas.")));
 	ReleaseSysCache(tup);
+}
+
+/* check_functions_in_node() callback: the functions of a condition. */
+static bool
+untrusted_function(Oid funcid, void *arg)
+{
+	sf_require_trusted_function(funcid, (Relation) arg, "a condition");
 	return false;
 }
 

@@ -831,7 +831,10 @@ record_repeat(SfBinding *b, Relation rel, HeapTuple row, int status,
 	sf_push_context(ctx);
 	PG_TRY();
 	{
-		sf_record_change(b, &h);
+		int64		history_id = sf_record_change(b, &h);
+
+		if (b->workflow->nactions > 0)
+			sf_run_actions(b, rel, &h, row, row, status, status, history_id);
 	}
 	PG_FINALLY();
 	{

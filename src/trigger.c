@@ -357,9 +357,9 @@ change_event(SfBinding *b, SfChange *ch)
 	return wf->transitions[ch->transition].event;
 }
 
-/* A status or null as a JSON value, for notifications. */
-static void
-append_json_status(StringInfo buf, bool isnull, Datum status)
+/* A status or null as a JSON value, for notifications and actions. */
+void
+sf_append_json_status(StringInfo buf, bool isnull, Datum status)
 {
 	if (isnull)
 		appendStringInfoString(buf, "null");
@@ -368,8 +368,8 @@ append_json_status(StringInfo buf, bool isnull, Datum status)
 }
 
 /* The key of a history row as a JSON object of text values. */
-static void
-append_json_key(StringInfo buf, SfBinding *b, SfHistoryRow *row)
+void
+sf_append_json_key(StringInfo buf, SfBinding *b, SfHistoryRow *row)
 {
 	int			k;
 
@@ -408,12 +408,12 @@ notify_change(SfBinding *b, SfHistoryRow *row, int64 history_id)
 	StringInfoData rest;
 
 	initStringInfo(&key);
-	append_json_key(&key, b, row);
+	sf_append_json_key(&key, b, row);
 	initStringInfo(&rest);
 	appendStringInfoString(&rest, ", \"from\": ");
-	append_json_status(&rest, row->from_null, row->from_status);
+	sf_append_json_status(&rest, row->from_null, row->from_status);
 	appendStringInfoString(&rest, ", \"to\": ");
-	append_json_status(&rest, row->to_null, row->to_status);
+	sf_append_json_status(&rest, row->to_null, row->to_status);
 	appendStringInfoString(&rest, ", \"event\": ");
 	if (row->event)
 		escape_json(&rest, row->event);
@@ -444,6 +444,7 @@ sf_enforce(PG_FUNCTION_ARGS)
 	SfHistoryRow row;
 	Datum		keys[INDEX_MAX_KEYS];
 	bool		key_nulls[INDEX_MAX_KEYS];
+	int64		history_id;
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
@@ -476,7 +477,10 @@ sf_enforce(PG_FUNCTION_ARGS)
 	row.to_null = ch.to_null;
 	row.event = change_event(b, &ch);
 	row.applied = true;
-	sf_record_change(b, &row);
+	history_id = sf_record_change(b, &row);
+	if (b->workflow->nactions > 0)
+		sf_run_actions(b, td->tg_relation, &row, ch.newtuple, ch.oldtuple,
+					   ch.from, ch.to, history_id);
 	PG_RETURN_POINTER(NULL);
 }
 

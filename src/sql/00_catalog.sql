@@ -48,7 +48,9 @@ CREATE TABLE statusflow.workflow (
 );
 
 -- condition: a SQL boolean expression over the row, required to enter the
--- status (evaluated on the row as written).
+-- status and to stay in it (evaluated on the row as written).  attributes:
+-- what applications and reports may know of the status, as a JSON object
+-- ({"receives_email": false}).
 CREATE TABLE statusflow.status (
 	workflow	text NOT NULL REFERENCES statusflow.workflow
 				ON UPDATE CASCADE ON DELETE CASCADE,
@@ -60,6 +62,8 @@ CREATE TABLE statusflow.status (
 	is_terminal	boolean NOT NULL DEFAULT false,
 	is_sticky	boolean NOT NULL DEFAULT false,
 	condition	text CHECK (condition <> ''),
+	attributes	jsonb NOT NULL DEFAULT '{}'
+				CHECK (pg_catalog.jsonb_typeof(attributes) = 'object'),
 	PRIMARY KEY (workflow, status)
 );
 
@@ -159,6 +163,29 @@ CREATE TABLE statusflow.binding (
 );
 ALTER SEQUENCE statusflow.binding_id_seq OWNED BY statusflow.binding.id;
 
+-- An action: a function called, in the changing transaction and with the
+-- rights of the role making the change, when a row of a bound table
+-- enters a status, leaves one, or takes an event; it receives the change
+-- as a jsonb object (see src/actions.c).
+CREATE SEQUENCE statusflow.action_id_seq;
+CREATE TABLE statusflow.action (
+	id			integer PRIMARY KEY
+				DEFAULT pg_catalog.nextval('statusflow.action_id_seq'),
+	workflow	text NOT NULL REFERENCES statusflow.workflow
+				ON UPDATE CASCADE ON DELETE CASCADE,
+	on_enter	text,
+	on_leave	text,
+	on_event	text CHECK (on_event <> '' AND pg_catalog.octet_length(on_event) <= 63),
+	action		regprocedure NOT NULL,
+	CHECK (pg_catalog.num_nonnulls(on_enter, on_leave, on_event) = 1),
+	UNIQUE NULLS NOT DISTINCT (workflow, on_enter, on_leave, on_event, action),
+	FOREIGN KEY (workflow, on_enter) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE,
+	FOREIGN KEY (workflow, on_leave) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE
+);
+ALTER SEQUENCE statusflow.action_id_seq OWNED BY statusflow.action.id;
+
 -- How much of each quota each scope (column value) used in each period;
 -- written by the BEFORE trigger under a row lock, so that concurrent changes
 -- for one scope are counted one after the other.
@@ -182,6 +209,8 @@ SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.quota_usage', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.timer', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.timer_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.action', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.action_id_seq', '');
 
 -- A row of statusflow.timeline(): one history row of an entity, with the
 -- time spent in the status it entered.

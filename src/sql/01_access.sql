@@ -46,6 +46,7 @@ ALTER TABLE statusflow.binding ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.quota ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.quota_usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.timer ENABLE ROW LEVEL SECURITY;
+ALTER TABLE statusflow.action ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
 CREATE POLICY type_owner ON statusflow.workflow
@@ -65,6 +66,10 @@ CREATE POLICY workflow_owner ON statusflow.quota
 	WITH CHECK (statusflow_internal.owns_workflow(workflow));
 CREATE POLICY read_all ON statusflow.timer FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.timer
+	USING (statusflow_internal.owns_workflow(workflow))
+	WITH CHECK (statusflow_internal.owns_workflow(workflow));
+CREATE POLICY read_all ON statusflow.action FOR SELECT USING (true);
+CREATE POLICY workflow_owner ON statusflow.action
 	USING (statusflow_internal.owns_workflow(workflow))
 	WITH CHECK (statusflow_internal.owns_workflow(workflow));
 CREATE POLICY table_owner ON statusflow.quota_usage
@@ -98,4 +103,7 @@ CREATE TRIGGER invalidate_cache
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
 CREATE TRIGGER invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.timer
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();
+CREATE TRIGGER invalidate_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.action
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.invalidate_cache();

@@ -102,6 +102,22 @@ BEGIN
 END
 $$;
 
+/*
+ * An action's function can run for every table bound to its workflow (the
+ * signature, its own search_path, trust: see src/actions.c).
+ */
+CREATE FUNCTION statusflow_internal.check_action_row()
+RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM statusflow_internal.check_action(NEW.action, NULL);
+	PERFORM statusflow_internal.check_action(NEW.action, b.table_name)
+	FROM statusflow.binding b WHERE b.workflow = NEW.workflow;
+	RETURN NEW;
+END
+$$;
+
 /* The statuses a quota counts belong to its workflow. */
 CREATE FUNCTION statusflow_internal.check_quota_row()
 RETURNS trigger LANGUAGE plpgsql
@@ -224,6 +240,8 @@ CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.quota
 	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_quota_row();
 CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.binding
 	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_binding_row();
+CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.action
+	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_action_row();
 
 /*
  * ALTER TYPE ... RENAME VALUE on a workflow's type: the one label of the

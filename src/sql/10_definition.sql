@@ -9,7 +9,8 @@
 
 CREATE OR REPLACE VIEW statusflow.statuses AS
 SELECT s.workflow, s.status, e.rank::integer AS rank, s.group_name,
-	   s.description, s.is_initial, s.is_terminal, s.is_sticky, s.condition
+	   s.description, s.is_initial, s.is_terminal, s.is_sticky, s.condition,
+	   s.attributes
 FROM statusflow.status s
 JOIN statusflow.workflow w ON w.name OPERATOR(pg_catalog.=) s.workflow
 JOIN LATERAL (
@@ -58,6 +59,11 @@ SELECT q.workflow, q.statuses, q.per_column, q.max_entries, q.period,
 	   q.overflow_status, q.id
 FROM statusflow.quota q
 ORDER BY q.workflow, q.id;
+
+CREATE OR REPLACE VIEW statusflow.actions AS
+SELECT a.workflow, a.on_enter, a.on_leave, a.on_event, a.action, a.id
+FROM statusflow.action a
+ORDER BY a.workflow, a.id;
 
 CREATE OR REPLACE VIEW statusflow.bindings AS
 SELECT b.table_name, b.column_name, b.workflow, b.history_table,
@@ -571,7 +577,8 @@ CREATE FUNCTION statusflow.set_status_info(workflow text,
 										   initial boolean DEFAULT NULL,
 										   terminal boolean DEFAULT NULL,
 										   condition text DEFAULT NULL,
-										   sticky boolean DEFAULT NULL)
+										   sticky boolean DEFAULT NULL,
+										   attributes jsonb DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -581,6 +588,11 @@ BEGIN
 	w := statusflow_internal.workflow(workflow);
 	PERFORM statusflow_internal.check_owner(w);
 	PERFORM statusflow_internal.check_statuses(workflow, ARRAY[status], 'status');
+	IF pg_catalog.jsonb_typeof(attributes) <> 'object' THEN
+		RAISE EXCEPTION 'attributes must be a JSON object, not %', attributes
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass ''{}'' to clear them.';
+	END IF;
 	IF terminal AND EXISTS (SELECT 1 FROM statusflow.transition t
 							WHERE t.workflow OPERATOR(pg_catalog.=) w.name
 							  AND t.from_status OPERATOR(pg_catalog.=)
@@ -611,7 +623,8 @@ BEGIN
 						  ELSE nullif(set_status_info.group_name, '') END,
 		is_initial = coalesce(initial, s.is_initial),
 		is_terminal = coalesce(terminal, s.is_terminal),
-		is_sticky = coalesce(sticky, s.is_sticky)
+		is_sticky = coalesce(sticky, s.is_sticky),
+		attributes = coalesce(set_status_info.attributes, s.attributes)
 	WHERE s.workflow OPERATOR(pg_catalog.=) w.name
 	  AND s.status OPERATOR(pg_catalog.=) set_status_info.status;
 END
@@ -857,6 +870,71 @@ BEGIN
 	END IF;
 	PERFORM statusflow_internal.check_owner(statusflow_internal.workflow(t.workflow));
 	DELETE FROM statusflow.timer x WHERE x.id OPERATOR(pg_catalog.=) timer_id;
+END
+$$;
+
+/*
+ * Actions: a function f(change jsonb) returning void that a row's change
+ * calls when it enters a status, leaves one, or takes an event (see
+ * src/actions.c).  Exactly one of on_enter, on_leave and on_event.
+ */
+CREATE FUNCTION statusflow.add_action(workflow text,
+									  action regprocedure,
+									  on_enter text DEFAULT NULL,
+									  on_leave text DEFAULT NULL,
+									  on_event text DEFAULT NULL)
+RETURNS integer LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w statusflow.workflow;
+	action_id integer;
+BEGIN
+	w := statusflow_internal.workflow(workflow);
+	PERFORM statusflow_internal.check_owner(w);
+	PERFORM statusflow_internal.require(action IS NOT NULL, 'action');
+	IF pg_catalog.num_nonnulls(on_enter, on_leave, on_event) <> 1 THEN
+		RAISE EXCEPTION 'an action runs on entering a status, on leaving one, or on an event'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Give exactly one of on_enter, on_leave and on_event.';
+	END IF;
+	IF on_event IS NULL THEN
+		PERFORM statusflow_internal.check_statuses(w.name, ARRAY[coalesce(on_enter, on_leave)],
+												   'status');
+	ELSIF NOT EXISTS (SELECT 1 FROM statusflow.transition t
+					  WHERE t.workflow OPERATOR(pg_catalog.=) w.name
+						AND t.event OPERATOR(pg_catalog.=) on_event) THEN
+		RAISE EXCEPTION 'workflow "%" has no transition on event "%"', w.name, on_event
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM statusflow_internal.check_action(action, NULL);
+	BEGIN
+		INSERT INTO statusflow.action (workflow, on_enter, on_leave, on_event, action)
+		VALUES (w.name, on_enter, on_leave, on_event, action)
+		RETURNING id INTO action_id;
+	EXCEPTION WHEN unique_violation THEN
+		RAISE EXCEPTION 'workflow "%" already has this action', w.name
+			USING ERRCODE = 'duplicate_object';
+	END;
+	RETURN action_id;
+END
+$$;
+
+CREATE FUNCTION statusflow.remove_action(action_id integer)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a statusflow.action;
+BEGIN
+	SELECT * INTO a FROM statusflow.action x WHERE x.id OPERATOR(pg_catalog.=) action_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'action % does not exist', action_id
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'The view statusflow.actions lists the actions.';
+	END IF;
+	PERFORM statusflow_internal.check_owner(statusflow_internal.workflow(a.workflow));
+	DELETE FROM statusflow.action x WHERE x.id OPERATOR(pg_catalog.=) action_id;
 END
 $$;
 

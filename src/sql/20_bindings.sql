@@ -45,6 +45,16 @@ AS $$
 $$;
 
 /*
+ * Raise unless a function can be an action (f(jsonb) returning void that
+ * sets its own search_path), and, with a table, run for the table's rows
+ * (owned by a superuser or the table's owner); see src/actions.c.
+ */
+CREATE FUNCTION statusflow_internal.check_action(action regprocedure, table_name regclass)
+RETURNS void LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sf_check_action';
+
+/*
  * The columns of a table the conditions of a workflow's statuses read
  * (guards.c), sorted; NULL when one reads the whole row.  Run as the
  * extension's owner by sync_binding_objects(); it only parses.
@@ -337,6 +347,8 @@ BEGIN
 				  DETAIL = format('A timer of workflow "%s" waits for the time in "%s".',
 								  workflow, missing);
 	END IF;
+	PERFORM statusflow_internal.check_action(a.action, table_name)
+	FROM statusflow.action a WHERE a.workflow = check_fits.workflow;
 END
 $$;
 
@@ -677,6 +689,7 @@ AS $$
 DECLARE
 	gone statusflow.binding;
 	trigger_name name;
+	used_by text;
 BEGIN
 	FOR gone IN
 		SELECT b.* FROM statusflow.binding b
@@ -709,7 +722,18 @@ BEGIN
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  HINT = 'Detach the column with statusflow.detach() first.';
 	END IF;
-	-- statuses, transitions, quotas and timers follow by foreign key
+	-- an action's function stays while the action does
+	SELECT pg_catalog.format('%s of workflow "%s"', a.id, a.workflow) INTO used_by
+	FROM statusflow.action a
+	WHERE a.action::oid IN (SELECT o.objid FROM pg_event_trigger_dropped_objects() o
+							WHERE o.classid = 'pg_proc'::regclass)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'cannot drop a function that is action %', used_by
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = 'Remove the action with statusflow.remove_action() first.';
+	END IF;
+	-- statuses, transitions, quotas, timers and actions follow by foreign key
 	DELETE FROM statusflow.workflow w
 	WHERE NOT EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = w.status_type);
 END

@@ -20,6 +20,8 @@ COMMENT ON TABLE statusflow.quota_usage IS
 	'How much of each quota each scope used in each period (readable by the bound table''s owner)';
 COMMENT ON TABLE statusflow.timer IS
 	'Timers: rows staying in a status move on by themselves when tick() runs';
+COMMENT ON TABLE statusflow.action IS
+	'Actions: functions called when a row enters or leaves a status or takes an event';
 COMMENT ON TABLE statusflow.binding IS
 	'Bindings: a workflow attached to a column of a table, with its history table';
 
@@ -34,6 +36,8 @@ COMMENT ON VIEW statusflow.quotas IS
 	'Every quota of every workflow';
 COMMENT ON VIEW statusflow.timers IS
 	'Every timer of every workflow';
+COMMENT ON VIEW statusflow.actions IS
+	'Every action of every workflow';
 COMMENT ON VIEW statusflow.bindings IS
 	'Every bound column, with its workflow and history table';
 
@@ -46,8 +50,8 @@ COMMENT ON FUNCTION statusflow.remove_transition(text, text[], text, text) IS
 	'Remove declared transitions';
 COMMENT ON FUNCTION statusflow.add_status(text, text, text, text, text, text, boolean, boolean) IS
 	'Add a status to a workflow (a label to its enum type), placed by rank';
-COMMENT ON FUNCTION statusflow.set_status_info(text, text, text, text, boolean, boolean, text, boolean) IS
-	'Change the metadata, entry condition or flags of a status';
+COMMENT ON FUNCTION statusflow.set_status_info(text, text, text, text, boolean, boolean, text, boolean, jsonb) IS
+	'Change the metadata, condition, flags or attributes of a status';
 COMMENT ON FUNCTION statusflow.drop_workflow(text, boolean) IS
 	'Drop a workflow that no column is bound to, and its type';
 COMMENT ON FUNCTION statusflow.set_workflow_info(text, text, boolean) IS
@@ -60,6 +64,10 @@ COMMENT ON FUNCTION statusflow.add_timer(text, text, interval, name, text, text)
 	'Move rows that stay in a status for a while, or until a time, when tick() runs';
 COMMENT ON FUNCTION statusflow.remove_timer(integer) IS
 	'Remove a timer';
+COMMENT ON FUNCTION statusflow.add_action(text, regprocedure, text, text, text) IS
+	'Call a function f(change jsonb) when a row enters a status, leaves one, or takes an event';
+COMMENT ON FUNCTION statusflow.remove_action(integer) IS
+	'Remove an action';
 COMMENT ON FUNCTION statusflow.presets() IS
 	'The ready workflows install_preset() can create';
 COMMENT ON FUNCTION statusflow.install_preset(text, name, text, jsonb) IS

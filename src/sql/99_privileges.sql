@@ -15,13 +15,13 @@ GRANT USAGE ON SCHEMA statusflow_internal TO PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
 	statusflow.transition, statusflow.binding, statusflow.quota,
-	statusflow.quota_usage, statusflow.timer TO PUBLIC;
+	statusflow.quota_usage, statusflow.timer, statusflow.action TO PUBLIC;
 GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
 	statusflow.binding_id_seq, statusflow.quota_id_seq,
-	statusflow.timer_id_seq TO PUBLIC;
+	statusflow.timer_id_seq, statusflow.action_id_seq TO PUBLIC;
 GRANT SELECT ON statusflow.statuses, statusflow.workflows,
 	statusflow.transitions, statusflow.quotas, statusflow.timers,
-	statusflow.bindings TO PUBLIC;
+	statusflow.bindings, statusflow.actions TO PUBLIC;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA statusflow_internal FROM PUBLIC;
 
@@ -37,6 +37,7 @@ BEGIN
 		'workflow', 'check_owner', 'require', 'check_statuses', 'adopted_labels',
 		'qualified_name', 'roles', 'check_condition_everywhere', 'check_fits',
 		'check_timers', 'sync_binding', 'binding', 'trigger_names', 'create_history',
+		'check_action',
 		'adopt_history',
 		-- presets
 		'describe_statuses', 'option', 'preset_review_request',

@@ -146,4 +146,29 @@ ALTER TABLE statusflow.quota_usage
 	ADD CONSTRAINT quota_usage_quota_id_fkey FOREIGN KEY (quota_id)
 		REFERENCES statusflow.quota ON DELETE CASCADE;
 
+-- statuses' attributes, and actions (see 00_catalog.sql)
+ALTER TABLE statusflow.status
+	ADD COLUMN attributes jsonb NOT NULL DEFAULT '{}'
+		CHECK (pg_catalog.jsonb_typeof(attributes) = 'object');
+CREATE SEQUENCE statusflow.action_id_seq;
+CREATE TABLE statusflow.action (
+	id			integer PRIMARY KEY
+				DEFAULT pg_catalog.nextval('statusflow.action_id_seq'),
+	workflow	text NOT NULL REFERENCES statusflow.workflow
+				ON UPDATE CASCADE ON DELETE CASCADE,
+	on_enter	text,
+	on_leave	text,
+	on_event	text CHECK (on_event <> '' AND pg_catalog.octet_length(on_event) <= 63),
+	action		regprocedure NOT NULL,
+	CHECK (pg_catalog.num_nonnulls(on_enter, on_leave, on_event) = 1),
+	UNIQUE NULLS NOT DISTINCT (workflow, on_enter, on_leave, on_event, action),
+	FOREIGN KEY (workflow, on_enter) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE,
+	FOREIGN KEY (workflow, on_leave) REFERENCES statusflow.status
+		ON UPDATE CASCADE ON DELETE CASCADE
+);
+ALTER SEQUENCE statusflow.action_id_seq OWNED BY statusflow.action.id;
+SELECT pg_catalog.pg_extension_config_dump('statusflow.action', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.action_id_seq', '');
+
 -- 1.1's code follows.
