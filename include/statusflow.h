@@ -341,6 +341,8 @@ extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 /* transition.c */
 extern SfContext *sf_current_context(int binding_id);
 extern void sf_push_context(SfContext *ctx);
+extern void sf_record_repeat(SfBinding *binding, Relation rel, HeapTuple row,
+							 int status, SfContext *ctx);
 extern void sf_pop_context(SfContext *ctx);
 extern void sf_forget_contexts(void);
 extern bool sf_reason_given(SfBinding *binding);

@@ -557,8 +557,14 @@ take_path(SfReceipt *r, int *path, int len, bool last_by_event)
 		/* the event's target, from the row as the steps before left it */
 		if (last && last_by_event)
 		{
-			(void) lock_row(r, &row);
+			int			current = lock_row(r, &row);
+
 			to = sf_event_status(b, r->rel, row, r->name, &r->ctx);
+			if (to == current)
+			{
+				sf_record_repeat(b, r->rel, row, to, &r->ctx);
+				break;
+			}
 		}
 		params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
 		(void) sf_run_with_context(b, SF_PLAN_TRANSITION, params,

@@ -76,6 +76,10 @@ static const char *const catalog_names[SF_CATALOG_TABLES] = {
 	"workflow", "status", "transition", "binding", "quota", "timer", "action"
 };
 
+/* statusflow.action arrived in 1.1: a 1.0 catalog, not yet updated, has none. */
+#define SF_ACTION_TABLE 6
+#define has_action_table() OidIsValid(catalog_relids[SF_ACTION_TABLE])
+
 PG_FUNCTION_INFO_V1(sf_invalidate_cache);
 
 /* Relcache callback: catalog tables reset everything, bound tables less. */
@@ -306,7 +310,7 @@ load_workflows(SfCache *c, Snapshot snap)
 	SfCapacity *caps;
 	int			i;
 
-	spi_run("SELECT w.name, w.status_type::pg_catalog.oid, w.allow_null, w.monotonic,"
+	spi_run(psprintf("SELECT w.name, w.status_type::pg_catalog.oid, w.allow_null, w.monotonic,"
 			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.status s"
 			"  WHERE s.workflow OPERATOR(pg_catalog.=) w.name),"
 			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.transition t"
@@ -315,12 +319,14 @@ load_workflows(SfCache *c, Snapshot snap)
 			"  WHERE q.workflow OPERATOR(pg_catalog.=) w.name),"
 			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.timer t"
 			"  WHERE t.workflow OPERATOR(pg_catalog.=) w.name),"
-			" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.action a"
-			"  WHERE a.workflow OPERATOR(pg_catalog.=) w.name),"
+			" %s,"
 			" EXISTS (SELECT FROM pg_catalog.pg_type y"
 			"  WHERE y.oid OPERATOR(pg_catalog.=) w.status_type::pg_catalog.oid"
 			"    AND y.typtype OPERATOR(pg_catalog.=) 'e')"
-			" FROM statusflow.workflow w ORDER BY w.name COLLATE \"C\"", snap);
+			" FROM statusflow.workflow w ORDER BY w.name COLLATE \"C\"",
+					 has_action_table() ?
+					 "(SELECT pg_catalog.count(*)::pg_catalog.int4 FROM statusflow.action a"
+					 "  WHERE a.workflow OPERATOR(pg_catalog.=) w.name)" : "0"), snap);
 	c->nworkflows = SPI_processed;
 	c->workflows = MemoryContextAllocZero(c->cxt,
 										  sizeof(SfWorkflow) * Max(c->nworkflows, 1));
@@ -644,6 +650,8 @@ load_actions(SfCache *c, SfCapacity *caps, Snapshot snap)
 {
 	int			i;
 
+	if (!has_action_table())
+		return;
 	spi_run("SELECT a.workflow, a.id, a.on_leave, a.on_event, a.on_enter,"
 			" a.action::pg_catalog.oid"
 			" FROM statusflow.action a ORDER BY a.id", snap);

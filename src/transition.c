@@ -811,9 +811,9 @@ row_status(SfBinding *b, Relation rel, HeapTuple row)
  * recorded all the same (history row, notification) with the call's who
  * and why.  The row is locked; its guards have passed.
  */
-static void
-record_repeat(SfBinding *b, Relation rel, HeapTuple row, int status,
-			  SfContext *ctx)
+void
+sf_record_repeat(SfBinding *b, Relation rel, HeapTuple row, int status,
+				 SfContext *ctx)
 {
 	Datum		keys[INDEX_MAX_KEYS];
 	bool		key_nulls[INDEX_MAX_KEYS];
@@ -860,7 +860,7 @@ fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
 		no_row(b, key);
 	*repeated = (targets[0] == row_status(b, rel, rows[0]));
 	if (*repeated)
-		record_repeat(b, rel, rows[0], targets[0], ctx);
+		sf_record_repeat(b, rel, rows[0], targets[0], ctx);
 	table_close(rel, AccessShareLock);
 	return targets[0];
 }
@@ -983,7 +983,7 @@ fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
 	for (i = 0; i < n; i++)
 	{
 		if (targets[i] == row_status(b, rel, rows[i]))
-			record_repeat(b, rel, rows[i], targets[i], ctx);
+			sf_record_repeat(b, rel, rows[i], targets[i], ctx);
 		else
 		{
 			rows[nmoving] = rows[i];

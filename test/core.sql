@@ -13,7 +13,7 @@ SELECT has_function('statusflow', 'create_workflow', ARRAY['text', 'text[]', 'te
 SELECT has_function('statusflow', 'add_transition', ARRAY['text', 'text[]', 'text', 'text', 'text', 'text', 'text[]', 'text', 'boolean', 'integer', 'boolean']);
 SELECT has_function('statusflow', 'remove_transition', ARRAY['text', 'text[]', 'text', 'text']);
 SELECT has_function('statusflow', 'add_status', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'boolean']);
-SELECT has_function('statusflow', 'set_status_info', ARRAY['text', 'text', 'text', 'text', 'boolean', 'boolean', 'text', 'boolean']);
+SELECT has_function('statusflow', 'set_status_info', ARRAY['text', 'text', 'text', 'text', 'boolean', 'boolean', 'text', 'boolean', 'jsonb']);
 SELECT has_function('statusflow', 'drop_workflow', ARRAY['text', 'boolean']);
 SELECT has_function('statusflow', 'allowed_transitions', ARRAY['text', 'text']);
 SELECT has_function('statusflow', 'can_transition', ARRAY['text', 'text', 'text']);
@@ -37,7 +37,8 @@ SELECT set_eq(
 	ARRAY['statusflow.workflow', 'statusflow.status', 'statusflow.transition',
 		  'statusflow.transition_id_seq', 'statusflow.binding', 'statusflow.binding_id_seq',
 		  'statusflow.quota', 'statusflow.quota_id_seq', 'statusflow.quota_usage',
-		  'statusflow.timer', 'statusflow.timer_id_seq'],
+		  'statusflow.timer', 'statusflow.timer_id_seq', 'statusflow.action',
+		  'statusflow.action_id_seq'],
 	'every catalog table and sequence is dumped with its data');
 
 -- security: trigger functions are not PUBLIC, definer functions pin search_path
