@@ -24,7 +24,8 @@ FROM statusflow.presets() p;
 
 -- review requests: two accounts, the second over its monthly limit of 3
 CREATE TABLE demo.review_requests (id int PRIMARY KEY, account_id int NOT NULL,
-	channel text NOT NULL, status demo.review_request_status NOT NULL DEFAULT 'scheduled');
+	channel text NOT NULL, send_at timestamptz,
+	status demo.review_request_status NOT NULL DEFAULT 'scheduled');
 SELECT statusflow.attach('demo.review_requests', 'status', 'review_request');
 INSERT INTO demo.review_requests (id, account_id, channel)
 SELECT g, CASE WHEN g <= 4 THEN 1 ELSE 2 END, CASE WHEN g % 2 = 0 THEN 'email' ELSE 'sms' END
@@ -38,9 +39,17 @@ SELECT statusflow.fire('demo.review_requests', 2, 'unhappy');
 SELECT statusflow.fire('demo.review_requests', 4, 'fail', reason => 'gateway timeout');
 
 -- establishments
-CREATE TABLE demo.establishments (id int PRIMARY KEY, name text NOT NULL,
+CREATE TABLE demo.establishments (id int PRIMARY KEY, name text NOT NULL, email text,
 	status demo.establishment_invitation_status NOT NULL DEFAULT 'invited');
 SELECT statusflow.attach('demo.establishments', 'status', 'establishment_invitation');
+-- an accepted invitation activates the establishment's store (an action)
+CREATE TABLE demo.stores (name text PRIMARY KEY, state text NOT NULL DEFAULT 'PENDING');
+INSERT INTO demo.stores (name) VALUES ('Bakery'), ('Florist'), ('Garage'), ('Pharmacy');
+CREATE FUNCTION demo.activate_store(change jsonb) RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ UPDATE demo.stores SET state = 'ACTIVATED' WHERE name = change -> 'row' ->> 'name' $$;
+SELECT statusflow.add_action('establishment_invitation', 'demo.activate_store(jsonb)',
+							 on_enter => 'accepted');
 INSERT INTO demo.establishments (id, name) VALUES
 	(1, 'Bakery'), (2, 'Florist'), (3, 'Garage'), (4, 'Pharmacy');
 SELECT statusflow.fire_many('demo.establishments', ARRAY[1, 2, 3], 'send');
@@ -48,7 +57,9 @@ SELECT statusflow.fire_many('demo.establishments', ARRAY[1, 2], 'deliver');
 SELECT statusflow.fire('demo.establishments', 3, 'bounce');
 SELECT statusflow.fire('demo.establishments', 1, e) FROM unnest(ARRAY['open', 'view', 'confirm', 'accept']) e;
 SELECT statusflow.fire('demo.establishments', 2, e) FROM unnest(ARRAY['view', 'decline']) e;
-SELECT statusflow.fire('demo.establishments', 3, 'resend', reason => 'email corrected to contact@garage.example');
+-- a reinvite after a bounce goes to a corrected address, in one UPDATE
+UPDATE demo.establishments SET email = 'contact@garage.example', status = 'invitationSent'
+WHERE id = 3;
 
 -- a pre-launch beta: a waiting list, a hard bounce and an unsuspension
 CREATE TABLE demo.beta_users (id int PRIMARY KEY, email text NOT NULL,

@@ -117,6 +117,9 @@ JOIN statusflow.statuses s ON s.workflow = 'estab_invite' AND s.status = i.statu
 WHERE (s.attributes ->> 'receives_email')::boolean ORDER BY i.id;
 SELECT status, attributes FROM statusflow.statuses WHERE workflow = 'estab_invite' ORDER BY rank;
 
+-- diagrams write actions as in UML: entry / f, exit / f, event / f
+SELECT statusflow.to_mermaid('estab_invite');
+
 SELECT statusflow.detach('estab_invites');
 DROP TABLE estab_invites, estab_invites_status_history, establishments, action_log;
 SELECT statusflow.drop_workflow('estab_invite');

@@ -8,7 +8,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS statusflow;
 BEGIN;
-SELECT plan(943);
+SELECT plan(966);
 
 CREATE ROLE tap_business;
 CREATE ROLE tap_customer;
@@ -22,8 +22,9 @@ SELECT statusflow.install_preset('loyalty_connection', 'presets',
 	options => '{"business_role": "tap_business", "customer_role": "tap_customer"}');
 
 CREATE TABLE presets.reviews (id int PRIMARY KEY, channel text NOT NULL DEFAULT 'sms',
-	account_id int NOT NULL DEFAULT 1, status presets.review_request_status NOT NULL);
-CREATE TABLE presets.establishments (id int PRIMARY KEY,
+	account_id int NOT NULL DEFAULT 1, send_at timestamptz,
+	status presets.review_request_status NOT NULL);
+CREATE TABLE presets.establishments (id int PRIMARY KEY, email text,
 	status presets.establishment_invitation_status NOT NULL);
 CREATE TABLE presets.prelaunch (id int PRIMARY KEY, status presets.beta_prelaunch_status NOT NULL);
 CREATE TABLE presets.general (id int PRIMARY KEY, status presets.beta_general_status NOT NULL);
@@ -57,14 +58,16 @@ BEGIN
 	RETURN key;
 END $$;
 
--- Does the trigger let the row go from one status to another (as the current role)?
+-- Does the trigger let the row go from one status to another (as the
+-- current role)?  also: more of the same UPDATE's SET list.
 CREATE FUNCTION tap_allows(tbl regclass, from_status text, to_status text,
-						   setup text DEFAULT NULL)
+						   setup text DEFAULT NULL, also text DEFAULT NULL)
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM tap_put(tbl, from_status, setup);
 	BEGIN
-		EXECUTE format('UPDATE %s SET status = %L', tbl, to_status);
+		EXECUTE format('UPDATE %s SET status = %L%s', tbl, to_status,
+					   coalesce(', ' || also, ''));
 		RETURN true;
 	EXCEPTION WHEN check_violation OR insufficient_privilege THEN
 		RETURN false;
@@ -85,7 +88,7 @@ $$;
 -- The matrix of a workflow: trigger and can_transition() against the list.
 -- (skip_can_from: a status whose can_transition() answers are tested apart)
 CREATE FUNCTION tap_matrix(tbl regclass, wf text, allowed text[], setup_for text DEFAULT NULL,
-						   skip_can_from text DEFAULT NULL)
+						   skip_can_from text DEFAULT NULL, also text DEFAULT NULL)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
 	p record;
@@ -93,7 +96,8 @@ BEGIN
 	FOR p IN SELECT * FROM tap_pairs(wf, allowed) LOOP
 		RETURN NEXT is(tap_allows(tbl, p.from_status, p.to_status,
 								  CASE WHEN setup_for IS NOT NULL
-									   THEN format(setup_for, p.from_status, p.to_status) END),
+									   THEN format(setup_for, p.from_status, p.to_status) END,
+								  also),
 					   p.expected,
 					   format('%s: %s -> %s %s by the trigger', wf, p.from_status, p.to_status,
 							  CASE WHEN p.expected THEN 'allowed' ELSE 'refused' END));
@@ -127,7 +131,9 @@ SELECT is(tap_allows('presets.reviews', 'scheduled', 'opened',
 SELECT is(statusflow.fire('presets.reviews', (SELECT id FROM presets.reviews), 'send'), 'email_sent',
 		  'review_request: event "send" picks the row''s channel');
 
--- Seed 001, with a reason given for the transitions that require one.
+-- Seed 001, with a reason given for the transitions that require one, and
+-- the e-mail address changed by every UPDATE (a reinvite after a bounce
+-- needs a new one).
 SELECT set_config('statusflow.reason', 'matrix test', true);
 SELECT * FROM tap_matrix('presets.establishments', 'establishment_invitation', ARRAY[
 	'invited > invitationSent', 'invitationSent > invitationBounce',
@@ -136,13 +142,14 @@ SELECT * FROM tap_matrix('presets.establishments', 'establishment_invitation', A
 	'invitationReceived > invitationViewed', 'invitationOpened > invitationViewed',
 	'invitationViewed > invitationReviewed', 'invitationReviewed > accepted',
 	'invitationViewed > objected', 'invitationReviewed > objected',
-	'invitationBounce > invitationSent', 'objected > invitationSent']);
+	'invitationBounce > invitationSent', 'objected > invitationSent'],
+	also => $$email = 'changed-' || id || '@example.com'$$);
 SELECT set_config('statusflow.reason', '', true);
 SELECT is(tap_allows('presets.establishments', 'invitationBounce', 'invitationSent'), false,
-		  'establishment_invitation: re-inviting after a bounce needs a reason');
+		  'establishment_invitation: re-inviting after a bounce needs a changed e-mail address');
 SELECT is(tap_allows('presets.establishments', 'objected', 'invitationSent'), false,
 		  'establishment_invitation: regenerating needs a reason');
-INSERT INTO presets.establishments VALUES (50, 'invited');
+INSERT INTO presets.establishments (id, status) VALUES (50, 'invited');
 SELECT statusflow.fire('presets.establishments', 50, e)
 FROM unnest(ARRAY['send', 'deliver', 'view', 'decline']) e;
 SELECT is(statusflow.fire('presets.establishments', 50, 'regenerate', reason => 'new manager'),
@@ -164,11 +171,10 @@ SELECT * FROM tap_matrix('presets.prelaunch', 'beta_prelaunch', ARRAY[
 	'imported > rejected', 'applied > rejected', 'invited > rejected',
 	'imported > active', 'applied > active', 'invited > active', 'rejected > active',
 	'imported > suspended', 'unconfirmed > suspended', 'applied > suspended',
-	'invited > suspended', 'rejected > suspended', 'active > suspended',
+	'invited > suspended', 'rejected > suspended', 'active > suspended', 'idle > suspended',
 	'active > idle', 'idle > active'], skip_can_from => 'suspended');
-SELECT is(statusflow.can_transition('beta_prelaunch', 'suspended', s), s <> 'idle',
-		  format('beta_prelaunch: suspended -> %s %s by can_transition()', s,
-				 CASE WHEN s <> 'idle' THEN 'allowed' ELSE 'refused' END))
+SELECT is(statusflow.can_transition('beta_prelaunch', 'suspended', s), true,
+		  format('beta_prelaunch: suspended -> %s allowed by can_transition()', s))
 FROM unnest(ARRAY['imported', 'unconfirmed', 'applied', 'rejected', 'invited', 'active', 'idle']) s;
 -- unsuspending returns to the status held before, by event or UPDATE
 DELETE FROM presets.prelaunch;
@@ -232,6 +238,121 @@ SELECT is((SELECT count(*)::int FROM statusflow.presets()), 6, 'six presets');
 SELECT is_empty($$SELECT w.workflow, c.* FROM statusflow.workflows w,
 				  statusflow.check_workflow(w.workflow) c$$,
 				'every preset passes check_workflow()');
+
+-- The seeds' rules through real writes, fire(), ingest() and tick().
+-- Seed 000: "Sending in X hours": tick() sends a scheduled invitation at its
+-- time, on its channel, within the monthly limit.
+SELECT statusflow.install_preset('review_request', 'presets', 'review_timed',
+								 '{"monthly_limit": 2}');
+CREATE TABLE presets.timed_reviews (id int PRIMARY KEY, channel text NOT NULL,
+	account_id int NOT NULL DEFAULT 7, send_at timestamptz,
+	status presets.review_timed_status NOT NULL DEFAULT 'scheduled');
+SELECT statusflow.attach('presets.timed_reviews', 'status', 'review_timed');
+INSERT INTO presets.timed_reviews (id, channel, send_at) VALUES
+	(1, 'sms', now() - interval '3 hours'), (2, 'email', now() - interval '2 hours'),
+	(3, 'sms', now() - interval '1 hour'), (4, 'sms', now() + interval '1 day');
+SELECT statusflow.tick();
+SELECT set_eq($$SELECT id, status::text FROM presets.timed_reviews$$,
+			  $$VALUES (1, 'sms_sent'), (2, 'email_sent'), (3, 'limit_reached'), (4, 'scheduled')$$,
+			  'review_request: tick() sends what is due on its channel, the third over the monthly limit');
+SELECT is((SELECT attributes ->> 'channel' FROM statusflow.statuses
+		   WHERE workflow = 'review_timed' AND status = 'opened'), 'email',
+		  'review_request: channel-only statuses say their channel in their attributes');
+
+-- Seed 001: provider receipts in any order end in the same status; each
+-- opening is recorded; a reinvite after a bounce needs a new address.
+INSERT INTO presets.establishments (id, email, status) VALUES
+	(60, 'a@example.com', 'invited'), (61, 'b@example.com', 'invited'),
+	(62, 'c@example.com', 'invited');
+SELECT statusflow.fire_many('presets.establishments', ARRAY[60, 61, 62], 'send');
+SELECT is(statusflow.ingest('presets.establishments', 60, 'deliver', event_id => 'r60-1') || ' '
+		  || statusflow.ingest('presets.establishments', 60, 'open', event_id => 'r60-2'),
+		  'applied applied', 'establishment_invitation: delivery, then opening');
+SELECT is(statusflow.ingest('presets.establishments', 61, 'open', event_id => 'r61-1') || ' '
+		  || statusflow.ingest('presets.establishments', 61, 'deliver', event_id => 'r61-2'),
+		  'applied late', 'establishment_invitation: opening first, the delivery arrives late');
+SELECT results_eq($$SELECT status::text FROM presets.establishments WHERE id IN (60, 61) ORDER BY id$$,
+				  ARRAY['invitationOpened', 'invitationOpened'],
+				  'establishment_invitation: both orders end opened');
+SELECT is(statusflow.ingest('presets.establishments', 61, 'open', event_id => 'r61-3'), 'applied',
+		  'establishment_invitation: an invitation opened again');
+SELECT is((SELECT count(*)::int FROM presets.establishments_status_history
+		   WHERE id = 61 AND event = 'open' AND applied), 2,
+		  'establishment_invitation: both openings are in the history');
+SELECT is(statusflow.entries('presets.establishments', 61, 'invitationOpened'), 1::bigint,
+		  'establishment_invitation: opened once as a status');
+SELECT statusflow.ingest('presets.establishments', 62, 'bounce', event_id => 'r62-1');
+SELECT throws_ok($$UPDATE presets.establishments SET status = 'invitationSent' WHERE id = 62$$,
+				 '23514', NULL, 'establishment_invitation: no reinvite to the same address');
+SELECT throws_ok($$SELECT statusflow.fire('presets.establishments', 62, 'resend', reason => 'x')$$,
+				 '23514', NULL, 'establishment_invitation: nor by the API, which changes no address');
+SELECT is(statusflow.ingest('presets.establishments', 62, 'resend', event_id => 'r62-2'), 'refused',
+		  'establishment_invitation: a refused receipt is kept, not raised');
+SELECT lives_ok($$UPDATE presets.establishments SET status = 'invitationSent',
+				  email = 'c2@example.com' WHERE id = 62$$,
+				'establishment_invitation: a reinvite with the changed address');
+-- on_accepted: the application's function activates the establishment
+CREATE TABLE presets.stores (id int PRIMARY KEY, state text NOT NULL DEFAULT 'PENDING');
+INSERT INTO presets.stores VALUES (70);
+CREATE FUNCTION presets.activate_store(change jsonb) RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ UPDATE presets.stores SET state = 'ACTIVATED' WHERE id = (change -> 'row' ->> 'id')::int $$;
+SELECT statusflow.install_preset('establishment_invitation', 'presets', 'estab_active',
+								 '{"on_accepted": "presets.activate_store(jsonb)"}');
+CREATE TABLE presets.store_invites (id int PRIMARY KEY, email text,
+	status presets.estab_active_status NOT NULL DEFAULT 'invited');
+SELECT statusflow.attach('presets.store_invites', 'status', 'estab_active');
+INSERT INTO presets.store_invites (id) VALUES (70);
+SELECT statusflow.fire('presets.store_invites', 70, e)
+FROM unnest(ARRAY['send', 'deliver', 'view', 'confirm']) e;
+SELECT is((SELECT state FROM presets.stores WHERE id = 70), 'PENDING',
+		  'establishment_invitation: not activated before acceptance');
+SELECT statusflow.fire('presets.store_invites', 70, 'accept');
+SELECT is((SELECT state FROM presets.stores WHERE id = 70), 'ACTIVATED',
+		  'establishment_invitation: accepted activates the establishment');
+
+-- Seed 002: users who have not checked in for idle_days go idle when tick()
+-- runs; a hard bounce suspends any user, idle ones too; suspension turns
+-- e-mail and referral sharing off (attributes).
+SELECT statusflow.install_preset('beta_prelaunch', 'presets', 'beta_idle', '{"idle_days": 30}');
+CREATE TABLE presets.beta_users (id int PRIMARY KEY, last_checkin_at timestamptz,
+	status presets.beta_idle_status NOT NULL DEFAULT 'imported');
+SELECT statusflow.attach('presets.beta_users', 'status', 'beta_idle');
+INSERT INTO presets.beta_users VALUES (1, now() - interval '40 days'), (2, now() - interval '1 day');
+SELECT statusflow.fire_many('presets.beta_users', ARRAY[1, 2], 'activate');
+SELECT statusflow.tick();
+SELECT results_eq($$SELECT status::text FROM presets.beta_users ORDER BY id$$,
+				  ARRAY['idle', 'active'], 'beta_prelaunch: idle after idle_days without a check-in');
+SELECT is(statusflow.fire('presets.beta_users', 1, 'hard_bounce'), 'suspended',
+		  'beta_prelaunch: a hard bounce suspends an idle user');
+SELECT is((SELECT (attributes ->> 'receives_email')::boolean FROM statusflow.statuses
+		   WHERE workflow = 'beta_idle' AND status = 'suspended'), false,
+		  'beta_prelaunch: a suspended user receives no e-mail');
+SELECT is(statusflow.fire('presets.beta_users', 1, 'unsuspend'), 'idle',
+		  'beta_prelaunch: unsuspended back to idle');
+SELECT throws_ok($$SELECT statusflow.install_preset('beta_prelaunch', 'presets', 'beta_bad',
+														'{"idle_days": 0}')$$,
+				 '22023', NULL, 'beta_prelaunch: idle_days is at least 1');
+
+-- Seed 003: a second outgoing message while waiting for a reply is recorded.
+SELECT is((SELECT count(*)::int FROM presets.accounts_status_history
+		   WHERE id = :account AND event = 'message_out' AND from_status = to_status), 1,
+		  'sms_outreach: the second outgoing message is in the history');
+
+-- Seed 004: re-inviting a pending customer is recorded; inactive customers
+-- receive nothing (attributes).
+INSERT INTO presets.connections VALUES (80, 'imported');
+SET LOCAL ROLE tap_business;
+SELECT statusflow.fire('presets.connections', 80, 'invite');
+SELECT is(statusflow.fire('presets.connections', 80, 'invite'), 'pending',
+		  'loyalty_connection: a pending customer may be invited again');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM presets.connections_status_history
+		   WHERE id = 80 AND event = 'invite'), 2,
+		  'loyalty_connection: both invitations are in the history');
+SELECT is((SELECT (attributes ->> 'receives_communications')::boolean FROM statusflow.statuses
+		   WHERE workflow = 'loyalty_connection' AND status = 'inactive'), false,
+		  'loyalty_connection: inactive customers receive nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

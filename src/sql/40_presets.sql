@@ -16,13 +16,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	VALUES
 	('review_request', 'Review request', '000_d3cf30be709d8f3d.txt',
-	 'channel_column (channel), account_column (account_id), monthly_limit (100)',
+	 'channel_column (channel), account_column (account_id), monthly_limit (100), send_at_column (send_at)',
 	 'Invitations to review a business, sent by SMS or email, with channel-only statuses, a monthly limit per account, happy and unhappy answers.'),
 	('establishment_invitation', 'Establishment invitation', '001_fdf066295581bf56.txt',
-	 'regenerate_limit (1)',
+	 'regenerate_limit (1), email_column (email), on_accepted (none)',
 	 'B2B onboarding invitations to establishments, with the export''s exact labels and the interface''s coarse statuses as groups.'),
 	('beta_prelaunch', 'Beta campaign, pre-launch', '002_43b062ba0c51da41.txt',
-	 'double_opt_in (true)',
+	 'double_opt_in (true), idle_days (none), checkin_column (last_checkin_at)',
 	 'A pre-launch waiting list: the page''s transition table, idle users, suspension on a hard bounce and unsuspension to the previous status.'),
 	('beta_general', 'Beta campaign, general', '002_43b062ba0c51da41.txt',
 	 'double_opt_in (true)',
@@ -36,8 +36,9 @@ AS $$
 $$;
 
 /*
- * Set the group, description and condition of statuses from a JSON array of
- * {"status", "group", "description", "condition"} objects.
+ * Set the group, description, condition and attributes of statuses from a
+ * JSON array of {"status", "group", "description", "condition",
+ * "attributes"} objects.
  */
 CREATE FUNCTION statusflow_internal.describe_statuses(workflow text, info jsonb)
 RETURNS void LANGUAGE plpgsql
@@ -50,7 +51,8 @@ BEGIN
 		PERFORM statusflow.set_status_info(workflow, s->>'status',
 										   description => s->>'description',
 										   group_name => s->>'group',
-										   condition => s->>'condition');
+										   condition => s->>'condition',
+										   attributes => s->'attributes');
 	END LOOP;
 END
 $$;
@@ -76,6 +78,12 @@ DECLARE
 	-- {"monthly_limit": null} installs no quota
 	monthly_limit integer := CASE WHEN options ? 'monthly_limit'
 								  THEN (options->>'monthly_limit')::integer ELSE 100 END;
+	-- {"send_at_column": null} installs no timer
+	send_at name := CASE WHEN options ? 'send_at_column' THEN options->>'send_at_column'
+						 ELSE 'send_at' END;
+	on_sms jsonb := '{"channel": "sms"}';
+	on_email jsonb := '{"channel": "email"}';
+	follow_up jsonb := '{"follow_up": true}';
 BEGIN
 	PERFORM statusflow.create_workflow(wf,
 		ARRAY['scheduled', 'limit_reached', 'sms_sent', 'clicked_link', 'email_sent',
@@ -90,13 +98,13 @@ BEGIN
 			'description', 'Waits for its send time; shown as "Sending in X hours".'),
 		jsonb_build_object('status', 'limit_reached', 'group', 'not sent',
 			'description', 'Not sent: the account used up its monthly invitation limit.'),
-		jsonb_build_object('status', 'sms_sent', 'group', 'sent', 'condition', sms,
+		jsonb_build_object('status', 'sms_sent', 'group', 'sent', 'condition', sms, 'attributes', on_sms,
 			'description', 'The SMS reached the contact''s phone.'),
-		jsonb_build_object('status', 'clicked_link', 'group', 'engaged', 'condition', sms,
+		jsonb_build_object('status', 'clicked_link', 'group', 'engaged', 'condition', sms, 'attributes', on_sms,
 			'description', 'The contact opened the link of the SMS but has not said yet whether they were happy. SMS only.'),
-		jsonb_build_object('status', 'email_sent', 'group', 'sent', 'condition', email,
+		jsonb_build_object('status', 'email_sent', 'group', 'sent', 'condition', email, 'attributes', on_email,
 			'description', 'The email reached the inbox and has not been opened yet.'),
-		jsonb_build_object('status', 'opened', 'group', 'engaged', 'condition', email,
+		jsonb_build_object('status', 'opened', 'group', 'engaged', 'condition', email, 'attributes', on_email,
 			'description', 'The contact opened the email but has not said yet whether they were happy. Email only.'),
 		jsonb_build_object('status', 'clicked_happy', 'group', 'happy',
 			'description', 'The contact said they were happy and has not gone on to leave a review yet.'),
@@ -104,13 +112,13 @@ BEGIN
 			'description', 'A happy contact who had not reviewed got a promoter retargeting email.'),
 		jsonb_build_object('status', 'clicked_review_site', 'group', 'happy',
 			'description', 'A happy contact went on to the review site; they may still not have posted.'),
-		jsonb_build_object('status', 'clicked_unhappy', 'group', 'unhappy',
+		jsonb_build_object('status', 'clicked_unhappy', 'group', 'unhappy', 'attributes', follow_up,
 			'description', 'The contact said they were unhappy without saying why yet: a good moment to call.'),
-		jsonb_build_object('status', 'provided_feedback', 'group', 'unhappy',
+		jsonb_build_object('status', 'provided_feedback', 'group', 'unhappy', 'attributes', follow_up,
 			'description', 'An unhappy contact explained what went wrong on the private feedback page: reach out soon.'),
-		jsonb_build_object('status', 'sms_failed', 'group', 'failed', 'condition', sms,
+		jsonb_build_object('status', 'sms_failed', 'group', 'failed', 'condition', sms, 'attributes', on_sms,
 			'description', 'The SMS could not leave the gateway (connection or system problem). If it keeps happening, contact support.'),
-		jsonb_build_object('status', 'email_failed', 'group', 'failed', 'condition', email,
+		jsonb_build_object('status', 'email_failed', 'group', 'failed', 'condition', email, 'attributes', on_email,
 			'description', 'The email could not be sent (badly formed address, connection or system problem). If it keeps happening, contact support.')));
 
 	PERFORM statusflow.add_transition(wf, ARRAY['scheduled'], 'sms_sent', event => 'send');
@@ -137,6 +145,11 @@ BEGIN
 									 statusflow_internal.option(options, 'account_column', 'account_id'),
 									 monthly_limit, 'month', overflow_status => 'limit_reached');
 	END IF;
+	-- "Sending in X hours": tick() sends a scheduled invitation at its time,
+	-- through the send event, so the monthly limit applies there too
+	IF send_at IS NOT NULL THEN
+		PERFORM statusflow.add_timer(wf, 'scheduled', at_column => send_at, event => 'send');
+	END IF;
 END
 $$;
 
@@ -147,6 +160,8 @@ RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	-- provider receipts arrive in any order: monotonic ingestion climbs to
+	-- the furthest status reported and keeps older receipts as late
 	PERFORM statusflow.create_workflow(wf,
 		ARRAY['invited', 'invitationSent', 'invitationBounce', 'invitationReceived',
 			  'invitationOpened', 'invitationViewed', 'invitationReviewed', 'objected',
@@ -154,6 +169,7 @@ BEGIN
 		initial => ARRAY['invited'],
 		terminal => ARRAY['accepted'],
 		type_name => type_name,
+		monotonic => true,
 		description => 'Invitations of establishments to register (seed 001).');
 	PERFORM statusflow_internal.describe_statuses(wf, jsonb_build_array(
 		jsonb_build_object('status', 'invited', 'group', 'not invited',
@@ -173,6 +189,7 @@ BEGIN
 		jsonb_build_object('status', 'objected', 'group', 'declined',
 			'description', 'The user declined the invitation. Not necessarily the end: try another channel.'),
 		jsonb_build_object('status', 'accepted', 'group', 'accepted',
+			'attributes', '{"establishment_status": "ACTIVATED"}'::jsonb,
 			'description', 'The user accepted; the establishment is activated.')));
 
 	PERFORM statusflow.add_transition(wf, ARRAY['invited'], 'invitationSent', event => 'send');
@@ -181,6 +198,9 @@ BEGIN
 	PERFORM statusflow.add_transition(wf, ARRAY['invitationSent'], 'invitationReceived',
 									  event => 'deliver', kind => 'automatic');
 	PERFORM statusflow.add_transition(wf, ARRAY['invitationReceived'], 'invitationOpened',
+									  event => 'open', kind => 'automatic');
+	-- each opening is recorded: "opened at least once", and how often
+	PERFORM statusflow.add_transition(wf, ARRAY['invitationOpened'], 'invitationOpened',
 									  event => 'open', kind => 'automatic');
 	PERFORM statusflow.add_transition(wf, ARRAY['invitationSent', 'invitationBounce',
 												'invitationReceived', 'invitationOpened'],
@@ -191,12 +211,19 @@ BEGIN
 	PERFORM statusflow.add_transition(wf, ARRAY['invitationViewed', 'invitationReviewed'],
 									  'objected', event => 'decline');
 	PERFORM statusflow.add_transition(wf, ARRAY['invitationBounce'], 'invitationSent',
-									  event => 'resend', require_reason => true,
-									  description => 'Reinvite after changing the recipient''s email; say so in the reason.');
+									  event => 'resend',
+									  condition => pg_catalog.format('NEW.%1$I IS DISTINCT FROM OLD.%1$I',
+										  statusflow_internal.option(options, 'email_column', 'email')),
+									  description => 'Reinvite after changing the recipient''s email: one UPDATE sets the new address and the status.');
 	PERFORM statusflow.add_transition(wf, ARRAY['objected'], 'invitationSent',
 									  event => 'regenerate', require_reason => true,
 									  max_uses => statusflow_internal.option(options, 'regenerate_limit', '1')::integer,
 									  description => 'Regenerate the invitation of an establishment that declined. Use sparingly.');
+	-- the establishment becomes ACTIVATED: a function of the application's
+	IF options ? 'on_accepted' THEN
+		PERFORM statusflow.add_action(wf, (options->>'on_accepted')::regprocedure,
+									  on_enter => 'accepted');
+	END IF;
 END
 $$;
 
@@ -225,6 +252,7 @@ BEGIN
 		jsonb_build_object('status', 'unconfirmed', 'group', 'prospect',
 			'description', 'Signed up but has not clicked the opt-in confirmation link yet. Exists only with double opt-in.'),
 		jsonb_build_object('status', 'applied', 'group', 'waiting list',
+			'attributes', '{"waiting_list": true}'::jsonb,
 			'description', 'Applied for access (confirmed, with double opt-in): on the waiting list.'),
 		jsonb_build_object('status', 'rejected', 'group', 'excluded',
 			'description', 'You rejected the application.'),
@@ -235,6 +263,7 @@ BEGIN
 		jsonb_build_object('status', 'idle', 'group', 'participant',
 			'description', 'Has not checked in within the idle days you set.'),
 		jsonb_build_object('status', 'suspended', 'group', 'excluded',
+			'attributes', '{"receives_email": false, "shares_referral_link": false, "referrals_count": false}'::jsonb,
 			'description', 'Email and referral-link sharing are disabled and shares and referrals do not count; automatic on a hard bounce.'))) d
 		WHERE d->>'status' = ANY (statuses)));
 
@@ -242,20 +271,33 @@ BEGIN
 	PERFORM statusflow.add_transition(wf, ARRAY['unconfirmed'], 'applied', event => 'confirm',
 									  kind => 'automatic');
 	PERFORM statusflow.add_transition(wf, suspendable, 'suspended', event => 'suspend');
-	PERFORM statusflow.add_transition(wf, suspendable, 'suspended', event => 'hard_bounce',
-									  kind => 'automatic');
+	-- "any email to them results in a hard bounce": from every status (the
+	-- page's notes), where its table lists fewer (see docs/presets.md)
+	PERFORM statusflow.add_transition(wf,
+		array(SELECT x FROM unnest(statuses) x WHERE x <> 'suspended'),
+		'suspended', event => 'hard_bounce', kind => 'automatic');
 	PERFORM statusflow.add_transition(wf, ARRAY['suspended'], NULL, event => 'unsuspend',
 									  restore_previous => true);
 END
 $$;
 
-/* Seed 002, pre-launch campaigns: the page's first table. */
+/*
+ * Seed 002, pre-launch campaigns: the page's first table.  With idle_days,
+ * active users whose last check-in (checkin_column) is older go idle when
+ * tick() runs.
+ */
 CREATE FUNCTION statusflow_internal.preset_beta_prelaunch(wf text, type_name text,
 												  options jsonb)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	idle_days integer := (options->>'idle_days')::integer;
 BEGIN
+	IF idle_days < 1 THEN
+		RAISE EXCEPTION 'idle_days must be a whole number of days, at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	PERFORM statusflow_internal.preset_beta(wf, type_name, options,
 		ARRAY['imported', 'unconfirmed', 'applied', 'rejected', 'invited', 'active',
 			  'idle', 'suspended'],
@@ -271,6 +313,11 @@ BEGIN
 									  kind => 'automatic');
 	PERFORM statusflow.add_transition(wf, ARRAY['idle'], 'active', event => 'check_in',
 									  kind => 'automatic');
+	IF idle_days IS NOT NULL THEN
+		PERFORM statusflow.add_timer(wf, 'active', after => make_interval(days => idle_days),
+			at_column => statusflow_internal.option(options, 'checkin_column', 'last_checkin_at'),
+			event => 'go_idle');
+	END IF;
 END
 $$;
 
@@ -370,8 +417,10 @@ BEGIN
 		jsonb_build_object('status', 'pending', 'group', 'invited',
 			'description', 'Invited to connect and has not accepted yet. You may invite again.'),
 		jsonb_build_object('status', 'active', 'group', 'connected',
+			'attributes', '{"receives_communications": true, "earns_rewards": true}'::jsonb,
 			'description', 'Connected: earns and redeems rewards and receives communications. The goal.'),
 		jsonb_build_object('status', 'inactive', 'group', 'disconnected',
+			'attributes', '{"receives_communications": false, "earns_rewards": false}'::jsonb,
 			'description', 'Disconnected by the customer opting out or by the business; receives nothing.')));
 
 	-- the business sends invitations and may only disconnect and re-invite

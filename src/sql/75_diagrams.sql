@@ -4,23 +4,45 @@
  * Statuses are nodes in rank order, gathered into a cluster per group;
  * initial statuses are bold and entered from a start point, terminal ones
  * have a double (DOT) or thick (Mermaid) border; each declared transition is
- * an edge labelled by _edge_label(), dashed when automatic; a transition
- * back to the status held before (one without to_status) leads to a node
- * "previous status".  Nodes are named s<rank>, so any status label is safe.  Mermaid's state diagrams cannot
+ * an edge labelled by _edge_label(), dashed when automatic (a repeated
+ * event is a loop); a transition back to the status held before (one
+ * without to_status) leads to a node "previous status".  Actions are
+ * written as in UML: "entry / f" and "exit / f" under a status's name,
+ * "event / f" on an edge.  Nodes are named s<rank>, so any status label is safe.  Mermaid's state diagrams cannot
  * draw a transition between states of two different composite states, which
  * is common here (a group is not a sub-machine), hence a flowchart.
  */
 
 /*
- * The label of a transition's edge, as lines: its event, "(automatic)" for
- * an automatic transition, then its guards (roles, condition, reason, uses),
- * so that a diagram shows who may take an edge and when.
+ * The actions of a workflow on entering a status, leaving it, or on an
+ * event (give one), as "prefix f, g": function names, in declaration order.
+ */
+CREATE FUNCTION statusflow_internal.action_names(workflow text, prefix text,
+												 on_enter text, on_leave text,
+												 on_event text)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT prefix || string_agg(a.action::regproc::text, ', ' ORDER BY a.id)
+	FROM statusflow.action a
+	WHERE a.workflow = action_names.workflow
+	  AND (a.on_enter = action_names.on_enter OR a.on_leave = action_names.on_leave
+		   OR a.on_event = action_names.on_event)
+$$;
+
+/*
+ * The label of a transition's edge, as lines: its event (with its actions,
+ * "event / f"), "(automatic)" for an automatic transition, then its guards
+ * (roles, condition, reason, uses), so that a diagram shows who may take an
+ * edge, when, and what it does.
  */
 CREATE FUNCTION statusflow_internal.edge_label(t statusflow.transitions)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT concat_ws(E'\n', t.event,
+	SELECT concat_ws(E'\n',
+					 t.event || coalesce(statusflow_internal.action_names(t.workflow, ' / ',
+																		  NULL, NULL, t.event), ''),
 					 CASE WHEN t.kind = 'automatic' THEN '(automatic)' END,
 					 'roles: ' || array_to_string(t.roles, ', '),
 					 'if ' || t.condition,
@@ -73,14 +95,21 @@ AS $$
 						   AS block,
 					   CASE WHEN dot
 							THEN format('s%s [label=%s%s%s];', s.rank,
-										statusflow_internal.dot_string(s.status),
+										statusflow_internal.dot_string(s.label),
 										CASE WHEN s.is_initial
 											 THEN ', style="rounded,bold", penwidth=2' END,
 										CASE WHEN s.is_terminal THEN ', peripheries=2' END)
 							ELSE format('s%s(%s)', s.rank,
-										statusflow_internal.mermaid_string(s.status)) END AS node
-				FROM statusflow.statuses s
-				WHERE s.workflow = diagram_nodes.workflow) x
+										statusflow_internal.mermaid_string(s.label)) END AS node
+				FROM (SELECT y.*,
+							 concat_ws(E'\n', y.status,
+									   statusflow_internal.action_names(y.workflow, 'entry / ',
+																		y.status, NULL, NULL),
+									   statusflow_internal.action_names(y.workflow, 'exit / ',
+																		NULL, y.status, NULL))
+								 AS label
+					  FROM statusflow.statuses y
+					  WHERE y.workflow = diagram_nodes.workflow) s) x
 		  GROUP BY x.block, x.group_name) b
 $$;
 

@@ -51,7 +51,7 @@ BEGIN
 		'queue_position', 'status_at', 'timeline', 'bar', 'percent',
 		'short_interval',
 		-- diagrams
-		'edge_label', 'dot_string', 'mermaid_string', 'diagram_nodes',
+		'edge_label', 'action_names', 'dot_string', 'mermaid_string', 'diagram_nodes',
 		'diagram_edges'] LOOP
 		EXECUTE (SELECT pg_catalog.string_agg(
 						 pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC',

@@ -9,7 +9,6 @@ CREATE TABLE rr (id int PRIMARY KEY, account_id int NOT NULL, channel text NOT N
 				 status review_request_status NOT NULL DEFAULT 'scheduled',
 				 send_at timestamptz, since timestamptz);
 SELECT statusflow.attach('rr', 'status', 'review_request', entered_at_column => 'since');
-SELECT statusflow.add_timer('review_request', 'scheduled', at_column => 'send_at', event => 'send');
 SELECT statusflow.set_notify('rr', 'rr_changes');
 INSERT INTO rr (id, account_id, channel) VALUES (1, 1, 'sms'), (2, 1, 'email'), (3, 1, 'sms');
 SELECT statusflow.fire_many('rr', ARRAY[1, 2, 3], 'send', actor => 'before dump');
