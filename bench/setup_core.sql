@@ -2,15 +2,18 @@
 --   bench_floor     no check at all; the workload writes its history itself
 --   bench_sf        statusflow attached
 --   bench_plpgsql   the PL/pgSQL triggers a user would write instead
+--   bench_plain     no trigger at all (updates that leave the status alone)
+--   bench_guarded   statusflow, with a status condition on another column
+--                   (its invariant trigger watches that column only)
 -- The workflow is a cycle s0 -> s1 -> s2 -> s3 -> s0, so the generated
 -- updates (each row to the next status) are always valid.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_floor, bench_floor_history, bench_sf,
 	bench_sf_status_history, bench_plpgsql, bench_plpgsql_history,
-	bench_transitions, bench_plain CASCADE;
+	bench_transitions, bench_plain, bench_guarded, bench_guarded_status_history CASCADE;
 DROP EXTENSION IF EXISTS statusflow CASCADE;
-DROP TYPE IF EXISTS bench_status;
+DROP TYPE IF EXISTS bench_status, bench_guarded_status;
 CREATE EXTENSION statusflow;
 
 SELECT statusflow.create_workflow('bench', ARRAY['s0', 's1', 's2', 's3'],
@@ -37,6 +40,20 @@ CREATE TABLE bench_plpgsql_history (LIKE bench_sf_status_history INCLUDING ALL);
 INSERT INTO bench_plpgsql SELECT * FROM bench_sf;
 CREATE TABLE bench_plain (LIKE bench_sf INCLUDING ALL);
 INSERT INTO bench_plain SELECT * FROM bench_sf;
+
+SELECT statusflow.create_workflow('bench_guarded', ARRAY['s0', 's1', 's2', 's3'],
+								  initial => ARRAY['s0']);
+SELECT statusflow.add_transition('bench_guarded', ARRAY['s0'], 's1');
+SELECT statusflow.add_transition('bench_guarded', ARRAY['s1'], 's2');
+SELECT statusflow.add_transition('bench_guarded', ARRAY['s2'], 's3');
+SELECT statusflow.add_transition('bench_guarded', ARRAY['s3'], 's0');
+SELECT statusflow.set_status_info('bench_guarded', 's1', condition => 'channel = ''email''');
+CREATE TABLE bench_guarded (id bigint PRIMARY KEY, status bench_guarded_status NOT NULL,
+							payload integer NOT NULL DEFAULT 0,
+							channel text NOT NULL DEFAULT 'email');
+INSERT INTO bench_guarded (id, status)
+SELECT id, status::text::bench_guarded_status FROM bench_sf;
+SELECT statusflow.attach('bench_guarded', 'status', 'bench_guarded', backfill => false);
 
 CREATE TABLE bench_transitions (from_status bench_status, to_status bench_status,
 								PRIMARY KEY (from_status, to_status));

@@ -1,0 +1,1 @@
+UPDATE bench_guarded SET payload = payload + 1;
