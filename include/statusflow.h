@@ -190,6 +190,7 @@ typedef struct SfBinding
 	char	   *relname;		/* schema-qualified, quoted, for messages */
 	char	   *schema_name;	/* the same, unquoted, for error fields */
 	char	   *table_name;
+	char	   *constraint_name;	/* <table>_<column>_workflow: see sf_errbinding */
 	Oid			owner;			/* owner of the bound table */
 	char	   *column;
 	SfWorkflow *workflow;		/* NULL only when broken */
@@ -269,8 +270,9 @@ extern void sf_row_keys(SfBinding *binding, SfRelInfo *ri, TupleDesc tupdesc,
 extern char *sf_key_columns(SfBinding *binding);
 extern char *sf_format_key(SfBinding *binding, Datum *keys, bool *nulls);
 extern char *sf_status_list(SfWorkflow *wf, bool initial_only);
-extern char *sf_targets_list(SfWorkflow *wf, int from);
 extern char *sf_events_list(SfWorkflow *wf, int from);
+extern char *sf_allowed_hint(SfWorkflow *wf, int from);
+extern int	sf_errbinding(SfBinding *binding);
 extern SPIPlanPtr sf_binding_plan(SfBinding *binding, SfPlanKind kind,
 								  const char *sql, int nargs, Oid *argtypes);
 
@@ -341,6 +343,7 @@ extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 /* transition.c */
 extern SfContext *sf_current_context(int binding_id);
 extern void sf_push_context(SfContext *ctx);
+extern void sf_no_row(SfBinding *binding, const char *key);
 extern void sf_record_repeat(SfBinding *binding, Relation rel, HeapTuple row,
 							 int status, SfContext *ctx);
 extern void sf_pop_context(SfContext *ctx);

@@ -418,10 +418,7 @@ lock_row(SfReceipt *r, HeapTuple *row)
 	{
 		bool		nulls[INDEX_MAX_KEYS] = {false};
 
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("%s has no row with key %s", b->relname,
-						sf_format_key(b, r->keys, nulls))));
+		sf_no_row(b, sf_format_key(b, r->keys, nulls));
 	}
 	*row = sf_locked_row(r->rel, 0);
 	ri = sf_binding_relinfo(b, r->rel);

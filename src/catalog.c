@@ -35,6 +35,7 @@
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -855,6 +856,7 @@ load_bindings(SfCache *c, Snapshot snap)
 		b->history_relname = spi_text(i, 13);
 		b->schema_name = spi_text(i, 14);
 		b->table_name = spi_text(i, 15);
+		b->constraint_name = psprintf("%s_%s_workflow", b->table_name, b->column);
 		if (b->workflow == NULL)
 			set_broken(&b->broken, c->cxt, ERRCODE_INVALID_OBJECT_DEFINITION,
 					   psprintf("its workflow \"%s\" does not exist", wname));
@@ -978,6 +980,21 @@ sf_check_workflow(SfWorkflow *wf)
 			 errmsg("workflow \"%s\" cannot be used: %s", wf->name,
 					wf->broken.message),
 			 errhint("The owner of its type can repair it with the statusflow API; the view statusflow.workflows shows it.")));
+}
+
+/*
+ * The error fields of a refusal on a binding's rows, for an ereport(): the
+ * bound table's schema and name (the root of a partitioned table), the
+ * status column, and the constraint name <table>_<column>_workflow, so that
+ * an application maps a refusal to the binding as to a CHECK constraint.
+ */
+int
+sf_errbinding(SfBinding *b)
+{
+	err_generic_string(PG_DIAG_SCHEMA_NAME, b->schema_name);
+	err_generic_string(PG_DIAG_TABLE_NAME, b->table_name);
+	err_generic_string(PG_DIAG_COLUMN_NAME, b->column);
+	return err_generic_string(PG_DIAG_CONSTRAINT_NAME, b->constraint_name);
 }
 
 /* Raise the error of a binding (or its workflow) statusflow cannot use. */
@@ -1369,21 +1386,43 @@ sf_status_list(SfWorkflow *wf, bool initial_only)
 	return buf.data;
 }
 
-/* The distinct statuses reachable in one step from a status, in rank order. */
+/*
+ * The distinct statuses the current role may reach in one step from a
+ * status (roles only: conditions and uses depend on the row), in rank
+ * order, as a hint: "Allowed next statuses from "x": "a", "b"."
+ */
 char *
-sf_targets_list(SfWorkflow *wf, int from)
+sf_allowed_hint(SfWorkflow *wf, int from)
 {
 	StringInfoData buf;
-	int			to;
+	bool	   *seen = palloc0(sizeof(bool) * (wf->nstatuses + 1));
+	bool		any = false;
+	int			i,
+				to;
 
+	for (i = 0; i < wf->ntransitions; i++)
+	{
+		if (wf->transitions[i].from != from)
+			continue;
+		any |= (wf->transitions[i].to != from);
+		if (sf_roles_allow(&wf->transitions[i]))
+			seen[wf->transitions[i].to < 0 ? wf->nstatuses : wf->transitions[i].to] = true;
+	}
 	initStringInfo(&buf);
 	for (to = 0; to < wf->nstatuses; to++)
-		if (wf->edge_first[from * wf->nstatuses + to] >= 0)
-			appendStringInfo(&buf, "%s\"%s\"", buf.len ? ", " : "",
-							 wf->statuses[to].label);
-	if (wf->restore_first[from] >= 0)
+		if (seen[to] && to != from)
+			appendStringInfo(&buf, "%s\"%s\"", buf.len ? ", " : "", wf->statuses[to].label);
+	if (seen[wf->nstatuses])
 		appendStringInfo(&buf, "%sthe previous status", buf.len ? ", " : "");
-	return buf.data;
+	if (buf.len == 0 && wf->statuses[from].terminal)
+		return psprintf("\"%s\" is a terminal status: no transition leaves it.",
+						wf->statuses[from].label);
+	if (buf.len == 0)
+		return psprintf(any ? "No transition from \"%s\" is open to role \"%s\"." :
+						"No transition leaves \"%s\".", wf->statuses[from].label,
+						GetUserNameFromId(GetUserId(), false));
+	return psprintf("Allowed next statuses from \"%s\": %s.", wf->statuses[from].label,
+					buf.data);
 }
 
 /* The events that apply to a status, with their targets. */

@@ -556,7 +556,8 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errdetail("Role \"%s\" may not take this transition of workflow \"%s\"; it is for %s.",
 							   GetUserNameFromId(GetUserId(), false), wf->name,
 							   roles_list(t)),
-					 errtablecol(rel, ri->status_attnum)));
+					 errhint("%s", sf_allowed_hint(wf, from)),
+					 sf_errbinding(b)));
 			break;
 		case GUARD_CONDITION:
 			ereport(ERROR,
@@ -564,7 +565,9 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errmsg("%s", what),
 					 errdetail("The row does not satisfy the condition of the transition: %s.",
 							   t->condition),
-					 errtablecol(rel, ri->status_attnum)));
+					 errhint("Change the row so that the condition holds, or choose another status. %s",
+							 sf_allowed_hint(wf, from)),
+					 sf_errbinding(b)));
 			break;
 		case GUARD_ENTRY:
 			ereport(ERROR,
@@ -572,7 +575,9 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errmsg("%s", what),
 					 errdetail("The row does not satisfy the condition of status \"%s\": %s.",
 							   tolabel, wf->statuses[to].condition),
-					 errtablecol(rel, ri->status_attnum)));
+					 errhint("Change the row so that the condition holds, or choose another status. %s",
+							 sf_allowed_hint(wf, from)),
+					 sf_errbinding(b)));
 			break;
 		case GUARD_REASON:
 			ereport(ERROR,
@@ -581,7 +586,7 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errdetail("This transition of workflow \"%s\" requires a reason.",
 							   wf->name),
 					 errhint("Pass reason => ... to statusflow.transition() or statusflow.fire(), or SET LOCAL statusflow.reason."),
-					 errtablecol(rel, ri->status_attnum)));
+					 sf_errbinding(b)));
 			break;
 		case GUARD_PREVIOUS:
 			/* the status held before, if the changer may read history */
@@ -595,7 +600,8 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 							   fromlabel, wf->statuses[prev].label) :
 					 errdetail("From \"%s\" only the status held before is allowed, and the history does not tell which it was.",
 							   fromlabel),
-					 errtablecol(rel, ri->status_attnum)));
+					 errhint("%s", sf_allowed_hint(wf, from)),
+					 sf_errbinding(b)));
 			break;
 		case GUARD_USES:
 			ereport(ERROR,
@@ -604,7 +610,8 @@ refuse(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, Datum *keys,
 					 errdetail("Workflow \"%s\" allows this transition at most %d time%s per row, and this row has used %s.",
 							   wf->name, t->max_uses, t->max_uses == 1 ? "" : "s",
 							   t->max_uses == 1 ? "it" : "them all"),
-					 errtablecol(rel, ri->status_attnum)));
+					 errhint("%s", sf_allowed_hint(wf, from)),
+					 sf_errbinding(b)));
 			break;
 		case GUARD_PASS:
 			break;
@@ -752,7 +759,7 @@ sf_check_invariant(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 			 errdetail("The condition of status \"%s\" holds for as long as a row is in it: %s.",
 					   st->label, st->condition),
 			 errhint("Move the row to another status first, or leave the columns the condition reads as they are."),
-			 errtablecol(rel, ri->status_attnum)));
+			 sf_errbinding(b)));
 }
 
 /* Refuse a row that does not satisfy the condition to enter its status. */
@@ -771,5 +778,6 @@ sf_check_entry_condition(SfBinding *b, SfRelInfo *ri, Relation rel,
 					st->label),
 			 errdetail("The row does not satisfy the condition of status \"%s\": %s.",
 					   st->label, st->condition),
-			 errtablecol(rel, ri->status_attnum)));
+			 errhint("Change the row so that the condition holds, or choose another status."),
+			 sf_errbinding(b)));
 }

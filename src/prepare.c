@@ -120,7 +120,9 @@ refuse_quota(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 			 errdetail("The quota of workflow \"%s\" is %d per %s for each value of \"%s\", and \"%s\" has reached it.",
 					   b->workflow->name, q->max_entries, q->period,
 					   q->per_column, TextDatumGetCString(scope)),
-			 errtablecol(rel, ri->status_attnum)));
+			 errhint("Wait for the next %s, or declare an overflow status for the quota with statusflow.set_quota().",
+					 q->period),
+			 sf_errbinding(b)));
 }
 
 /*

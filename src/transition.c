@@ -676,15 +676,20 @@ event_target(SfBinding *b, Relation rel, HeapTuple tuple, const char *event)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("event \"%s\" does not apply to %s %s, which has no status",
 						event, b->relname, key),
-				 errtablecol(rel, ri->status_attnum)));
+				 errdetail("Events apply from a status; the row's \"%s\" is null.", b->column),
+				 errhint("Set one of its initial statuses first: %s.",
+						 sf_status_list(wf, true)),
+				 sf_errbinding(b)));
 	from = sf_status_index(wf, DatumGetObjectId(value));
 	if (from < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("status \"%s\" of %s %s is not registered in workflow \"%s\"",
 						status_label(b, value), b->relname, key, wf->name),
+				 errdetail("Its label was added to type %s behind statusflow's back; workflow \"%s\" has the statuses %s.",
+						   format_type_be(wf->type_oid), wf->name, sf_status_list(wf, false)),
 				 errhint("Add statuses with statusflow.add_status(), not ALTER TYPE."),
-				 errtablecol(rel, ri->status_attnum)));
+				 sf_errbinding(b)));
 	/* the row does not change before the UPDATE: it is its own old row */
 	if (sf_choose_event(b, ri, rel, tuple, tuple, from, event, &to) >= 0)
 		return to;
@@ -697,7 +702,7 @@ event_target(SfBinding *b, Relation rel, HeapTuple tuple, const char *event)
 					   wf->name, event, wf->statuses[from].label),
 			 events[0] ? errhint("Events from \"%s\": %s.", wf->statuses[from].label, events) :
 			 errhint("No event applies to \"%s\".", wf->statuses[from].label),
-			 errtablecol(rel, ri->status_attnum)));
+			 sf_errbinding(b)));
 	return -1;					/* not reached */
 }
 
@@ -754,13 +759,18 @@ sf_lock_row(SfBinding *b, Datum *keys)
 	return SPI_processed > 0;
 }
 
-/* Refuse a call on a key that has no row. */
-static void
-no_row(SfBinding *b, const char *key)
+/* Refuse a call on a key that has no row (key: as sf_format_key() prints it). */
+void
+sf_no_row(SfBinding *b, const char *key)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NO_DATA_FOUND),
-			 errmsg("%s has no row with key %s", b->relname, key)));
+			 errmsg("%s has no row with key %s", b->relname, key),
+			 errdetail("No row of %s has this key, or none the current role can see.",
+					   b->relname),
+			 errhint("Keys are compared exactly, converted to the type of the key columns (%s).",
+					 sf_key_columns(b)),
+			 sf_errbinding(b)));
 }
 
 /*
@@ -857,7 +867,7 @@ fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
 
 	if (lock_for_event(b, SF_PLAN_LOCK, keys, event, ctx, &rel, &rows,
 					   &targets) == 0)
-		no_row(b, key);
+		sf_no_row(b, key);
 	*repeated = (targets[0] == row_status(b, rel, rows[0]));
 	if (*repeated)
 		sf_record_repeat(b, rel, rows[0], targets[0], ctx);
@@ -907,7 +917,7 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	else
 	{
 		if (sf_run_with_context(b, SF_PLAN_TRANSITION, params, &ctx) == 0)
-			no_row(b, info.key);
+			sf_no_row(b, info.key);
 		status = MemoryContextStrdup(callercxt,
 									 status_label(b, SPI_getbinval(SPI_tuptable->vals[0],
 																   SPI_tuptable->tupdesc,

@@ -121,8 +121,11 @@ status_of(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
 						unregistered_label(value), b->relname,
 						sf_key_description(b, ri, RelationGetDescr(rel), tuple),
 						b->workflow->name),
+				 errdetail("Its label was added to type %s behind statusflow's back; workflow \"%s\" has the statuses %s.",
+						   format_type_be(b->workflow->type_oid), b->workflow->name,
+						   sf_status_list(b->workflow, false)),
 				 errhint("Add statuses with statusflow.add_status(), not ALTER TYPE."),
-				 errtablecol(rel, ri->status_attnum)));
+				 sf_errbinding(b)));
 	return i;
 }
 
@@ -143,7 +146,7 @@ check_start(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
 			 errdetail("\"%s\" is not an initial status of workflow \"%s\".",
 					   wf->statuses[to].label, wf->name),
 			 errhint("Initial statuses: %s.", sf_status_list(wf, true)),
-			 errtablecol(rel, ri->status_attnum)));
+			 sf_errbinding(b)));
 }
 
 /* Refuse an update that follows no declared transition. */
@@ -152,7 +155,6 @@ refuse_transition(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
 				  int from, int to)
 {
 	SfWorkflow *wf = b->workflow;
-	char	   *targets = sf_targets_list(wf, from);
 	const char *fromlabel = wf->statuses[from].label;
 
 	ereport(ERROR,
@@ -163,17 +165,16 @@ refuse_transition(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple,
 					fromlabel, wf->statuses[to].label),
 			 errdetail("Workflow \"%s\" has no transition from \"%s\" to \"%s\".",
 					   wf->name, fromlabel, wf->statuses[to].label),
-			 targets[0] != '\0' ?
-			 errhint("Allowed next statuses from \"%s\": %s.", fromlabel, targets) :
-			 wf->statuses[from].terminal ?
-			 errhint("\"%s\" is a terminal status: no transition leaves it.", fromlabel) :
-			 errhint("No transition leaves \"%s\".", fromlabel),
-			 errtablecol(rel, ri->status_attnum)));
+			 errhint("%s", sf_allowed_hint(wf, from)),
+			 sf_errbinding(b)));
 }
 
-/* Refuse a null status in a workflow that does not allow one. */
+/*
+ * Refuse a null status in a workflow that does not allow one; from is the
+ * status the row had, -1 for a new row.
+ */
 static void
-refuse_null(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple)
+refuse_null(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple, int from)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NOT_NULL_VIOLATION),
@@ -181,7 +182,10 @@ refuse_null(SfBinding *b, Relation rel, SfRelInfo *ri, HeapTuple tuple)
 					sf_key_description(b, ri, RelationGetDescr(rel), tuple)),
 			 errdetail("Workflow \"%s\" does not allow a null status.",
 					   b->workflow->name),
-			 errtablecol(rel, ri->status_attnum)));
+			 from < 0 ?
+			 errhint("Initial statuses: %s.", sf_status_list(b->workflow, true)) :
+			 errhint("%s", sf_allowed_hint(b->workflow, from)),
+			 sf_errbinding(b)));
 }
 
 /*
@@ -319,7 +323,7 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 	if (ch->to_null)
 	{
 		if (!b->workflow->allow_null)
-			refuse_null(b, rel, ri, ch->newtuple);
+			refuse_null(b, rel, ri, ch->newtuple, ch->from);
 	}
 	else if (ch->from_null)
 		check_start(b, rel, ri, ch->newtuple, ch->to);
