@@ -159,6 +159,7 @@ typedef enum SfPlanKind
 	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
 	SF_PLAN_MOVE_MANY,			/* set each key of an array to its status */
 	SF_PLAN_LOCK,				/* lock one key's row, read it whole */
+	SF_PLAN_READ,				/* read one key's row whole, without a lock */
 	SF_PLAN_LOCK_MANY,			/* lock the rows of an array of keys */
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
@@ -301,6 +302,24 @@ extern int	sf_choose_event(SfBinding *binding, SfRelInfo *ri, Relation rel,
 extern void sf_check_entry_condition(SfBinding *binding, SfRelInfo *ri,
 									 Relation rel, HeapTuple tuple,
 									 HeapTuple old, int to);
+/* Why a transition's guards refuse a change, worst last; see guards.c. */
+typedef enum SfGuardFailure
+{
+	GUARD_PASS,
+	GUARD_ROLE,
+	GUARD_CONDITION,
+	GUARD_ENTRY,				/* the target status's condition */
+	GUARD_REASON,
+	GUARD_PREVIOUS,
+	GUARD_USES
+} SfGuardFailure;
+
+extern SfGuardFailure sf_check_guards(SfBinding *binding, SfRelInfo *ri, Relation rel,
+									  HeapTuple tuple, HeapTuple old, Datum *keys,
+									  int transition, int from, int *to,
+									  bool reason_given);
+extern bool sf_status_condition_holds(SfBinding *binding, SfRelInfo *ri, Relation rel,
+									  HeapTuple tuple, HeapTuple old, int status);
 extern void sf_check_invariant(SfBinding *binding, SfRelInfo *ri, Relation rel,
 							   HeapTuple tuple, HeapTuple old, int status);
 extern bool sf_roles_allow(SfTransition *t);
@@ -355,6 +374,8 @@ extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
 extern uint64 sf_run_with_context(SfBinding *binding, SfPlanKind kind,
 								  Datum *params, SfContext *ctx);
 extern bool sf_lock_row(SfBinding *binding, Datum *keys);
+extern HeapTuple sf_read_row(SfBinding *binding, Relation rel, Datum *keys);
+extern int	sf_row_status(SfBinding *binding, Relation rel, HeapTuple row);
 extern HeapTuple sf_locked_row(Relation rel, uint64 i);
 extern int	sf_event_status(SfBinding *binding, Relation rel, HeapTuple tuple,
 							const char *event, SfContext *ctx);

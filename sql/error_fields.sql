@@ -76,7 +76,8 @@ UNION ALL SELECT * FROM pg_temp.fields('terminal status', $$UPDATE routed_rows S
 UNION ALL SELECT * FROM pg_temp.fields('event does not apply', $$SELECT statusflow.fire('routed_rows', 4, 'lock')$$)
 UNION ALL SELECT * FROM pg_temp.fields('no row, transition()', $$SELECT statusflow.transition('routed_rows', 404, 'sent')$$)
 UNION ALL SELECT * FROM pg_temp.fields('no row, fire()', $$SELECT statusflow.fire('routed_rows', 404, 'send')$$)
-UNION ALL SELECT * FROM pg_temp.fields('no row, ingest()', $$SELECT statusflow.ingest('routed_rows', 404, 'send')$$);
+UNION ALL SELECT * FROM pg_temp.fields('no row, ingest()', $$SELECT statusflow.ingest('routed_rows', 404, 'send')$$)
+UNION ALL SELECT * FROM pg_temp.fields('changed since read (expect)', $$SELECT statusflow.fire('routed_rows', 4, 'send', expect => 'opened')$$);
 
 -- a role guard, as a role of the application
 SET ROLE regress_sf_customer;

@@ -61,18 +61,6 @@
 PG_FUNCTION_INFO_V1(sf_check_condition);
 PG_FUNCTION_INFO_V1(sf_condition_columns);
 
-/* Why a transition's guards refused a change, worst last. */
-typedef enum SfGuardFailure
-{
-	GUARD_PASS,
-	GUARD_ROLE,
-	GUARD_CONDITION,
-	GUARD_ENTRY,				/* the target status's condition */
-	GUARD_REASON,
-	GUARD_PREVIOUS,
-	GUARD_USES
-} SfGuardFailure;
-
 /* Expression context to evaluate conditions, made once per backend. */
 static ExprContext *condition_econtext = NULL;
 
@@ -440,9 +428,9 @@ transition_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
 }
 
 /* Does the row satisfy the condition to enter status s (if it has one)? */
-static bool
-status_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
-					   HeapTuple tuple, HeapTuple old, int s)
+bool
+sf_status_condition_holds(SfBinding *b, SfRelInfo *ri, Relation rel,
+						  HeapTuple tuple, HeapTuple old, int s)
 {
 	const char *cond = b->workflow->statuses[s].condition;
 
@@ -500,11 +488,13 @@ previous_status(SfBinding *b, Datum *keys, int current)
 
 /*
  * Check the guards of transition i for a row going from -> to (to is
- * resolved for a transition back to the previous status).
+ * resolved for a transition back to the previous status); reason_given:
+ * whether the change comes with a reason.
  */
-static SfGuardFailure
-check_guards(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
-			 HeapTuple old, Datum *keys, int i, int from, int *to)
+SfGuardFailure
+sf_check_guards(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
+				HeapTuple old, Datum *keys, int i, int from, int *to,
+				bool reason_given)
 {
 	SfWorkflow *wf = b->workflow;
 	SfTransition *t = &wf->transitions[i];
@@ -513,7 +503,7 @@ check_guards(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 		return GUARD_ROLE;
 	if (!transition_condition_holds(b, ri, rel, tuple, old, i))
 		return GUARD_CONDITION;
-	if (t->require_reason && !sf_reason_given(b))
+	if (t->require_reason && !reason_given)
 		return GUARD_REASON;
 	if (t->to < 0)
 	{
@@ -682,7 +672,8 @@ sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
 			continue;
 		if (has_event && !(t->event && strcmp(t->event, event) == 0))
 			continue;
-		f = check_guards(b, ri, rel, tuple, old, keys, i, from, &target);
+		f = sf_check_guards(b, ri, rel, tuple, old, keys, i, from, &target,
+							sf_reason_given(b));
 		if (f == GUARD_PASS)
 			return i;
 		note_failure(f, i, to, &worst, &worst_i, &worst_target);
@@ -721,8 +712,9 @@ sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 
 		if (t->from != from || t->event == NULL || strcmp(t->event, event) != 0)
 			continue;
-		f = check_guards(b, ri, rel, tuple, old, keys, i, from, &target);
-		if (f == GUARD_PASS && !status_condition_holds(b, ri, rel, tuple, old, target))
+		f = sf_check_guards(b, ri, rel, tuple, old, keys, i, from, &target,
+							sf_reason_given(b));
+		if (f == GUARD_PASS && !sf_status_condition_holds(b, ri, rel, tuple, old, target))
 			f = GUARD_ENTRY;
 		if (f == GUARD_PASS)
 		{
@@ -748,7 +740,7 @@ sf_check_invariant(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 {
 	SfStatus   *st = &b->workflow->statuses[s];
 
-	if (status_condition_holds(b, ri, rel, tuple, old, s))
+	if (sf_status_condition_holds(b, ri, rel, tuple, old, s))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
@@ -769,7 +761,7 @@ sf_check_entry_condition(SfBinding *b, SfRelInfo *ri, Relation rel,
 {
 	SfStatus   *st = &b->workflow->statuses[to];
 
-	if (status_condition_holds(b, ri, rel, tuple, old, to))
+	if (sf_status_condition_holds(b, ri, rel, tuple, old, to))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),

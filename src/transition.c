@@ -68,6 +68,7 @@ PG_FUNCTION_INFO_V1(sf_can_transition);
 #define ARG_ACTOR		5
 #define ARG_OCCURRED	6
 #define ARG_COLUMN		7
+#define ARG_EXPECT		8		/* from 1.1 */
 
 static SfContext *context_top = NULL;
 
@@ -483,9 +484,11 @@ plan_sql(SfBinding *b, SfPlanKind kind)
 			append_key_match(&sql, b, "k.c%d", 1);
 			break;
 		case SF_PLAN_LOCK:
+		case SF_PLAN_READ:
 			appendStringInfo(&sql, "SELECT t FROM %s AS t WHERE ", b->relname);
 			append_key_match(&sql, b, "$%d", 1);
-			appendStringInfoString(&sql, " FOR UPDATE OF t");
+			if (kind == SF_PLAN_LOCK)
+				appendStringInfoString(&sql, " FOR UPDATE OF t");
 			break;
 		case SF_PLAN_LOCK_MANY:
 			appendStringInfo(&sql, "SELECT t FROM %s AS t WHERE EXISTS (SELECT FROM ROWS FROM (",
@@ -546,7 +549,8 @@ sf_update_plan(SfBinding *b, SfPlanKind kind)
 			break;
 	}
 	for (k = 0; k < b->nkeys; k++)
-		argtypes[nargs++] = (kind == SF_PLAN_TRANSITION || kind == SF_PLAN_LOCK) ?
+		argtypes[nargs++] = (kind == SF_PLAN_TRANSITION || kind == SF_PLAN_LOCK ||
+							 kind == SF_PLAN_READ) ?
 			b->key_types[k] : key_array_type(b, k);
 	return sf_binding_plan(b, kind, plan_sql(b, kind), nargs, argtypes);
 }
@@ -759,6 +763,19 @@ sf_lock_row(SfBinding *b, Datum *keys)
 	return SPI_processed > 0;
 }
 
+/*
+ * Read the row of one key of the bound relation rel whole, as the caller
+ * sees it (SPI connected); NULL when there is none.
+ */
+HeapTuple
+sf_read_row(SfBinding *b, Relation rel, Datum *keys)
+{
+	if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_READ), keys, NULL, true, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not read a row of %s", b->relname);
+	return SPI_processed > 0 ? sf_locked_row(rel, 0) : NULL;
+}
+
 /* Refuse a call on a key that has no row (key: as sf_format_key() prints it). */
 void
 sf_no_row(SfBinding *b, const char *key)
@@ -805,8 +822,8 @@ lock_for_event(SfBinding *b, SfPlanKind kind, Datum *key_params,
 }
 
 /* The status of a row of rel (an index), -1 for none. */
-static int
-row_status(SfBinding *b, Relation rel, HeapTuple row)
+int
+sf_row_status(SfBinding *b, Relation rel, HeapTuple row)
 {
 	bool		isnull;
 	Datum		value = heap_getattr(row, sf_binding_relinfo(b, rel)->status_attnum,
@@ -868,11 +885,38 @@ fire_target(SfBinding *b, Datum *keys, const char *event, const char *key,
 	if (lock_for_event(b, SF_PLAN_LOCK, keys, event, ctx, &rel, &rows,
 					   &targets) == 0)
 		sf_no_row(b, key);
-	*repeated = (targets[0] == row_status(b, rel, rows[0]));
+	*repeated = (targets[0] == sf_row_status(b, rel, rows[0]));
 	if (*repeated)
 		sf_record_repeat(b, rel, rows[0], targets[0], ctx);
 	table_close(rel, AccessShareLock);
 	return targets[0];
+}
+
+/*
+ * Compare and set: lock the row of a key and refuse (40001) unless it is
+ * still in the status expected, the one the caller last saw.
+ */
+static void
+check_expected(SfBinding *b, Datum *keys, const char *key, const char *expected)
+{
+	int			want = sf_require_status(b->workflow, expected);
+	Relation	rel;
+	int			found;
+
+	if (!sf_lock_row(b, keys))
+		sf_no_row(b, key);
+	rel = table_open(b->relid, AccessShareLock);
+	found = sf_row_status(b, rel, sf_locked_row(rel, 0));
+	table_close(rel, AccessShareLock);
+	if (found != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("status of %s %s is no longer \"%s\"", b->relname, key, expected),
+				 errdetail("The row is in status %s now: it changed since it was read.",
+						   found < 0 ? "null" :
+						   psprintf("\"%s\"", b->workflow->statuses[found].label)),
+				 errhint("Read the row again and decide on its current status."),
+				 sf_errbinding(b)));
 }
 
 /* transition() and fire(): one key. */
@@ -909,6 +953,9 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
+	if (PG_NARGS() > ARG_EXPECT && !PG_ARGISNULL(ARG_EXPECT))
+		check_expected(b, &params[1], info.key,
+					   text_to_cstring(PG_GETARG_TEXT_PP(ARG_EXPECT)));
 	if (fire)
 		to = fire_target(b, &params[1], target, info.key, &ctx, &repeated);
 	params[0] = ObjectIdGetDatum(b->workflow->statuses[to].enum_oid);
@@ -992,7 +1039,7 @@ fire_rows(SfBinding *b, Datum *key_params, const char *event, SfContext *ctx)
 
 	for (i = 0; i < n; i++)
 	{
-		if (targets[i] == row_status(b, rel, rows[i]))
+		if (targets[i] == sf_row_status(b, rel, rows[i]))
 			sf_record_repeat(b, rel, rows[i], targets[i], ctx);
 		else
 		{

@@ -20,9 +20,9 @@ SELECT has_function('statusflow', 'can_transition', ARRAY['text', 'text', 'text'
 SELECT has_function('statusflow', 'check_workflow', ARRAY['text']);
 SELECT has_function('statusflow', 'attach', ARRAY['regclass', 'name', 'text', 'text', 'boolean', 'name']);
 SELECT has_function('statusflow', 'detach', ARRAY['regclass', 'name']);
-SELECT has_function('statusflow', 'transition', ARRAY['regclass', 'anyelement', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name']);
-SELECT has_function('statusflow', 'transition', ARRAY['regclass', 'text', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name']);
-SELECT has_function('statusflow', 'fire', ARRAY['regclass', 'anyelement', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name']);
+SELECT has_function('statusflow', 'transition', ARRAY['regclass', 'anyelement', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name', 'text']);
+SELECT has_function('statusflow', 'transition', ARRAY['regclass', 'text', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name', 'text']);
+SELECT has_function('statusflow', 'fire', ARRAY['regclass', 'anyelement', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name', 'text']);
 SELECT has_function('statusflow', 'transition_many', ARRAY['regclass', 'anyarray', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name']);
 SELECT has_function('statusflow', 'fire_many', ARRAY['regclass', 'anyarray', 'text', 'text', 'jsonb', 'text', 'timestamp with time zone', 'name']);
 SELECT has_function('statusflow', 'prune_history', ARRAY['regclass', 'timestamp with time zone', 'boolean', 'name']);

@@ -96,14 +96,20 @@ COMMENT ON FUNCTION statusflow.prune_history(regclass, timestamp with time zone,
 	'Delete history recorded before a time, keeping each entity''s latest row';
 
 -- changing statuses
-COMMENT ON FUNCTION statusflow.transition(regclass, anyelement, text, text, jsonb, text, timestamp with time zone, name) IS
+COMMENT ON FUNCTION statusflow.transition(regclass, anyelement, text, text, jsonb, text, timestamp with time zone, name, text) IS
 	'Move one row to a status, with a reason, metadata, actor and time';
-COMMENT ON FUNCTION statusflow.transition(regclass, text, text, text, jsonb, text, timestamp with time zone, name) IS
+COMMENT ON FUNCTION statusflow.transition(regclass, text, text, text, jsonb, text, timestamp with time zone, name, text) IS
 	'Move one row, its key given as text, to a status';
-COMMENT ON FUNCTION statusflow.fire(regclass, anyelement, text, text, jsonb, text, timestamp with time zone, name) IS
+COMMENT ON FUNCTION statusflow.fire(regclass, anyelement, text, text, jsonb, text, timestamp with time zone, name, text) IS
 	'Apply an event to one row, from whatever status it is in';
-COMMENT ON FUNCTION statusflow.fire(regclass, text, text, text, jsonb, text, timestamp with time zone, name) IS
+COMMENT ON FUNCTION statusflow.fire(regclass, text, text, text, jsonb, text, timestamp with time zone, name, text) IS
 	'Apply an event to one row, its key given as text';
+COMMENT ON FUNCTION statusflow.next_transitions(regclass, anyelement, name) IS
+	'What a row may do next: every transition from its status, open to the current role or not, and why';
+COMMENT ON FUNCTION statusflow.next_transitions(regclass, text, name) IS
+	'What a row, its key given as text, may do next';
+COMMENT ON FUNCTION statusflow.explain_transition(regclass, text, text, text, text, name) IS
+	'What one change would do, tried and rolled back: the status it would end in, or its error';
 COMMENT ON FUNCTION statusflow.transition_many(regclass, anyarray, text, text, jsonb, text, timestamp with time zone, name) IS
 	'Move many rows to a status, all or nothing';
 COMMENT ON FUNCTION statusflow.fire_many(regclass, anyarray, text, text, jsonb, text, timestamp with time zone, name) IS
