@@ -198,6 +198,24 @@ CREATE TABLE statusflow.quota_usage (
 	PRIMARY KEY (binding_id, quota_id, scope, period_start)
 );
 
+-- A feed: a named consumer's cursor over a binding's history, in commit
+-- order (see src/sql/55_feeds.sql).  seen: every change visible in this
+-- snapshot was delivered; a delivery in progress reads the changes visible
+-- in window and not in seen, after history_id window_after.  Transaction
+-- ids belong to the cluster: a feed is not dumped (create it again after a
+-- restore).
+CREATE TABLE statusflow.feed (
+	binding_id	integer NOT NULL REFERENCES statusflow.binding ON DELETE CASCADE,
+	consumer	text NOT NULL
+				CHECK (consumer <> '' AND pg_catalog.octet_length(consumer) <= 63),
+	reader		regrole NOT NULL,
+	seen		pg_snapshot NOT NULL,
+	window_snapshot pg_snapshot,
+	window_after bigint NOT NULL DEFAULT 0,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (binding_id, consumer)
+);
+
 SELECT pg_catalog.pg_extension_config_dump('statusflow.workflow', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.status', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.transition', '');

@@ -47,6 +47,7 @@ ALTER TABLE statusflow.quota ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.quota_usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.timer ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.action ENABLE ROW LEVEL SECURITY;
+ALTER TABLE statusflow.feed ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
 CREATE POLICY type_owner ON statusflow.workflow
@@ -72,6 +73,12 @@ CREATE POLICY read_all ON statusflow.action FOR SELECT USING (true);
 CREATE POLICY workflow_owner ON statusflow.action
 	USING (statusflow_internal.owns_workflow(workflow))
 	WITH CHECK (statusflow_internal.owns_workflow(workflow));
+-- a feed is its reader's and the bound table owner's
+CREATE POLICY reader_or_owner ON statusflow.feed
+	USING (pg_catalog.pg_has_role(reader, 'USAGE')
+		   OR statusflow_internal.owns_binding(binding_id))
+	WITH CHECK (statusflow_internal.owns_binding(binding_id)
+				OR pg_catalog.pg_has_role(reader, 'USAGE'));
 CREATE POLICY table_owner ON statusflow.quota_usage
 	USING (statusflow_internal.owns_binding(binding_id))
 	WITH CHECK (statusflow_internal.owns_binding(binding_id));

@@ -22,6 +22,8 @@ COMMENT ON TABLE statusflow.timer IS
 	'Timers: rows staying in a status move on by themselves when tick() runs';
 COMMENT ON TABLE statusflow.action IS
 	'Actions: functions called when a row enters or leaves a status or takes an event';
+COMMENT ON TABLE statusflow.feed IS
+	'Feeds: each consumer''s cursor over a binding''s history, as transaction snapshots';
 COMMENT ON TABLE statusflow.binding IS
 	'Bindings: a workflow attached to a column of a table, with its history table';
 
@@ -38,6 +40,8 @@ COMMENT ON VIEW statusflow.timers IS
 	'Every timer of every workflow';
 COMMENT ON VIEW statusflow.actions IS
 	'Every action of every workflow';
+COMMENT ON VIEW statusflow.feeds IS
+	'Every feed the current role may read, and whether a read is under way';
 COMMENT ON VIEW statusflow.bindings IS
 	'Every bound column, with its workflow and history table';
 
@@ -110,6 +114,12 @@ COMMENT ON FUNCTION statusflow.next_transitions(regclass, text, name) IS
 	'What a row, its key given as text, may do next';
 COMMENT ON FUNCTION statusflow.explain_transition(regclass, text, text, text, text, name) IS
 	'What one change would do, tried and rolled back: the status it would end in, or its error';
+COMMENT ON FUNCTION statusflow.create_feed(regclass, text, regrole, boolean, name) IS
+	'Create a change feed of a bound table for a consumer, read by a role';
+COMMENT ON FUNCTION statusflow.drop_feed(regclass, text, name) IS
+	'Drop a change feed';
+COMMENT ON FUNCTION statusflow.read_feed(regclass, text, integer, name) IS
+	'The changes committed since the feed''s last read, in commit order; the cursor moves with the transaction';
 COMMENT ON FUNCTION statusflow.transition_many(regclass, anyarray, text, text, jsonb, text, timestamp with time zone, name) IS
 	'Move many rows to a status, all or nothing';
 COMMENT ON FUNCTION statusflow.fire_many(regclass, anyarray, text, text, jsonb, text, timestamp with time zone, name) IS

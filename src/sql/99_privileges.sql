@@ -15,13 +15,13 @@ GRANT USAGE ON SCHEMA statusflow_internal TO PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
 	statusflow.transition, statusflow.binding, statusflow.quota,
-	statusflow.quota_usage, statusflow.timer, statusflow.action TO PUBLIC;
+	statusflow.quota_usage, statusflow.timer, statusflow.action, statusflow.feed TO PUBLIC;
 GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
 	statusflow.binding_id_seq, statusflow.quota_id_seq,
 	statusflow.timer_id_seq, statusflow.action_id_seq TO PUBLIC;
 GRANT SELECT ON statusflow.statuses, statusflow.workflows,
 	statusflow.transitions, statusflow.quotas, statusflow.timers,
-	statusflow.bindings, statusflow.actions TO PUBLIC;
+	statusflow.bindings, statusflow.actions, statusflow.feeds TO PUBLIC;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA statusflow_internal FROM PUBLIC;
 

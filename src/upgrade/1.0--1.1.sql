@@ -171,4 +171,17 @@ ALTER SEQUENCE statusflow.action_id_seq OWNED BY statusflow.action.id;
 SELECT pg_catalog.pg_extension_config_dump('statusflow.action', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.action_id_seq', '');
 
+-- feeds (see 00_catalog.sql)
+CREATE TABLE statusflow.feed (
+	binding_id	integer NOT NULL REFERENCES statusflow.binding ON DELETE CASCADE,
+	consumer	text NOT NULL
+				CHECK (consumer <> '' AND pg_catalog.octet_length(consumer) <= 63),
+	reader		regrole NOT NULL,
+	seen		pg_snapshot NOT NULL,
+	window_snapshot pg_snapshot,
+	window_after bigint NOT NULL DEFAULT 0,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (binding_id, consumer)
+);
+
 -- 1.1's code follows.
