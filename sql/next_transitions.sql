@@ -59,6 +59,15 @@ SELECT statusflow.transition('support_tickets', 1, 'assigned', expect => 'nosuch
 SELECT statusflow.transition('support_tickets', 404, 'assigned', expect => 'open');
 SELECT id, status FROM support_tickets ORDER BY id;
 
+-- keys as drivers send an untyped array parameter: an array literal
+PREPARE many_keys(unknown, unknown, unknown, unknown) AS
+SELECT statusflow.fire_many($1, $2, $3, reason => $4);
+EXECUTE many_keys('support_tickets', '{1, 404}', 'close', 'batch');
+SELECT statusflow.transition_many('support_tickets', '{3}'::text, 'closed');
+SELECT statusflow.transition_many('support_tickets', 'not an array', 'closed');
+SELECT statusflow.transition_many('support_tickets', '{1.5}', 'closed');
+SELECT id, status FROM support_tickets ORDER BY id;
+
 SELECT statusflow.detach('support_tickets');
 DROP TABLE support_tickets, support_tickets_status_history;
 SELECT statusflow.drop_workflow('ticket');

@@ -1021,6 +1021,31 @@ key_arrays(SfBinding *b, ArrayType *keys, Datum *params)
 }
 
 /*
+ * The keys of transition_many() and fire_many(): an array of any type, or
+ * text, the form drivers send an array parameter in ('{1,2}'), read as an
+ * array of key texts.
+ */
+static ArrayType *
+keys_argument(FunctionCallInfo fcinfo)
+{
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, ARG_KEY);
+	char	   *literal;
+
+	if (OidIsValid(get_element_type(argtype)))
+		return PG_GETARG_ARRAYTYPE_P(ARG_KEY);
+	if (argtype == TEXTOID)
+		literal = text_to_cstring(PG_GETARG_TEXT_PP(ARG_KEY));
+	else if (argtype == UNKNOWNOID)
+		literal = DatumGetCString(PG_GETARG_DATUM(ARG_KEY));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("keys must be an array, or an array literal as text, not %s",
+						format_type_be(argtype))));
+	return DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, literal, TEXTOID, -1));
+}
+
+/*
  * fire_many(): lock the rows of the keys, work out each one's target,
  * record the repeated events and move the other rows with one UPDATE.
  * Returns how many rows took the event.
@@ -1072,7 +1097,7 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 	if (!fire)
 		params[0] = ObjectIdGetDatum(
 			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
-	key_arrays(b, PG_GETARG_ARRAYTYPE_P(ARG_KEY), &params[1]);
+	key_arrays(b, keys_argument(fcinfo), &params[1]);
 	info.what = fire ? psprintf("statusflow.fire_many(%s)", quote_literal_cstr(target)) :
 		psprintf("statusflow.transition_many(%s)", quote_literal_cstr(target));
 	info.binding = b;

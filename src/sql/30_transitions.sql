@@ -68,6 +68,29 @@ CREATE FUNCTION statusflow.fire_many(table_name regclass, keys anyarray,
 RETURNS bigint LANGUAGE c
 AS 'MODULE_PATHNAME', 'sf_fire_many';
 
+-- The same with the keys as text, the form node-postgres and other drivers
+-- send an untyped array parameter in ('{1,2,3}'; '{"(north,1)"}' for a
+-- composite key).
+CREATE FUNCTION statusflow.transition_many(table_name regclass, keys text,
+										   to_status text,
+										   reason text DEFAULT NULL,
+										   metadata jsonb DEFAULT NULL,
+										   actor text DEFAULT NULL,
+										   occurred_at timestamptz DEFAULT NULL,
+										   column_name name DEFAULT NULL)
+RETURNS bigint LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_transition_many';
+
+CREATE FUNCTION statusflow.fire_many(table_name regclass, keys text,
+									 event text,
+									 reason text DEFAULT NULL,
+									 metadata jsonb DEFAULT NULL,
+									 actor text DEFAULT NULL,
+									 occurred_at timestamptz DEFAULT NULL,
+									 column_name name DEFAULT NULL)
+RETURNS bigint LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_fire_many';
+
 /* How many times a row entered a status ("opened at least once"). */
 CREATE FUNCTION statusflow.entries(table_name regclass, key anyelement,
 								   status text, column_name name DEFAULT NULL)

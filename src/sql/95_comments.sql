@@ -120,6 +120,10 @@ COMMENT ON FUNCTION statusflow.drop_feed(regclass, text, name) IS
 	'Drop a change feed';
 COMMENT ON FUNCTION statusflow.read_feed(regclass, text, integer, name) IS
 	'The changes committed since the feed''s last read, in commit order; the cursor moves with the transaction';
+COMMENT ON FUNCTION statusflow.transition_many(regclass, text, text, text, jsonb, text, timestamp with time zone, name) IS
+	'Move many rows, their keys given as an array literal (''{1,2,3}''), to a status';
+COMMENT ON FUNCTION statusflow.fire_many(regclass, text, text, text, jsonb, text, timestamp with time zone, name) IS
+	'Apply an event to many rows, their keys given as an array literal';
 COMMENT ON FUNCTION statusflow.transition_many(regclass, anyarray, text, text, jsonb, text, timestamp with time zone, name) IS
 	'Move many rows to a status, all or nothing';
 COMMENT ON FUNCTION statusflow.fire_many(regclass, anyarray, text, text, jsonb, text, timestamp with time zone, name) IS
