@@ -26,8 +26,13 @@ CREATE TABLE invitations (
 );
 SELECT statusflow.attach('invitations', 'status', 'invitation');
 
--- the application connects as app (owner of nothing, UPDATE rights only)
-CREATE ROLE app LOGIN;
+-- the application connects as app (owner of nothing, UPDATE rights only);
+-- roles belong to the cluster, which the examples share
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app') THEN
+		CREATE ROLE app LOGIN;
+	END IF;
+END $$;
 GRANT USAGE ON SCHEMA public TO app;
 GRANT SELECT, INSERT, UPDATE ON invitations TO app;
 GRANT USAGE ON SEQUENCE invitations_id_seq TO app;

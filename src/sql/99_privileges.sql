@@ -16,7 +16,8 @@ GRANT USAGE ON SCHEMA statusflow_internal TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
 	statusflow.transition, statusflow.binding, statusflow.quota,
 	statusflow.quota_usage, statusflow.timer, statusflow.action, statusflow.feed TO PUBLIC;
-GRANT USAGE ON SEQUENCE statusflow.transition_id_seq,
+-- SELECT too: pg_dump of the schema, run by an application's role, reads them
+GRANT USAGE, SELECT ON SEQUENCE statusflow.transition_id_seq,
 	statusflow.binding_id_seq, statusflow.quota_id_seq,
 	statusflow.timer_id_seq, statusflow.action_id_seq TO PUBLIC;
 GRANT SELECT ON statusflow.statuses, statusflow.workflows,
