@@ -281,7 +281,8 @@ extern SPIPlanPtr sf_binding_plan(SfBinding *binding, SfPlanKind kind,
 extern void sf_moved_rows_forget(int above_depth);
 struct SfHistoryRow;
 extern int64 sf_record_change(SfBinding *binding, struct SfHistoryRow *row);
-extern void sf_append_json_status(StringInfo buf, bool isnull, Datum status);
+extern void sf_append_change_fields(StringInfo buf, struct SfHistoryRow *row,
+									int64 history_id);
 extern void sf_append_json_key(StringInfo buf, SfBinding *binding,
 							   struct SfHistoryRow *row);
 

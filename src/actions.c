@@ -178,16 +178,8 @@ change_jsonb(SfBinding *b, Relation rel, SfHistoryRow *row, HeapTuple newtuple,
 	escape_json(&buf, b->relname);
 	appendStringInfoString(&buf, ", \"key\": ");
 	sf_append_json_key(&buf, b, row);
-	appendStringInfoString(&buf, ", \"from\": ");
-	sf_append_json_status(&buf, row->from_null, row->from_status);
-	appendStringInfoString(&buf, ", \"to\": ");
-	sf_append_json_status(&buf, row->to_null, row->to_status);
-	appendStringInfoString(&buf, ", \"event\": ");
-	if (row->event)
-		escape_json(&buf, row->event);
-	else
-		appendStringInfoString(&buf, "null");
-	appendStringInfo(&buf, ", \"history_id\": " INT64_FORMAT ", \"row\": ", history_id);
+	sf_append_change_fields(&buf, row, history_id);
+	appendStringInfoString(&buf, ", \"row\": ");
 	append_json_row(&buf, rel, newtuple);
 	appendStringInfoString(&buf, ", \"old_row\": ");
 	append_json_row(&buf, rel, oldtuple);

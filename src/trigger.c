@@ -361,14 +361,33 @@ change_event(SfBinding *b, SfChange *ch)
 	return wf->transitions[ch->transition].event;
 }
 
-/* A status or null as a JSON value, for notifications and actions. */
-void
-sf_append_json_status(StringInfo buf, bool isnull, Datum status)
+/* A status or null as a JSON value. */
+static void
+append_json_status(StringInfo buf, bool isnull, Datum status)
 {
 	if (isnull)
 		appendStringInfoString(buf, "null");
 	else
 		escape_json(buf, DatumGetCString(DirectFunctionCall1(enum_out, status)));
+}
+
+/*
+ * ", "from": ..., "to": ..., "event": ..., "history_id": n": the fields of
+ * a change that notifications and actions share.
+ */
+void
+sf_append_change_fields(StringInfo buf, SfHistoryRow *row, int64 history_id)
+{
+	appendStringInfoString(buf, ", \"from\": ");
+	append_json_status(buf, row->from_null, row->from_status);
+	appendStringInfoString(buf, ", \"to\": ");
+	append_json_status(buf, row->to_null, row->to_status);
+	appendStringInfoString(buf, ", \"event\": ");
+	if (row->event)
+		escape_json(buf, row->event);
+	else
+		appendStringInfoString(buf, "null");
+	appendStringInfo(buf, ", \"history_id\": " INT64_FORMAT, history_id);
 }
 
 /* The key of a history row as a JSON object of text values. */
@@ -414,16 +433,8 @@ notify_change(SfBinding *b, SfHistoryRow *row, int64 history_id)
 	initStringInfo(&key);
 	sf_append_json_key(&key, b, row);
 	initStringInfo(&rest);
-	appendStringInfoString(&rest, ", \"from\": ");
-	sf_append_json_status(&rest, row->from_null, row->from_status);
-	appendStringInfoString(&rest, ", \"to\": ");
-	sf_append_json_status(&rest, row->to_null, row->to_status);
-	appendStringInfoString(&rest, ", \"event\": ");
-	if (row->event)
-		escape_json(&rest, row->event);
-	else
-		appendStringInfoString(&rest, "null");
-	appendStringInfo(&rest, ", \"history_id\": " INT64_FORMAT "}", history_id);
+	sf_append_change_fields(&rest, row, history_id);
+	appendStringInfoChar(&rest, '}');
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"table\": ");
