@@ -141,8 +141,8 @@ UPDATE batch_items SET status = 'c' WHERE id BETWEEN 381 AND 400;
 SELECT count(*) FROM batch_items_status_history WHERE id BETWEEN 381 AND 400 AND to_status = 'c';
 DROP INDEX batch_reason_size;
 
--- a history table with a CHECK constraint takes rows one at a time, and
--- its constraint still refuses
+-- a CHECK constraint of the history table is checked as each row is
+-- written, before it waits for its batch
 ALTER TABLE batch_items_status_history ADD CONSTRAINT short_reason
 	CHECK (length(reason) < 1000);
 SELECT repeat('y', 1500) AS long_reason \gset
@@ -155,6 +155,27 @@ ROLLBACK;
 UPDATE batch_items SET status = 'c' WHERE id BETWEEN 402 AND 1500;
 SELECT count(*) FROM batch_items_status_history WHERE id BETWEEN 401 AND 1500 AND to_status = 'c';
 ALTER TABLE batch_items_status_history DROP CONSTRAINT short_reason;
+
+-- a partitioned history table: rows wait per partition, except those of a
+-- partition whose columns are laid out differently (a dropped column),
+-- converted and stored at once
+CREATE TABLE batch_parts (id int PRIMARY KEY, status batch_flow_status NOT NULL DEFAULT 'a');
+CREATE TABLE batch_parts_history
+	(LIKE batch_items_status_history INCLUDING DEFAULTS INCLUDING IDENTITY)
+	PARTITION BY RANGE (id);
+CREATE TABLE batch_parts_low PARTITION OF batch_parts_history FOR VALUES FROM (1) TO (1001);
+CREATE TABLE batch_parts_high (dropped int, LIKE batch_parts_history INCLUDING DEFAULTS);
+ALTER TABLE batch_parts_high DROP COLUMN dropped;
+ALTER TABLE batch_parts_history ATTACH PARTITION batch_parts_high FOR VALUES FROM (1001) TO (3001);
+SELECT statusflow.attach('batch_parts', 'status', 'batch_flow',
+						 history_table => 'batch_parts_history');
+INSERT INTO batch_parts SELECT g FROM generate_series(1, 3000) g;
+UPDATE batch_parts SET status = 'b';
+SELECT tableoid::regclass AS partition, count(*), count(DISTINCT history_id) AS ids,
+	   count(*) FILTER (WHERE to_status = 'b') AS to_b
+FROM batch_parts_history GROUP BY 1 ORDER BY 1;
+SELECT statusflow.detach('batch_parts');
+DROP TABLE batch_parts, batch_parts_history;
 
 -- every change of the table has its history row, once
 SELECT count(*) AS changes_without_history

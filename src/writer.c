@@ -17,12 +17,12 @@
  * the partitions of a partitioned history table (to drop old history by
  * partition, as pg_partman does).
  *
- * Rows wait and go in batches where nothing of the table's own can run
- * while a row is stored: a plain heap table without CHECK constraints,
- * generated columns or defaults of its other columns (the history tables
- * attach() creates).  Its writer keeps the rows "pending" and inserts them
- * with one multi-insert (one WAL record and one buffer lock per page rather
- * than per row) followed by their index entries.  Pending rows are flushed
+ * Rows are checked at once and stored in batches: the writer keeps them
+ * "pending" and inserts them with multi-inserts (one WAL record and one
+ * buffer lock per page rather than per row), one per table (partition) and
+ * command, followed by their index entries.  Rows whose table is not a
+ * heap, or whose partition orders its columns differently, are stored at
+ * once.  Pending rows are flushed
  * before anything could read them: when any query starts or any utility
  * command runs (hooks in statusflow.c), when the query whose triggers wrote
  * them finishes, at commit, and when SF_BATCH_ROWS rows or SF_BATCH_BYTES
@@ -92,13 +92,13 @@ typedef struct SfWriter
 	AttrNumber *default_atts;
 	ExprState **defaults;
 	int			binding_id;
-	bool		batched;		/* rows wait in pending[] (see above) */
 	bool		flushing;		/* pending[] is being inserted */
 	int			npending;
 	int			nslots;			/* slots of pending[] made so far */
 	Size		pending_bytes;
-	TupleTableSlot **pending;	/* [SF_BATCH_ROWS], in the table's slot type */
-	CommandId  *pending_cid;	/* the command that wrote each row */
+	TupleTableSlot **pending;	/* [SF_BATCH_ROWS] heap slots */
+	ResultRelInfo **pending_rri;	/* the table (partition) each goes to */
+	CommandId  *pending_cid;	/* the command that wrote it */
 	SubTransactionId *pending_sub;	/* the subtransaction of its change */
 	struct SfWriter *next;
 } SfWriter;
@@ -173,31 +173,13 @@ writer_release(SfWriter *w)
 	if (w->rri)
 		ExecCloseIndices(w->rri);
 	if (w->estate)
+	{
+		/* the slots tuple routing made for partitions */
+		ExecResetTupleTable(w->estate->es_tupleTable, false);
 		FreeExecutorState(w->estate);
+	}
 	table_close(w->rel, NoLock);
 	pfree(w);
-}
-
-/*
- * Let the writer keep rows pending when storing one runs nothing of the
- * table's own: a plain heap table, no CHECK constraint, no generated
- * column, no default to evaluate (NOT NULL is checked as rows are added).
- */
-static void
-writer_batches(SfWriter *w)
-{
-	TupleConstr *constr = RelationGetDescr(w->rel)->constr;
-
-	if (w->rel->rd_rel->relkind != RELKIND_RELATION ||
-		w->rel->rd_rel->relispartition ||
-		w->rel->rd_tableam != GetHeapamTableAmRoutine() ||
-		w->ndefaults > 0 ||
-		(constr && (constr->num_check > 0 || constr->has_generated_stored)))
-		return;
-	w->batched = true;
-	w->pending = palloc(sizeof(TupleTableSlot *) * SF_BATCH_ROWS);
-	w->pending_cid = palloc(sizeof(CommandId) * SF_BATCH_ROWS);
-	w->pending_sub = palloc(sizeof(SubTransactionId) * SF_BATCH_ROWS);
 }
 
 /* Open the history table of a binding for inserts. */
@@ -238,7 +220,10 @@ writer_open(SfBinding *b)
 		}
 		else
 			ExecOpenIndices(w->rri, false);
-		writer_batches(w);
+		w->pending = palloc(sizeof(TupleTableSlot *) * SF_BATCH_ROWS);
+		w->pending_rri = palloc(sizeof(ResultRelInfo *) * SF_BATCH_ROWS);
+		w->pending_cid = palloc(sizeof(CommandId) * SF_BATCH_ROWS);
+		w->pending_sub = palloc(sizeof(SubTransactionId) * SF_BATCH_ROWS);
 	}
 	PG_CATCH();
 	{
@@ -252,7 +237,7 @@ writer_open(SfBinding *b)
 	return w;
 }
 
-/* The next free slot of a batched writer's pending rows, made on first use. */
+/* The next free slot of the writer's pending rows, made on first use. */
 static TupleTableSlot *
 pending_slot(SfWriter *w)
 {
@@ -260,10 +245,22 @@ pending_slot(SfWriter *w)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(w->estate->es_query_cxt);
 
-		w->pending[w->nslots++] = table_slot_create(w->rel, NULL);
+		w->pending[w->nslots++] =
+			MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
+									 &TTSOpsBufferHeapTuple);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	return w->pending[w->npending];
+}
+
+/* Add a row to the kept rows, in the transaction's memory. */
+static void
+remember_kept(SfKeptRow *k)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+
+	kept_rows = lappend(kept_rows, k);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -281,8 +278,8 @@ keep_row(SfWriter *w, int i)
 	k->cid = w->pending_cid[i];
 	k->change_sub = w->pending_sub[i];
 	k->insert_sub = GetCurrentSubTransactionId();
-	kept_rows = lappend(kept_rows, k);
 	MemoryContextSwitchTo(oldcxt);
+	remember_kept(k);
 }
 
 /*
@@ -309,18 +306,22 @@ flush_writer(SfWriter *w)
 	{
 		for (first = 0; first < n; first += run)
 		{
+			ResultRelInfo *rri = w->pending_rri[first];
 			CommandId	cid = w->pending_cid[first];
 
-			for (run = 1; first + run < n && w->pending_cid[first + run] == cid; run++)
+			for (run = 1; first + run < n && w->pending_rri[first + run] == rri &&
+				 w->pending_cid[first + run] == cid; run++)
 				;
 			if (run == 1)
-				table_tuple_insert(w->rel, w->pending[first], cid, 0, NULL);
+				table_tuple_insert(rri->ri_RelationDesc, w->pending[first], cid,
+								   0, NULL);
 			else
-				table_multi_insert(w->rel, &w->pending[first], run, cid, 0, NULL);
+				table_multi_insert(rri->ri_RelationDesc, &w->pending[first], run,
+								   cid, 0, NULL);
 			for (i = first; i < first + run; i++)
 			{
-				if (w->rri->ri_NumIndices > 0)
-					sf_insert_index_tuples(w->rri, w->pending[i], w->estate);
+				if (rri->ri_NumIndices > 0)
+					sf_insert_index_tuples(rri, w->pending[i], w->estate);
 				ResetPerTupleExprContext(w->estate);
 				ExecClearTuple(w->pending[i]);
 			}
@@ -335,20 +336,79 @@ flush_writer(SfWriter *w)
 }
 
 /*
- * Make a filled slot of pending[] a pending row, written by the current
- * command for a change of the current subtransaction.
+ * Make the filled slot pending[npending] a pending row for table rri; cid
+ * and sub are the command that wrote it and the subtransaction of its
+ * change.  Flushes when the batch is full.
  */
 static void
-add_pending(SfWriter *w, TupleTableSlot *slot, CommandId cid,
-			SubTransactionId sub)
+add_pending(SfWriter *w, ResultRelInfo *rri, CommandId cid, SubTransactionId sub)
 {
-	ExecMaterializeSlot(slot);
+	TupleTableSlot *slot = w->pending[w->npending];
+
+	w->pending_rri[w->npending] = rri;
 	w->pending_cid[w->npending] = cid;
 	w->pending_sub[w->npending] = sub;
-	w->pending_bytes += ExecFetchSlotHeapTuple(slot, false, NULL)->t_len;
+	w->pending_bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
 	w->npending++;
 	if (w->npending == SF_BATCH_ROWS || w->pending_bytes >= SF_BATCH_BYTES)
 		flush_writer(w);
+}
+
+/*
+ * Apply to a filled slot what an INSERT into the history table applies
+ * before storing the row: routing to a partition, generated columns,
+ * constraints, partition bounds.  Returns the slot to store, in the row
+ * type of *target, the table it goes to.
+ */
+static TupleTableSlot *
+check_row(SfWriter *w, TupleTableSlot *slot, ResultRelInfo **target)
+{
+	ResultRelInfo *rri = w->rri;
+	Relation	rel;
+
+	if (w->proute)
+	{
+		TupleConversionMap *map;
+
+		rri = ExecFindPartition(w->mtstate, w->rri, w->proute, slot, w->estate);
+		map = sf_root_to_child_map(rri, w->estate);
+		if (map != NULL)
+			slot = execute_attr_map_slot(map->attrMap, slot,
+										 rri->ri_PartitionTupleSlot);
+	}
+	rel = rri->ri_RelationDesc;
+	slot->tts_tableOid = RelationGetRelid(rel);
+	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(rri, w->estate, slot, CMD_INSERT);
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, slot, w->estate);
+	if (rel->rd_rel->relispartition && w->proute == NULL)
+		ExecPartitionCheck(rri, slot, w->estate, true);
+	*target = rri;
+	return slot;
+}
+
+/*
+ * Check the row in the writer's slot and store it: pending when its table
+ * is a heap and it has the root's layout, else at once.  cid and sub are
+ * the command that wrote it and the subtransaction of its change.
+ */
+static void
+store_row(SfWriter *w, CommandId cid, SubTransactionId sub)
+{
+	ResultRelInfo *rri;
+	TupleTableSlot *slot = check_row(w, w->slot, &rri);
+
+	if (slot != w->slot || w->flushing ||
+		rri->ri_RelationDesc->rd_tableam != GetHeapamTableAmRoutine())
+	{
+		table_tuple_insert(rri->ri_RelationDesc, slot, cid, 0, NULL);
+		if (rri->ri_NumIndices > 0)
+			sf_insert_index_tuples(rri, slot, w->estate);
+		return;
+	}
+	ExecCopySlot(pending_slot(w), slot)->tts_tableOid = slot->tts_tableOid;
+	add_pending(w, rri, cid, sub);
 }
 
 
@@ -364,7 +424,7 @@ writer_for(SfBinding *b)
 
 		if (w->relid == b->history_relid)
 		{
-			if (!w->stale && b->history.valid)
+			if ((!w->stale && b->history.valid) || w->flushing)
 				return w;
 			/* the table's shape is unchanged: DDL would have flushed it */
 			if (w->npending > 0)
@@ -415,17 +475,30 @@ requeue_kept(void)
 	foreach(lc, requeued)
 	{
 		SfKeptRow  *k = lfirst(lc);
-		SfBinding  *b;
+		SfBinding  *b = sf_binding_by_id(k->binding_id);
 		SfWriter   *w;
+		TupleTableSlot *slot;
+		ResultRelInfo *rri;
 
 		/* requeued rows are flushed before any query, detach() included */
-		b = sf_binding_by_id(k->binding_id);
 		if (b == NULL)
 			elog(ERROR, "statusflow: binding %d of a pending history row is gone",
 				 k->binding_id);
 		w = writer_for(b);
-		ExecForceStoreHeapTuple(k->tuple, pending_slot(w), true);
-		add_pending(w, w->pending[w->npending], k->cid, k->change_sub);
+		if (w->flushing)
+		{
+			/* an index expression of the table runs this query: later */
+			remember_kept(k);
+			continue;
+		}
+		/* checked when it was first stored: route it only */
+		slot = pending_slot(w);
+		ExecForceStoreHeapTuple(k->tuple, slot, true);
+		rri = w->proute ?
+			ExecFindPartition(w->mtstate, w->rri, w->proute, slot, w->estate) :
+			w->rri;
+		slot->tts_tableOid = RelationGetRelid(rri->ri_RelationDesc);
+		add_pending(w, rri, k->cid, k->change_sub);
 		pfree(k);
 	}
 	list_free(requeued);
@@ -539,6 +612,7 @@ subxact_aborted(SubTransactionId sub)
 			}
 			w->pending[i] = w->pending[kept];
 			w->pending[kept] = slot;
+			w->pending_rri[kept] = w->pending_rri[i];
 			w->pending_cid[kept] = w->pending_cid[i];
 			w->pending_sub[kept++] = w->pending_sub[i];
 		}
@@ -660,12 +734,13 @@ context_metadata(Jsonb *api_value, Datum *out)
 }
 
 /*
- * Fill a slot of the history table with a history row's values, defaults
- * included; returns its history_id.
+ * Fill the writer's slot with a history row's values, defaults included;
+ * returns its history_id.
  */
 static int64
-fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row, TupleTableSlot *slot)
+fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row)
 {
+	TupleTableSlot *slot = w->slot;
 	SfContext  *ctx = sf_current_context(b->id);
 	SfHistoryLayout *h = &b->history;
 	ExprContext *econtext = GetPerTupleExprContext(w->estate);
@@ -722,53 +797,6 @@ fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row, TupleTableSlot *slot)
 	return id;
 }
 
-/*
- * Apply to a filled slot what an INSERT into the history table applies
- * before storing the row: routing to a partition, generated columns,
- * constraints, partition bounds.  Returns the slot to store, in the row
- * type of *target, the table it goes to.
- */
-static TupleTableSlot *
-check_row(SfWriter *w, TupleTableSlot *slot, ResultRelInfo **target)
-{
-	ResultRelInfo *rri = w->rri;
-	Relation	rel;
-
-	if (w->proute)
-	{
-		TupleConversionMap *map;
-
-		rri = ExecFindPartition(w->mtstate, w->rri, w->proute, slot, w->estate);
-		map = sf_root_to_child_map(rri, w->estate);
-		if (map != NULL)
-			slot = execute_attr_map_slot(map->attrMap, slot,
-										 rri->ri_PartitionTupleSlot);
-	}
-	rel = rri->ri_RelationDesc;
-	slot->tts_tableOid = RelationGetRelid(rel);
-	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-		ExecComputeStoredGenerated(rri, w->estate, slot, CMD_INSERT);
-	if (rel->rd_att->constr)
-		ExecConstraints(rri, slot, w->estate);
-	if (rel->rd_rel->relispartition && w->proute == NULL)
-		ExecPartitionCheck(rri, slot, w->estate, true);
-	*target = rri;
-	return slot;
-}
-
-/* Insert the writer's filled slot at once, with its index entries. */
-static void
-insert_row(SfWriter *w)
-{
-	ResultRelInfo *rri;
-	TupleTableSlot *slot = check_row(w, w->slot, &rri);
-
-	table_tuple_insert(rri->ri_RelationDesc, slot, GetCurrentCommandId(true),
-					   0, NULL);
-	if (rri->ri_NumIndices > 0)
-		sf_insert_index_tuples(rri, slot, w->estate);
-}
-
 /* Open the writer and append the row, under the top resource owner. */
 typedef struct SfAppend
 {
@@ -783,21 +811,9 @@ append_row(void *arg)
 	SfAppend   *a = arg;
 	SfWriter   *w = writer_for(a->binding);
 
-	if (w->batched && !w->flushing)
-	{
-		ResultRelInfo *rri;
-		TupleTableSlot *slot = pending_slot(w);
-
-		a->history_id = fill_row(w, a->binding, a->row, slot);
-		add_pending(w, check_row(w, slot, &rri), GetCurrentCommandId(true),
-					GetCurrentSubTransactionId());
-	}
-	else
-	{
-		a->history_id = fill_row(w, a->binding, a->row, w->slot);
-		insert_row(w);
-		ExecClearTuple(w->slot);
-	}
+	a->history_id = fill_row(w, a->binding, a->row);
+	store_row(w, GetCurrentCommandId(true), GetCurrentSubTransactionId());
+	ExecClearTuple(w->slot);
 	ResetPerTupleExprContext(w->estate);
 }
 
