@@ -72,7 +72,8 @@ prepare() {
 	}
 	dir="$MATRIX_DIR/$suite"
 	packages="postgresql-$version postgresql-server-dev-$version postgresql-$version-pgtap"
-	packages+=" postgresql-$version-cron libtap-parser-sourcehandler-pgtap-perl make gcc"
+	packages+=" postgresql-$version-cron postgresql-$version-partman"
+	packages+=" libtap-parser-sourcehandler-pgtap-perl make gcc"
 	if [ ! -x "$dir/usr/lib/postgresql/$version/bin/pg_config" ]; then
 		if ! command -v debootstrap >/dev/null; then
 			apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
