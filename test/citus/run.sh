@@ -14,6 +14,8 @@
 # port tried (default 57630).
 set -uo pipefail
 source "$(dirname "$0")/../../scripts/citus.sh"
+# a relative CITUS_SRC names a path from where we were started
+[ -z "${CITUS_SRC:-}" ] || CITUS_SRC=$(readlink -f "$CITUS_SRC")
 cd "$SF_ROOT"
 sf_use_prefix
 
