@@ -131,6 +131,8 @@ run_version() {
 		chmod a+r "$dir/sf/other-version.dump"
 		dump=(SF_DUMP_FROM=/sf/other-version.dump)
 	fi
+	# a chroot prepared by an earlier run may have lost its mounts
+	mount_chroot "$dir"
 	started=$(date +%s)
 	say "PostgreSQL $version: the whole suite in $dir"
 	chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \

@@ -134,7 +134,7 @@ SELECT batch_move_and_count();
 -- rows are inserted: the query neither flushes again nor closes the writer
 CREATE FUNCTION batch_history_size(t text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-	RETURN (SELECT count(*) FROM batch_seen) * 0 + length(t);
+	RETURN (SELECT count(*) FROM public.batch_seen) * 0 + length(t);
 END $$;
 CREATE INDEX batch_reason_size ON batch_items_status_history (batch_history_size(reason));
 UPDATE batch_items SET status = 'c' WHERE id BETWEEN 381 AND 400;
