@@ -84,6 +84,7 @@ typedef struct SfWriter
 	bool		stale;			/* relcache invalidation: reopen before use */
 	Relation	rel;
 	EState	   *estate;
+	EState	   *flush_estate;	/* flushes may run while estate is in use */
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;		/* in the history table's row type */
 	ModifyTableState *mtstate;	/* partitioned history: tuple routing */
@@ -172,6 +173,8 @@ writer_release(SfWriter *w)
 		ExecDropSingleTupleTableSlot(w->slot);
 	if (w->rri)
 		ExecCloseIndices(w->rri);
+	if (w->flush_estate)
+		FreeExecutorState(w->flush_estate);
 	if (w->estate)
 	{
 		/* the slots tuple routing made for partitions */
@@ -202,6 +205,7 @@ writer_open(SfBinding *b)
 	{
 		sf_describe_history(b, w->rel);
 		w->estate = CreateExecutorState();
+		w->flush_estate = CreateExecutorState();
 		w->rri = makeNode(ResultRelInfo);
 		InitResultRelInfo(w->rri, w->rel, 0, NULL, 0);
 		w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
@@ -285,7 +289,10 @@ keep_row(SfWriter *w, int i)
 /*
  * Insert a writer's pending rows: one multi-insert per run of rows written
  * by the same command, then their index entries.  The rows are taken out
- * first, so that an error leaves none of them pending.
+ * first, so that an error leaves none of them pending.  The index entries
+ * are made with an executor state of their own: a flush may run inside the
+ * check of a row being appended (a CHECK constraint running a query),
+ * whose expression context it must leave alone.
  */
 static void
 flush_writer(SfWriter *w)
@@ -321,8 +328,8 @@ flush_writer(SfWriter *w)
 			for (i = first; i < first + run; i++)
 			{
 				if (rri->ri_NumIndices > 0)
-					sf_insert_index_tuples(rri, w->pending[i], w->estate);
-				ResetPerTupleExprContext(w->estate);
+					sf_insert_index_tuples(rri, w->pending[i], w->flush_estate);
+				ResetPerTupleExprContext(w->flush_estate);
 				ExecClearTuple(w->pending[i]);
 			}
 		}
@@ -509,7 +516,9 @@ flush_all(void *arg)
 {
 	SfWriter   *w;
 
-	requeue_kept();
+	/* requeued rows are routed with the writer's state: not inside a row's */
+	if (appending == 0)
+		requeue_kept();
 	for (w = writers; w != NULL; w = w->next)
 		if (w->npending > 0 && !w->flushing)
 			flush_writer(w);
