@@ -145,6 +145,8 @@ typedef struct SfRelInfo
 	AttrNumber *key_attnums;	/* nkeys of them */
 	AttrNumber	entered_at_attnum;	/* 0 when the binding has none */
 	AttrNumber *quota_attnums;	/* [quota]: its per_column */
+	Oid			history_relid;	/* a Citus shard: its history shard; else
+								 * InvalidOid (the binding's history table) */
 	/* row conditions compiled for this relation on first use (guards.c) */
 	struct ExprState **transition_conds;	/* [transition] */
 	struct ExprState **status_conds;	/* [status] */
@@ -225,6 +227,8 @@ typedef struct SfBinding
 	SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
 	SPIPlanPtr *timer_plans;	/* [timer]: its due rows, locked */
+	int			citus_distributed;	/* 1: hash-distributed by Citus, -1: not,
+									 * 0: not known yet (citus.c) */
 } SfBinding;
 
 /*
@@ -263,6 +267,7 @@ extern void sf_require_select(SfBinding *binding);
 extern int	sf_executor_depth;
 extern char *sf_guc_actor;
 extern char *sf_guc_reason;
+extern char *sf_guc_context;
 extern Jsonb *sf_guc_metadata(void);
 
 /* catalog.c */
@@ -292,6 +297,17 @@ extern char *sf_allowed_hint(SfWorkflow *wf, int from);
 extern int	sf_errbinding(SfBinding *binding);
 extern SPIPlanPtr sf_binding_plan(SfBinding *binding, SfPlanKind kind,
 								  const char *sql, int nargs, Oid *argtypes);
+
+/* citus.c */
+extern void sf_citus_detect(void);
+extern bool sf_citus_present(void);
+extern Oid	sf_citus_history_shard(SfBinding *b, Relation rel);
+extern void sf_citus_check_history_shard(SfBinding *b, Relation shell, Relation shard);
+extern void sf_citus_send_context(SfBinding *b, SfContext *ctx);
+extern void sf_citus_unknown_binding(int id, Relation rel);
+extern bool sf_citus_distributed(SfBinding *b);
+extern void sf_citus_insert_history(SfBinding *b, struct TupleTableSlot *slot);
+extern SfContext *sf_citus_received_context(const char *value, int binding_id);
 
 /* trigger.c */
 extern void sf_moved_rows_forget(int above_depth);
@@ -357,6 +373,8 @@ typedef struct SfHistoryRow
 	bool		to_null;
 	const char *event;
 	bool		applied;		/* false: an ingested event that changed nothing */
+	Oid			history_relid;	/* the history shard of a Citus shard's
+								 * change, or InvalidOid */
 } SfHistoryRow;
 
 /*

@@ -3,8 +3,9 @@
 #   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/, pg_prove),
 #   a dump and restore (and of a dump from another version, SF_DUMP_FROM),
 #   the diagram sources in docs/diagrams, the upgrade
-#   from 1.0, a fuzz of every function a non-superuser may execute, a crash
-#   soak.
+#   from 1.0, statusflow on a Citus cluster (test/citus/run.sh: when Citus is
+#   installed or CITUS_SRC is given; it says so when skipped), a fuzz of
+#   every function a non-superuser may execute, a crash soak.
 # Installs missing Debian packages when run as root, builds and installs the
 # extension, and ends with one line "N passed, N failed" (test files).
 set -uo pipefail
@@ -104,6 +105,21 @@ run_check() {
 run_check "restores in two steps, schema then data" source test/dump/data_only.sh
 run_check "META.json against the PGXN Meta Spec" perl test/meta/validate.pl META.json
 run_check "upgrade from 1.0 (ALTER EXTENSION UPDATE)" source test/upgrade/run.sh
+# statusflow on Citus, on a three-node cluster of its own (test/citus/run.sh):
+# when Citus is installed in this PostgreSQL, or CITUS_SRC says where to
+# build it from; otherwise it prints why it is skipped, and counts for nothing
+sf_log "Citus: a coordinator and two workers (test/citus/run.sh)"
+bash test/citus/run.sh >check.log 2>&1
+citus_status=$?
+cat check.log
+if grep -q '^skipped: ' check.log; then
+	sf_log "Citus suite skipped: $(sed -n 's/^skipped: //p' check.log)"
+elif [ "$citus_status" -eq 0 ] && grep -q '^ok - ' check.log && ! grep -q '^not ok - ' check.log; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+rm -f check.log
 run_check "fuzz of every function a non-superuser may execute" bash test/fuzz/run.sh
 # last: it crashes the server
 run_check "concurrency soak with a crash" source test/soak/crash_soak.sh

@@ -33,6 +33,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -72,7 +73,9 @@ typedef struct SfTickState
 /*
  * The query of the rows due for a timer, oldest first, locked, whole:
  * "SELECT d FROM rel AS d WHERE status = $1 AND time <= now() - $2 ORDER BY
- * time LIMIT $3 FOR UPDATE SKIP LOCKED".  Prepared once per timer.
+ * time LIMIT $3 FOR UPDATE SKIP LOCKED".  Prepared once per timer.  On a
+ * Citus-distributed table, which Citus does not lock over several shards,
+ * without the lock: lock_due() then locks each row by itself.
  */
 static SPIPlanPtr
 due_plan(SfBinding *b, int ti)
@@ -92,8 +95,9 @@ due_plan(SfBinding *b, int ti)
 	sql = psprintf("SELECT d FROM %s AS d WHERE d.%s OPERATOR(pg_catalog.=) $1"
 				   " AND d.%s OPERATOR(pg_catalog.<=)"
 				   " (pg_catalog.now() OPERATOR(pg_catalog.-) $2)"
-				   " ORDER BY d.%s LIMIT $3 FOR UPDATE OF d SKIP LOCKED",
-				   b->relname, quote_identifier(b->column), time, time);
+				   " ORDER BY d.%s LIMIT $3%s",
+				   b->relname, quote_identifier(b->column), time, time,
+				   sf_citus_distributed(b) ? "" : " FOR UPDATE OF d SKIP LOCKED");
 	plan = SPI_prepare(sql, 3, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "statusflow: could not prepare timer query: %s",
@@ -181,6 +185,42 @@ fail_sub(SfSub *sub)
 }
 
 /*
+ * lock_due() on a Citus-distributed table: lock each of the n rows found
+ * due with a router query of its key, keeping those still in the timer's
+ * status (status); returns how many, compacted at the start of rows.
+ */
+static int
+lock_each_due(SfTickState *st, int n, HeapTuple *rows, Datum status)
+{
+	SfBinding  *b = st->binding;
+	SfRelInfo  *ri = sf_binding_relinfo(b, st->rel);
+	TupleDesc	desc = RelationGetDescr(st->rel);
+	int			kept = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		keys[INDEX_MAX_KEYS];
+		bool		key_nulls[INDEX_MAX_KEYS];
+		HeapTuple	row;
+		bool		isnull;
+
+		sf_row_keys(b, ri, desc, rows[i], keys, key_nulls);
+		if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_LOCK), keys, NULL, false, 1)
+			!= SPI_OK_SELECT)
+			elog(ERROR, "statusflow: could not lock a row of %s", b->relname);
+		if (SPI_processed == 0)
+			continue;
+		row = sf_locked_row(st->rel, 0);
+		if (DatumGetObjectId(heap_getattr(row, ri->status_attnum, desc, &isnull)) !=
+			DatumGetObjectId(status) || isnull)
+			continue;
+		rows[kept++] = row;
+	}
+	return kept;
+}
+
+/*
  * Lock the rows due for the timer, at most limit of them; returns how many,
  * the rows in *rows (whole tuples of the bound table).
  */
@@ -203,6 +243,8 @@ lock_due(SfTickState *st, int limit, HeapTuple **rows)
 	*rows = palloc(sizeof(HeapTuple) * Max(SPI_processed, 1));
 	for (i = 0; i < SPI_processed; i++)
 		(*rows)[i] = sf_locked_row(st->rel, i);
+	if (sf_citus_distributed(st->binding))
+		return lock_each_due(st, (int) SPI_processed, *rows, params[0]);
 	return (int) SPI_processed;
 }
 
@@ -470,6 +512,7 @@ record_unapplied(SfReceipt *r, int current, int target)
 		ObjectIdGetDatum(wf->statuses[target].enum_oid);
 	row.event = r->status < 0 ? r->name : NULL;
 	row.applied = false;
+	row.history_relid = InvalidOid;
 	sf_push_context(&r->ctx);
 	PG_TRY();
 	{

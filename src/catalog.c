@@ -897,6 +897,7 @@ load_catalog(SfCache *c)
 	Snapshot	snap;
 
 	lookup_catalog_relids();
+	sf_citus_detect();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
 	/* latest committed state, even under a repeatable-read snapshot */
@@ -1168,10 +1169,10 @@ follow_key_types(SfBinding *b, TupleDesc tupdesc, AttrNumber *attnums)
 }
 
 /*
- * Where the binding's columns are in rel, the bound table or one of its
- * partitions.  Refuses relations that belong to another binding, so that a
- * trigger created by hand with another binding's id cannot write into that
- * binding's history.
+ * Where the binding's columns are in rel, the bound table, one of its
+ * partitions or one of its Citus shards (with its history shard).  Refuses
+ * relations that belong to another binding, so that a trigger created by
+ * hand with another binding's id cannot write into that binding's history.
  */
 SfRelInfo *
 sf_binding_relinfo(SfBinding *b, Relation rel)
@@ -1179,6 +1180,7 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 	Oid			relid = RelationGetRelid(rel);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	SfRelInfo  *ri = NULL;
+	Oid			history = InvalidOid;
 	MemoryContext old;
 	int			i;
 
@@ -1194,7 +1196,8 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 
 	if (relid != b->relid &&
 		!(rel->rd_rel->relispartition &&
-		  list_member_oid(get_partition_ancestors(relid), b->relid)))
+		  list_member_oid(get_partition_ancestors(relid), b->relid)) &&
+		!OidIsValid(history = sf_citus_history_shard(b, rel)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("statusflow trigger of binding %d fired on table \"%s\", which that binding does not cover",
@@ -1214,6 +1217,7 @@ sf_binding_relinfo(SfBinding *b, Relation rel)
 		ri->key_attnums = palloc(sizeof(AttrNumber) * b->nkeys);
 	}
 	ri->relid = relid;
+	ri->history_relid = history;
 	ri->status_attnum = bound_attnum(b, tupdesc, b->column, b->workflow->type_oid);
 	for (i = 0; i < b->nkeys; i++)
 		ri->key_attnums[i] = bound_attnum(b, tupdesc, b->key_names[i], InvalidOid);

@@ -334,6 +334,12 @@ sf_prune_history(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s to prune it",
 						sf_relation_name(b->history_relid))));
+	if (sf_citus_distributed(b))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pruning history is not supported on Citus-distributed table %s",
+						b->relname),
+				 errhint("See \"Running on Citus\" in statusflow's README.")));
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,

@@ -27,6 +27,8 @@ PG_FUNCTION_INFO_V1(sf_event_target);
 /* statusflow.actor / statusflow.reason / statusflow.metadata */
 char	   *sf_guc_actor = NULL;
 char	   *sf_guc_reason = NULL;
+char	   *sf_guc_context = NULL;	/* an API call's context, sent by a Citus
+									 * coordinator (citus.c) */
 static char *sf_guc_metadata_text = NULL;
 
 /* statusflow.metadata parsed once per distinct value */
@@ -217,6 +219,12 @@ _PG_init(void)
 							   "JSON object recorded as metadata in history rows.",
 							   "Set it with SET LOCAL for the changes of one transaction.",
 							   &sf_guc_metadata_text, "", PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("statusflow.context",
+							   "Context of a statusflow API call, sent to Citus's workers.",
+							   "Set by statusflow on a Citus coordinator; not meant to be set by hand.",
+							   &sf_guc_context, "", PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("statusflow");
 

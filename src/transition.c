@@ -81,6 +81,9 @@ sf_current_context(int binding_id)
 {
 	if (context_top != NULL && context_top->binding_id == binding_id)
 		return context_top;
+	/* on a Citus worker: the context of the coordinator's call */
+	if (context_top == NULL && sf_guc_context != NULL && sf_guc_context[0] != '\0')
+		return sf_citus_received_context(sf_guc_context, binding_id);
 	return NULL;
 }
 
@@ -594,6 +597,7 @@ sf_run_with_context(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx
 {
 	volatile int rc;			/* set in PG_TRY, read after it */
 
+	sf_citus_send_context(b, ctx);
 	sf_push_context(ctx);
 	PG_TRY();
 	{
@@ -607,6 +611,7 @@ sf_run_with_context(SfBinding *b, SfPlanKind kind, Datum *params, SfContext *ctx
 	if (rc < 0)
 		elog(ERROR, "statusflow: transition query failed: %s",
 			 SPI_result_code_string(rc));
+	sf_citus_send_context(b, NULL);
 	return SPI_processed;
 }
 
@@ -791,6 +796,53 @@ sf_no_row(SfBinding *b, const char *key)
 }
 
 /*
+ * lock_for_event() of a LOCK_MANY on a Citus-distributed table, whose
+ * shards Citus does not lock in one statement: the LOCK plan (a router
+ * query) for each key of the arrays key_arrays, in the keys' order.  Keys
+ * without a row are skipped, as LOCK_MANY skips them.
+ */
+static int
+lock_each_for_event(SfBinding *b, Datum *key_arrays, const char *event,
+					SfContext *ctx, Relation *rel, HeapTuple **rows, int **targets)
+{
+	Datum	   *columns[INDEX_MAX_KEYS];
+	int			nkeys = 0,
+				n = 0,
+				i,
+				k;
+
+	for (k = 0; k < b->nkeys; k++)
+	{
+		int16		len;
+		bool		byval;
+		char		align;
+
+		get_typlenbyvalalign(b->key_types[k], &len, &byval, &align);
+		deconstruct_array(DatumGetArrayTypeP(key_arrays[k]), b->key_types[k], len,
+						  byval, align, &columns[k], NULL, &nkeys);
+	}
+	*rel = table_open(b->relid, AccessShareLock);
+	*rows = palloc(sizeof(HeapTuple) * Max(nkeys, 1));
+	*targets = palloc(sizeof(int) * Max(nkeys, 1));
+	for (i = 0; i < nkeys; i++)
+	{
+		Datum		key[INDEX_MAX_KEYS];
+
+		for (k = 0; k < b->nkeys; k++)
+			key[k] = columns[k][i];
+		if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_LOCK), key, NULL, false, 1)
+			!= SPI_OK_SELECT)
+			elog(ERROR, "statusflow: could not lock rows of %s", b->relname);
+		if (SPI_processed == 0)
+			continue;
+		(*rows)[n] = sf_locked_row(*rel, 0);
+		(*targets)[n] = sf_event_status(b, *rel, (*rows)[n], event, ctx);
+		n++;
+	}
+	return n;
+}
+
+/*
  * Lock the rows of a LOCK or LOCK_MANY plan and work out where the event
  * takes each one; returns how many, the rows and their targets.  The bound
  * table is left open in *rel.
@@ -804,6 +856,8 @@ lock_for_event(SfBinding *b, SfPlanKind kind, Datum *key_params,
 	int			n,
 				i;
 
+	if (kind == SF_PLAN_LOCK_MANY && sf_citus_distributed(b))
+		return lock_each_for_event(b, key_params, event, ctx, rel, rows, targets);
 	if (SPI_execute_plan(sf_update_plan(b, kind), key_params, NULL, false, 0)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "statusflow: could not lock rows of %s", b->relname);
@@ -855,6 +909,7 @@ sf_record_repeat(SfBinding *b, Relation rel, HeapTuple row, int status,
 	h.from_null = h.to_null = false;
 	h.event = ctx->event;
 	h.applied = true;
+	h.history_relid = InvalidOid;
 	sf_push_context(ctx);
 	PG_TRY();
 	{

@@ -73,6 +73,8 @@ trigger_binding(FunctionCallInfo fcinfo, const char *funcname)
 				 errmsg("%s takes the binding id as its only argument", funcname)));
 	id = pg_strtoint32(td->tg_trigger->tgargs[0]);
 	b = sf_binding_by_id(id);
+	if (b == NULL && sf_citus_present())
+		sf_citus_unknown_binding(id, td->tg_relation);
 	if (b == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -492,6 +494,7 @@ sf_enforce(PG_FUNCTION_ARGS)
 	row.to_null = ch.to_null;
 	row.event = change_event(b, &ch);
 	row.applied = true;
+	row.history_relid = ri->history_relid;
 	history_id = sf_record_change(b, &row);
 	if (b->workflow->nactions > 0)
 		sf_run_actions(b, td->tg_relation, &row, ch.newtuple, ch.oldtuple,

@@ -120,6 +120,7 @@ static int	appending = 0;
 typedef struct SfKeptRow
 {
 	int			binding_id;
+	Oid			relid;			/* the history table (Citus shard) */
 	HeapTuple	tuple;
 	CommandId	cid;
 	SubTransactionId change_sub;	/* where the change was made */
@@ -185,14 +186,38 @@ writer_release(SfWriter *w)
 	pfree(w);
 }
 
-/* Open the history table of a binding for inserts. */
+/*
+ * Describe the binding's history table from the history shard rel: the
+ * layout is the shell history table's, whose columns the shard must have.
+ */
+static void
+describe_history_shard(SfBinding *b, Relation rel)
+{
+	Relation	shell = table_open(b->history_relid, AccessShareLock);
+
+	PG_TRY();
+	{
+		sf_describe_history(b, shell);
+		sf_citus_check_history_shard(b, shell, rel);
+	}
+	PG_FINALLY();
+	{
+		table_close(shell, AccessShareLock);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Open the history table of a binding for inserts: relid, the table or
+ * (for a change on a Citus shard) its shard.
+ */
 static SfWriter *
-writer_open(SfBinding *b)
+writer_open(SfBinding *b, Oid relid)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	SfWriter   *w = palloc0(sizeof(SfWriter));
 
-	w->relid = b->history_relid;
+	w->relid = relid;
 	w->binding_id = b->id;
 	w->rel = try_table_open(w->relid, RowExclusiveLock);
 	if (w->rel == NULL)
@@ -203,7 +228,10 @@ writer_open(SfBinding *b)
 				 errhint("Detach the column with statusflow.detach() and attach it again.")));
 	PG_TRY();
 	{
-		sf_describe_history(b, w->rel);
+		if (relid == b->history_relid)
+			sf_describe_history(b, w->rel);
+		else
+			describe_history_shard(b, w->rel);
 		w->estate = CreateExecutorState();
 		w->flush_estate = CreateExecutorState();
 		w->rri = makeNode(ResultRelInfo);
@@ -278,6 +306,7 @@ keep_row(SfWriter *w, int i)
 	SfKeptRow  *k = palloc(sizeof(SfKeptRow));
 
 	k->binding_id = w->binding_id;
+	k->relid = w->relid;
 	k->tuple = ExecCopySlotHeapTuple(w->pending[i]);
 	k->cid = w->pending_cid[i];
 	k->change_sub = w->pending_sub[i];
@@ -419,9 +448,12 @@ store_row(SfWriter *w, CommandId cid, SubTransactionId sub)
 }
 
 
-/* The open writer of a binding's history table, opening it if needed. */
+/*
+ * The open writer of a binding's history table (relid, or its Citus shard),
+ * opening it if needed.
+ */
 static SfWriter *
-writer_for(SfBinding *b)
+writer_for(SfBinding *b, Oid relid)
 {
 	SfWriter  **link = &writers;
 
@@ -429,7 +461,7 @@ writer_for(SfBinding *b)
 	{
 		SfWriter   *w = *link;
 
-		if (w->relid == b->history_relid)
+		if (w->relid == relid)
 		{
 			if ((!w->stale && b->history.valid) || w->flushing)
 				return w;
@@ -442,7 +474,7 @@ writer_for(SfBinding *b)
 		}
 		link = &w->next;
 	}
-	return writer_open(b);
+	return writer_open(b, relid);
 }
 
 /* Run fn(arg) with the top transaction's resource owner. */
@@ -491,7 +523,7 @@ requeue_kept(void)
 		if (b == NULL)
 			elog(ERROR, "statusflow: binding %d of a pending history row is gone",
 				 k->binding_id);
-		w = writer_for(b);
+		w = writer_for(b, k->relid);
 		if (w->flushing)
 		{
 			/* an index expression of the table runs this query: later */
@@ -818,10 +850,17 @@ static void
 append_row(void *arg)
 {
 	SfAppend   *a = arg;
-	SfWriter   *w = writer_for(a->binding);
+	SfWriter   *w = writer_for(a->binding,
+									OidIsValid(a->row->history_relid) ?
+									a->row->history_relid :
+									a->binding->history_relid);
 
 	a->history_id = fill_row(w, a->binding, a->row);
-	store_row(w, GetCurrentCommandId(true), GetCurrentSubTransactionId());
+	/* the API's own rows on a Citus shell table go to their shard */
+	if (w->relid == a->binding->history_relid && sf_citus_distributed(a->binding))
+		sf_citus_insert_history(a->binding, w->slot);
+	else
+		store_row(w, GetCurrentCommandId(true), GetCurrentSubTransactionId());
 	ExecClearTuple(w->slot);
 	ResetPerTupleExprContext(w->estate);
 }

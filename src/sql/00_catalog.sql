@@ -216,6 +216,20 @@ CREATE TABLE statusflow.feed (
 	PRIMARY KEY (binding_id, consumer)
 );
 
+/*
+ * On Citus, the coordinator's catalog reaches the workers through this one
+ * row, made a reference table by statusflow_internal.citus_setup(): every
+ * catalog write on the coordinator rewrites the payload (the catalog, by
+ * names rather than OIDs), and a trigger on each worker's placement loads
+ * it into that node's catalog tables (src/sql/80_citus.sql).  Empty and
+ * unused without Citus.
+ */
+CREATE TABLE statusflow_internal.cluster_catalog (
+	id			integer PRIMARY KEY CHECK (id = 1),
+	generation	bigint NOT NULL,
+	payload		jsonb NOT NULL
+);
+
 SELECT pg_catalog.pg_extension_config_dump('statusflow.workflow', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.status', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.transition', '');

@@ -719,6 +719,8 @@ BEGIN
 			USING ERRCODE = 'undefined_column',
 				  DETAIL = pg_catalog.format('Table %s is bound to workflow "%s".', missing, w.name);
 	END IF;
+	PERFORM statusflow_internal.check_citus_quota(x.table_name, per_column)
+	FROM statusflow.binding x WHERE x.workflow OPERATOR(pg_catalog.=) w.name;
 	-- a diverted change must itself be a declared transition
 	SELECT t.from_status INTO missing_from FROM statusflow.transition t
 	WHERE t.workflow OPERATOR(pg_catalog.=) w.name

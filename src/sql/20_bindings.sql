@@ -164,10 +164,15 @@ DECLARE
 	b statusflow.binding;
 	t record;
 	col name;
+	unsafe_triggers text;
 BEGIN
 	SELECT * INTO b FROM statusflow.binding x WHERE x.id = sync_binding_objects.binding;
 	IF NOT FOUND THEN
 		RETURN;
+	END IF;
+	-- Citus copies the triggers to the shards only when told it may
+	IF (statusflow_internal.citus_table(b.table_name)).kind IS NOT NULL THEN
+		unsafe_triggers := statusflow_internal.citus_allow_triggers('on');
 	END IF;
 	-- an invariant trigger watching other columns is made again
 	FOR t IN SELECT g.tgname FROM statusflow_internal.binding_triggers(b) w
@@ -215,6 +220,7 @@ BEGIN
 			EXECUTE format('CREATE INDEX ON %s (%I, %I)', b.table_name, b.column_name, col);
 		END IF;
 	END LOOP;
+	PERFORM statusflow_internal.citus_allow_triggers(unsafe_triggers);
 END
 $$;
 
@@ -355,18 +361,24 @@ $$;
 /*
  * Create the history table hist_name of the binding of table_name's column
  * to workflow (its key columns keys), owned by the table's owner, with its
- * indexes; runs with the caller's rights.
+ * indexes; runs with the caller's rights.  dist_column: the distribution
+ * column of a Citus-distributed table, which the history's unique keys
+ * must include; the history is then distributed with the table.
  */
 CREATE FUNCTION statusflow_internal.create_history(hist_name text,
 												   table_name regclass,
 												   column_name name,
 												   keys name[],
-												   workflow text)
+												   workflow text,
+												   dist_column name DEFAULT NULL)
 RETURNS regclass LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	w statusflow.workflow := statusflow_internal.workflow(workflow);
+	-- the distribution column first in the unique keys, on Citus
+	dist_key text := CASE WHEN dist_column IS NOT NULL
+						  THEN pg_catalog.format('%I, ', dist_column) ELSE '' END;
 	owner oid;
 	key_defs text;
 	nkeys bigint;
@@ -405,7 +417,7 @@ BEGIN
 	END IF;
 	EXECUTE pg_catalog.format(
 		'CREATE TABLE %s ('
-		'history_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, '
+		'history_id bigint GENERATED ALWAYS AS IDENTITY, '
 		'%s, '
 		'from_status %s, '
 		'to_status %s%s, '
@@ -418,15 +430,16 @@ BEGIN
 		'recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), '
 		'txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), '
 		'applied boolean NOT NULL DEFAULT true, '
-		'event_id text)',
+		'event_id text, '
+		'PRIMARY KEY (%shistory_id))',
 		hist_name, key_defs, w.status_type, w.status_type,
-		CASE WHEN w.allow_null THEN '' ELSE ' NOT NULL' END);
+		CASE WHEN w.allow_null THEN '' ELSE ' NOT NULL' END, dist_key);
 	hist := pg_catalog.to_regclass(hist_name);
 	EXECUTE pg_catalog.format('CREATE INDEX ON %s (%s, history_id)', hist,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
 		 FROM pg_catalog.unnest(keys) k));
-	EXECUTE pg_catalog.format('CREATE UNIQUE INDEX ON %s (event_id) '
-							  'WHERE event_id IS NOT NULL', hist);
+	EXECUTE pg_catalog.format('CREATE UNIQUE INDEX ON %s (%sevent_id) '
+							  'WHERE event_id IS NOT NULL', hist, dist_key);
 	-- reports over a time window: history is appended in time order, so a
 	-- BRIN index finds a window's rows for next to nothing per insert
 	EXECUTE pg_catalog.format('CREATE INDEX ON %s USING brin (occurred_at)', hist);
@@ -435,6 +448,11 @@ BEGIN
 	EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', hist,
 		pg_catalog.format('statusflow history of %s.%I (workflow %s)',
 						  table_name, column_name, w.name));
+	IF dist_column IS NOT NULL THEN
+		PERFORM statusflow_internal.citus_setup();
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+		USING hist, dist_column::text, table_name::text;
+	END IF;
 	RETURN hist;
 END
 $$;
@@ -495,6 +513,7 @@ DECLARE
 	binding_id integer;
 	adopted boolean;
 	nulls bigint;
+	citus record;
 	reserved CONSTANT name[] := ARRAY['history_id', 'from_status', 'to_status',
 		'event', 'actor', 'db_role', 'reason', 'metadata', 'occurred_at',
 		'recorded_at', 'txid', 'applied', 'event_id']::name[];
@@ -512,6 +531,11 @@ BEGIN
 		RAISE EXCEPTION 'must be owner of table %', table_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
+	citus := statusflow_internal.citus_table(table_name);
+	PERFORM statusflow_internal.check_citus_table(table_name, column_name, citus.kind,
+												  citus.dist_column);
+	PERFORM statusflow_internal.check_citus_quota(table_name, q.per_column)
+	FROM statusflow.quota q WHERE q.workflow OPERATOR(pg_catalog.=) w.name;
 	SELECT * INTO col FROM pg_catalog.pg_attribute a
 	WHERE a.attrelid OPERATOR(pg_catalog.=) table_name
 	  AND a.attname OPERATOR(pg_catalog.=) column_name
@@ -605,11 +629,16 @@ BEGIN
 	-- an existing table of the right shape is taken over, with its rows
 	hist := pg_catalog.to_regclass(hist_name);
 	adopted := hist IS NOT NULL;
-	IF adopted THEN
+	IF adopted AND citus.kind IS NOT NULL THEN
+		RAISE EXCEPTION 'history table % of a distributed table cannot be taken over', hist
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'On Citus, attach() creates the history table and distributes it with the bound table.',
+				  HINT = 'Name a history table that does not exist.';
+	ELSIF adopted THEN
 		PERFORM statusflow_internal.adopt_history(hist, table_name, keys, w.status_type);
 	ELSE
 		hist := statusflow_internal.create_history(hist_name, table_name, column_name,
-												   keys, w.name);
+												   keys, w.name, citus.dist_column);
 	END IF;
 
 	IF NOT w.allow_null THEN
@@ -656,11 +685,15 @@ AS $$
 DECLARE
 	b statusflow.binding;
 	trigger_name name;
+	unsafe_triggers text;
 BEGIN
 	b := statusflow_internal.binding(table_name, column_name);
 	IF NOT statusflow_internal.owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', b.table_name
 			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF (statusflow_internal.citus_table(b.table_name)).kind IS NOT NULL THEN
+		unsafe_triggers := statusflow_internal.citus_allow_triggers('on');
 	END IF;
 	FOR trigger_name IN
 		SELECT g.tgname FROM statusflow_internal.trigger_names(b.table_name, b.id) g
@@ -668,6 +701,7 @@ BEGIN
 		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', trigger_name,
 								  b.table_name);
 	END LOOP;
+	PERFORM statusflow_internal.citus_allow_triggers(unsafe_triggers);
 	DELETE FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) b.id;
 	RETURN b.history_table;
 END

@@ -56,6 +56,7 @@ BEGIN
 		RAISE EXCEPTION 'must be owner of table % to create a feed of it', b.table_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
+	PERFORM statusflow_internal.check_not_distributed(b.table_name, 'a change feed');
 	IF EXISTS (SELECT 1 FROM statusflow.feed f
 			   WHERE f.binding_id OPERATOR(pg_catalog.=) b.id
 				 AND f.consumer OPERATOR(pg_catalog.=) create_feed.consumer) THEN

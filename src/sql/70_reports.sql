@@ -292,7 +292,8 @@ $$;
  * backward scan of the (key, history_id) index per row finds the latest
  * row, which is the entry too when it is an applied entry; a second scan
  * looks further only when it is not.  Rows without applied history are left
- * out.
+ * out.  On a Citus-distributed table, whose lateral subqueries Citus pushes
+ * down to the shards only with a FROM, the entry is always the second scan's.
  */
 CREATE FUNCTION statusflow_internal.current_sql(b statusflow.binding, statuses text[],
 										filter jsonb)
@@ -306,19 +307,24 @@ AS $$
 				  'CROSS JOIN LATERAL (SELECT h.event, h.occurred_at, h.actor, '
 				  'h.applied AND %s AS entry, h.history_id FROM %s h WHERE %s '
 				  'ORDER BY h.history_id DESC LIMIT 1) l '
-				  'CROSS JOIN LATERAL (SELECT l.occurred_at, l.history_id WHERE l.entry '
-				  'UNION ALL (SELECT h.occurred_at, h.history_id FROM %s h '
-				  'WHERE NOT l.entry AND %s AND h.applied AND %s '
-				  'ORDER BY h.history_id DESC LIMIT 1)) e '
+				  'CROSS JOIN LATERAL (%sSELECT h.occurred_at, h.history_id FROM %s h '
+				  'WHERE %s%s AND h.applied AND %s '
+				  'ORDER BY h.history_id DESC LIMIT 1%s) e '
 				  'WHERE t.%I IN (%s) AND %s',
 				  statusflow_internal.key_json_sql(b, 't'), b.column_name, b.table_name,
 				  statusflow_internal.entry_sql('h'),
 				  b.history_table, statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
-				  b.history_table, statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
+				  CASE WHEN c.kind IS NULL
+					   THEN 'SELECT l.occurred_at, l.history_id WHERE l.entry UNION ALL (' END,
+				  b.history_table,
+				  CASE WHEN c.kind IS NULL THEN 'NOT l.entry AND ' END,
+				  statusflow_internal.each_key(b, 'h.%1$I = t.%1$I', ' AND '),
 				  statusflow_internal.entry_sql('h'),
+				  CASE WHEN c.kind IS NULL THEN ')' END,
 				  b.column_name,
 				  (SELECT string_agg(quote_literal(s), ', ') FROM unnest(statuses) s),
 				  statusflow_internal.filter_sql(b, filter, 't'))
+	FROM statusflow_internal.citus_table(b.table_name) c
 $$;
 
 /*

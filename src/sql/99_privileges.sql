@@ -40,6 +40,10 @@ BEGIN
 		'check_timers', 'sync_binding', 'binding', 'trigger_names', 'create_history',
 		'check_action',
 		'adopt_history',
+		-- Citus
+		'citus_present', 'citus_worker', 'citus_table', 'check_citus_table',
+		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_history_id', 'check_citus_quota',
+		'check_not_distributed',
 		-- presets
 		'describe_statuses', 'option', 'preset_review_request',
 		'preset_establishment_invitation', 'preset_beta', 'preset_beta_prelaunch',

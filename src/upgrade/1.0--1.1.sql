@@ -184,4 +184,11 @@ CREATE TABLE statusflow.feed (
 	PRIMARY KEY (binding_id, consumer)
 );
 
+-- the catalog's copy for Citus's workers (see 00_catalog.sql)
+CREATE TABLE statusflow_internal.cluster_catalog (
+	id			integer PRIMARY KEY CHECK (id = 1),
+	generation	bigint NOT NULL,
+	payload		jsonb NOT NULL
+);
+
 -- 1.1's code follows.

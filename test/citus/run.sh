@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Smoke check of the Citus tooling (scripts/citus.sh): a coordinator and two
-# workers start, statusflow's extension reaches the workers, and queries run
-# through the coordinator and on a worker.  Prints "ok - " / "not ok - "
-# lines; statusflow's own behaviour on Citus is not tested here yet (see
-# docs/citus-design.md).
+# statusflow on Citus: a coordinator and two workers start (scripts/citus.sh),
+# statusflow's extension reaches the workers, then
+#   - the pg_regress suite test/citus/sql (expected output in
+#     test/citus/expected): attach on distributed tables, every write path
+#     enforced on the workers, the API, guards, catalog changes reaching open
+#     sessions, reports, plain tables next to distributed ones;
+#   - a concurrency run: several pgbench clients fire events through the
+#     coordinator; every entity's history must then be a chain of declared
+#     transitions ending at its current status.
+# Prints "ok - " / "not ok - " lines (see docs/citus-design.md).
 #
 #   bash test/citus/run.sh
 #
@@ -75,5 +80,89 @@ check "through the coordinator: a workflow's enum type, a distributed table of i
 
 check "on a worker: the enum type arrived and a query of the distributed table runs there" \
 	"new|4" "$(q -p "$worker" -c "SELECT status::text, pg_catalog.count(*) FROM smoke GROUP BY status")"
+
+# the pg_regress suite, on the coordinator's database; \! psql in it reaches
+# the coordinator through PGHOST/PGPORT, SF_CITUS_WORKER1 is a worker's port
+export SF_CITUS_WORKER1="$worker"
+tests=$(cd test/citus/sql && ls *.sql | sed 's/\.sql$//' | sort)
+rm -rf test/citus/results test/citus/regression.diffs test/citus/regression.out
+mkdir -p test/citus/results
+[ "$(id -u)" != 0 ] || chown postgres test/citus/results
+if "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" --use-existing \
+	--dbname=postgres --host="$PGHOST" --port="$PGPORT" --user=postgres \
+	--bindir="$SF_PGBIN" --inputdir=test/citus --outputdir=test/citus \
+	$tests >test/citus/results/pg_regress.log 2>&1; then
+	echo "ok - pg_regress suite test/citus ($(echo $tests))"
+else
+	echo "not ok - pg_regress suite test/citus ($(echo $tests)): see test/citus/regression.diffs"
+	grep -E '^(ok|not ok) |^test |^ +[a-z_]+ +\.\.\. ' test/citus/results/pg_regress.log | sed 's/^/#   /'
+	failed=$((failed + 1))
+fi
+
+# the concurrency run: clients fire events at random (conc_step() ignores
+# the refusals of events that do not apply) and update rows directly
+q >/dev/null <<-'SQL'
+	SELECT statusflow.create_workflow('conc', ARRAY['new', 'sent', 'opened', 'done', 'lost'],
+		ARRAY['new'], ARRAY['done', 'lost']) IS NOT NULL;
+	SELECT statusflow.add_transition('conc', ARRAY['new'], 'sent', 'send');
+	SELECT statusflow.add_transition('conc', ARRAY['sent'], 'opened', 'open');
+	SELECT statusflow.add_transition('conc', ARRAY['opened'], 'sent', 'resend');
+	SELECT statusflow.add_transition('conc', ARRAY['opened'], 'done', 'finish');
+	SELECT statusflow.add_transition('conc', ARRAY['new', 'sent', 'opened'], 'lost', 'lose');
+	CREATE TABLE conc (account_id bigint, id bigint, status conc_status NOT NULL DEFAULT 'new',
+	                   PRIMARY KEY (account_id, id));
+	SELECT pg_catalog.create_distributed_table('conc', 'account_id');
+	INSERT INTO conc (account_id, id) SELECT a, i FROM pg_catalog.generate_series(1, 40) a,
+		pg_catalog.generate_series(1, 5) i;
+	SELECT statusflow.attach('conc', 'status', 'conc');
+	CREATE FUNCTION conc_step(a bigint, i bigint, e text) RETURNS void LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM statusflow.fire('conc', ROW(a, i), e);
+	EXCEPTION WHEN check_violation THEN
+		NULL;
+	END $$;
+SQL
+cat >"$SF_CITUS_DIR/conc.pgbench" <<-'PGB'
+	\set a random(1, 40)
+	\set i random(1, 5)
+	\set e random(1, 12)
+	SELECT conc_step(:a, :i, (ARRAY['send', 'open', 'resend', 'finish', 'lose', 'send', 'open', 'resend', 'send', 'open', 'open', 'resend'])[:e]);
+	UPDATE conc SET status = 'opened' WHERE account_id = :a AND id = :i AND status = 'sent';
+PGB
+clients=4
+transactions=150
+if "$SF_PGBIN/pgbench" -n -c "$clients" -j 2 -t "$transactions" -f "$SF_CITUS_DIR/conc.pgbench" \
+	>"$SF_CITUS_DIR/pgbench.log" 2>&1; then
+	echo "ok - $clients pgbench clients ran $transactions transactions each through the coordinator"
+else
+	echo "not ok - $clients pgbench clients ran $transactions transactions each through the coordinator"
+	sed 's/^/#   /' "$SF_CITUS_DIR/pgbench.log" | tail -n 20
+	failed=$((failed + 1))
+fi
+# entities, broken links, undeclared transitions, last status not the
+# row's, and whether the run moved rows at all.  An entity's rows are in
+# history_id order: its shard's worker draws them while the row is locked
+# (occurred_at, the time its transaction started, may be out of order).
+check "after the run, every entity's history is a chain of declared transitions ending at its status" \
+	"200|0|0|0|t" "$(q <<-'SQL'
+		CREATE TEMP TABLE h AS
+		SELECT account_id, id, from_status::text AS from_status, to_status::text AS to_status,
+		       pg_catalog.lag(to_status::text) OVER w AS before,
+		       pg_catalog.row_number() OVER w AS n,
+		       pg_catalog.count(*) OVER (PARTITION BY account_id, id) AS total
+		FROM conc_status_history
+		WINDOW w AS (PARTITION BY account_id, id ORDER BY history_id);
+		CREATE TEMP TABLE cur AS SELECT account_id, id, status::text AS status FROM conc;
+		CREATE TEMP TABLE declared AS
+		SELECT from_status, to_status FROM statusflow.transition WHERE workflow = 'conc';
+		SELECT (SELECT pg_catalog.count(*) FROM cur),
+		       (SELECT pg_catalog.count(*) FROM h WHERE from_status IS DISTINCT FROM before),
+		       (SELECT pg_catalog.count(*) FROM h WHERE n > 1 AND (from_status, to_status)
+		          NOT IN (SELECT from_status, to_status FROM declared)),
+		       (SELECT pg_catalog.count(*) FROM cur c JOIN h ON h.account_id = c.account_id
+		          AND h.id = c.id AND h.n = h.total WHERE h.to_status IS DISTINCT FROM c.status),
+		       (SELECT pg_catalog.count(*) FROM h WHERE n > 1) > 200;
+	SQL
+	)"
 
 [ "$failed" -eq 0 ]

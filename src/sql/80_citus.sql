@@ -1,0 +1,433 @@
+/*
+ * Citus
+ *
+ * On a Citus cluster, workflows are defined and tables attached on the
+ * coordinator; the row triggers Citus copies to the shards enforce them on
+ * the workers (src/citus.c).  The workers' catalog tables are a copy of the
+ * coordinator's, carried by the reference table
+ * statusflow_internal.cluster_catalog: each catalog write on the
+ * coordinator rewrites its one row in the same distributed transaction, and
+ * a row trigger on each worker's placement loads it into that node's
+ * catalog, whose invalidation then reaches every backend of the worker,
+ * pooled connections included.  Nothing here runs without Citus but one
+ * look at pg_extension per catalog statement.  See docs/citus-design.md.
+ */
+
+/* Does the database have the citus extension? */
+CREATE FUNCTION statusflow_internal.citus_present()
+RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT FROM pg_catalog.pg_extension e
+				   WHERE e.extname OPERATOR(pg_catalog.=) 'citus')
+$$;
+
+/*
+ * What Citus makes of a table: kind NULL (not a Citus table, or no Citus),
+ * 'distributed' (hash-distributed by dist_column), 'reference', 'local'
+ * (a Citus local table) or 'other' (append- or range-distributed).  Read
+ * with EXECUTE: Citus's metadata tables exist only with Citus.
+ */
+CREATE FUNCTION statusflow_internal.citus_table(table_name regclass,
+												OUT kind text, OUT dist_column name)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM statusflow_internal.require(table_name IS NOT NULL, 'table_name');
+	IF NOT statusflow_internal.citus_present() THEN
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT CASE WHEN p.partmethod OPERATOR(pg_catalog.=) ''h'' THEN ''distributed'''
+			'            WHEN p.partmethod OPERATOR(pg_catalog.=) ''n'''
+			'             AND p.repmodel OPERATOR(pg_catalog.=) ''t'' THEN ''reference'''
+			'            WHEN p.partmethod OPERATOR(pg_catalog.=) ''n'' THEN ''local'''
+			'            ELSE ''other'' END,'
+			'       CASE WHEN p.partmethod OPERATOR(pg_catalog.=) ''h'''
+			'            THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)::pg_catalog.name END'
+			' FROM pg_catalog.pg_dist_partition p'
+			' WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1'
+	INTO kind, dist_column USING table_name;
+END
+$$;
+
+/*
+ * Raise unless attach() can bind column_name of table_name, of Citus kind
+ * kind (see citus_table()) distributed by dist_column: statusflow binds
+ * hash-distributed tables, by a column other than the distribution column,
+ * on the coordinator.
+ */
+CREATE FUNCTION statusflow_internal.check_citus_table(table_name regclass,
+													  column_name name,
+													  kind text,
+													  dist_column name)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF kind IS NULL THEN
+		RETURN;
+	ELSIF statusflow_internal.citus_worker() THEN
+		RAISE EXCEPTION 'statusflow workflows are attached on the Citus coordinator'
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Connect to the coordinator and attach there.';
+	ELSIF kind OPERATOR(pg_catalog.<>) 'distributed' THEN
+		RAISE EXCEPTION 'statusflow does not bind columns of Citus % tables', kind
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = pg_catalog.format('Table %s is a Citus %s table; statusflow binds hash-distributed tables and plain PostgreSQL tables.',
+											 table_name, kind),
+				  HINT = 'Distribute the table with create_distributed_table(), or undistribute it with undistribute_table(), then attach.';
+	ELSIF column_name OPERATOR(pg_catalog.=) dist_column THEN
+		RAISE EXCEPTION 'column "%" of table % is its distribution column', column_name,
+			table_name
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Citus does not change the distribution column of a row.',
+				  HINT = 'Distribute the table by another column, such as the account.';
+	END IF;
+END
+$$;
+
+/*
+ * Raise unless a quota counted per per_column can be kept for table_name:
+ * quota usage is counted on the node that writes the change, which is
+ * right only when all of a scope's rows are on one shard, that is when
+ * per_column is the distribution column of a distributed table.
+ */
+CREATE FUNCTION statusflow_internal.check_citus_quota(table_name regclass,
+													  per_column name)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record := statusflow_internal.citus_table(table_name);
+BEGIN
+	IF c.kind OPERATOR(pg_catalog.=) 'distributed'
+	   AND per_column IS DISTINCT FROM c.dist_column THEN
+		RAISE EXCEPTION 'a quota per column "%" cannot be kept on Citus-distributed table %',
+			per_column, table_name
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = pg_catalog.format('Each worker counts the entries of its own shards; the rows of one value of "%s" may be on several.',
+											 per_column),
+				  HINT = pg_catalog.format('Count the quota per the distribution column, "%s".',
+										   c.dist_column);
+	END IF;
+END
+$$;
+
+/* Raise when table_name is Citus-distributed: what is not supported there. */
+CREATE FUNCTION statusflow_internal.check_not_distributed(table_name regclass, what text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF (statusflow_internal.citus_table(table_name)).kind OPERATOR(pg_catalog.=) 'distributed' THEN
+		RAISE EXCEPTION '% is not supported on Citus-distributed table %', what, table_name
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'See "Running on Citus" in statusflow''s README.';
+	END IF;
+END
+$$;
+
+/* Is this node a Citus worker (Citus present, not the coordinator)? */
+CREATE FUNCTION statusflow_internal.citus_worker()
+RETURNS boolean LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	coordinator boolean;
+BEGIN
+	IF NOT statusflow_internal.citus_present() THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
+	RETURN NOT coordinator;
+END
+$$;
+
+/*
+ * Set citus.enable_unsafe_triggers for the rest of the transaction, for
+ * statusflow's own triggers on Citus tables (Citus refuses triggers on them
+ * otherwise); returns the previous value, to put back.
+ */
+CREATE FUNCTION statusflow_internal.citus_allow_triggers(allow text)
+RETURNS text LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	previous text := pg_catalog.current_setting('citus.enable_unsafe_triggers', true);
+BEGIN
+	IF allow IS NOT NULL AND previous IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', allow, true);
+	END IF;
+	RETURN previous;
+END
+$$;
+
+/*
+ * Set statusflow.context, for the rest of the transaction, on this node and
+ * the workers' connections of the transaction: the context of a transition
+ * API call on a distributed table (binding NULL: clear it), as JSON.  Run
+ * by the API (src/citus.c) from a nested statement, where Citus sends SET
+ * LOCAL to the workers when citus.propagate_set_commands is 'local'; that
+ * setting is put back after.
+ */
+CREATE FUNCTION statusflow_internal.citus_context(binding integer, event text,
+												  reason text, actor text,
+												  metadata jsonb,
+												  occurred_at timestamptz,
+												  event_id text)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	propagate text := pg_catalog.current_setting('citus.propagate_set_commands', true);
+BEGIN
+	IF propagate IS NULL THEN
+		RAISE EXCEPTION 'Citus is not loaded'
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	SET LOCAL citus.propagate_set_commands = 'local';
+	IF binding IS NULL THEN
+		SET LOCAL statusflow.context TO DEFAULT;
+	ELSE
+		EXECUTE pg_catalog.format('SET LOCAL statusflow.context = %L',
+			pg_catalog.jsonb_build_object(
+				'binding', binding, 'event', event, 'reason', reason,
+				'actor', actor, 'metadata', metadata,
+				'occurred_at', pg_catalog.to_jsonb(occurred_at), 'event_id', event_id)::text);
+	END IF;
+	PERFORM pg_catalog.set_config('citus.propagate_set_commands', propagate, true);
+END
+$$;
+
+/*
+ * A history_id for a history row the API writes itself (a repeated event,
+ * an ingested event that changes nothing) for the row of binding's
+ * distributed table whose key columns hold key (as text, in key order):
+ * drawn from the identity sequence of the worker that holds the row, as
+ * the rows its triggers write are, so that an entity's rows stay in
+ * history_id order.  nextval() runs on that worker over a connection of its
+ * own (master_run_on_worker), which sequences do not mind.  As the
+ * extension's owner: the caller need not own the sequence; it runs no user
+ * code.  NULL when the binding is not on a distributed table.
+ */
+CREATE FUNCTION statusflow_internal.citus_history_id(binding integer, key text[])
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b statusflow.binding;
+	c record;
+	shard bigint;
+	id text;
+BEGIN
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) citus_history_id.binding;
+	IF NOT FOUND OR pg_catalog.cardinality(key) OPERATOR(pg_catalog.<>)
+					 pg_catalog.cardinality(b.key_columns) THEN
+		RETURN NULL;
+	END IF;
+	c := statusflow_internal.citus_table(b.table_name);
+	IF c.kind IS DISTINCT FROM 'distributed' THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT pg_catalog.get_shard_id_for_distribution_column($1, $2::%s)',
+		(SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid OPERATOR(pg_catalog.=) b.table_name
+		   AND a.attname OPERATOR(pg_catalog.=) c.dist_column))
+	INTO shard
+	USING b.table_name, key[pg_catalog.array_position(b.key_columns, c.dist_column)];
+	EXECUTE 'SELECT r.result FROM pg_catalog.pg_dist_shard_placement p,'
+			' pg_catalog.master_run_on_worker(ARRAY[p.nodename], ARRAY[p.nodeport],'
+			'   ARRAY[pg_catalog.format(''SELECT pg_catalog.nextval(%L::pg_catalog.regclass)'','
+			'         pg_catalog.pg_get_serial_sequence($2::pg_catalog.text, ''history_id''))], false) r'
+			' WHERE p.shardid OPERATOR(pg_catalog.=) $1 AND r.success LIMIT 1'
+	INTO id USING shard, b.history_table;
+	RETURN id::bigint;
+END
+$$;
+
+/*
+ * The catalog as the workers load it: each table's rows as JSON, where
+ * types, tables, roles and functions are names (this function's
+ * search_path qualifies them), never OIDs, which differ between nodes.
+ */
+CREATE FUNCTION statusflow_internal.catalog_payload()
+RETURNS jsonb LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_build_object(
+		'workflow', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.workflow x),
+		'status', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.status x),
+		'transition', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.transition x),
+		'quota', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.quota x),
+		'timer', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.timer x),
+		'action', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.action x),
+		'binding', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') FROM statusflow.binding x))
+$$;
+
+/*
+ * Is the catalog shared with Citus's workers: Citus present, this node the
+ * coordinator, and cluster_catalog a reference table (citus_setup())?
+ */
+CREATE FUNCTION statusflow_internal.catalog_shared()
+RETURNS boolean LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN statusflow_internal.citus_present()
+		AND NOT statusflow_internal.citus_worker()
+		AND (statusflow_internal.citus_table('statusflow_internal.cluster_catalog')).kind
+			OPERATOR(pg_catalog.=) 'reference';
+END
+$$;
+
+/*
+ * Share the catalog with Citus's workers, on the coordinator: make
+ * cluster_catalog a reference table (its trigger goes to every placement),
+ * then write the catalog into it.  attach() calls it for the first Citus
+ * table; it does nothing when done before or without Citus.  As the
+ * extension's owner: the caller does not own cluster_catalog.
+ */
+CREATE FUNCTION statusflow_internal.citus_setup()
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	previous text;
+BEGIN
+	IF NOT statusflow_internal.citus_present() OR statusflow_internal.citus_worker()
+	   OR statusflow_internal.catalog_shared() THEN
+		RETURN;
+	END IF;
+	previous := statusflow_internal.citus_allow_triggers('on');
+	EXECUTE 'SELECT pg_catalog.create_reference_table(''statusflow_internal.cluster_catalog'')';
+	PERFORM statusflow_internal.citus_allow_triggers(previous);
+	INSERT INTO statusflow_internal.cluster_catalog (id, generation, payload)
+	VALUES (1, 1, statusflow_internal.catalog_payload())
+	ON CONFLICT (id) DO UPDATE
+	SET generation = statusflow_internal.cluster_catalog.generation OPERATOR(pg_catalog.+) 1,
+		payload = excluded.payload;
+END
+$$;
+
+/*
+ * Statement trigger on the catalog tables: on the coordinator of a cluster
+ * sharing its catalog, write the catalog into cluster_catalog (in this
+ * transaction, so the workers change with it or not at all).  As the
+ * extension's owner; runs no user code.
+ */
+CREATE FUNCTION statusflow_internal.publish_catalog()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF statusflow_internal.citus_present() AND statusflow_internal.catalog_shared() THEN
+		UPDATE statusflow_internal.cluster_catalog c
+		SET generation = c.generation OPERATOR(pg_catalog.+) 1,
+			payload = statusflow_internal.catalog_payload()
+		WHERE c.id OPERATOR(pg_catalog.=) 1;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.workflow
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.status
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.transition
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.binding
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.quota
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.timer
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+CREATE TRIGGER publish_catalog
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON statusflow.action
+	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
+
+/*
+ * Row trigger of cluster_catalog, fired on every placement: on a worker,
+ * replace the catalog with the payload.  Names are resolved on this node;
+ * a binding whose table is not a Citus table here (a coordinator's local
+ * table) is left out, and so are the workflows whose type is missing.  The
+ * catalog's own checks ran on the coordinator: the rows are loaded with
+ * triggers and foreign keys off (session_replication_role), but for
+ * invalidate_cache, enabled ALWAYS, which tells every backend of this node
+ * to reload.  As the extension's owner; runs no user code.
+ */
+CREATE FUNCTION statusflow_internal.apply_catalog()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p jsonb := NEW.payload;
+	role text := pg_catalog.current_setting('session_replication_role');
+BEGIN
+	IF NOT statusflow_internal.citus_worker() THEN
+		RETURN NULL;
+	END IF;
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+	DELETE FROM statusflow.action;
+	DELETE FROM statusflow.timer;
+	DELETE FROM statusflow.quota;
+	DELETE FROM statusflow.binding;
+	DELETE FROM statusflow.transition;
+	DELETE FROM statusflow.status;
+	DELETE FROM statusflow.workflow;
+	INSERT INTO statusflow.workflow
+	SELECT r.* FROM pg_catalog.jsonb_array_elements(p->'workflow') e,
+		LATERAL pg_catalog.jsonb_populate_record(NULL::statusflow.workflow,
+			CASE WHEN pg_catalog.to_regtype(e->>'status_type') IS NOT NULL THEN e END) r
+	WHERE r.name IS NOT NULL;
+	INSERT INTO statusflow.status
+	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.status, p->'status') r
+	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	INSERT INTO statusflow.transition
+	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.transition, p->'transition') r
+	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	INSERT INTO statusflow.quota
+	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.quota, p->'quota') r
+	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	INSERT INTO statusflow.timer
+	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.timer, p->'timer') r
+	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	INSERT INTO statusflow.action
+	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.action, p->'action') r
+	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	INSERT INTO statusflow.binding
+	SELECT r.* FROM pg_catalog.jsonb_array_elements(p->'binding') e,
+		LATERAL pg_catalog.jsonb_populate_record(NULL::statusflow.binding,
+			CASE WHEN pg_catalog.to_regclass(e->>'table_name') IS NULL
+					   OR pg_catalog.to_regclass(e->>'history_table') IS NULL THEN NULL
+				 WHEN (statusflow_internal.citus_table(pg_catalog.to_regclass(e->>'table_name'))).kind
+					  IS NOT NULL THEN e END) r
+	WHERE r.id IS NOT NULL
+	  AND r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	DELETE FROM statusflow.quota_usage u
+	WHERE u.binding_id NOT IN (SELECT b.id FROM statusflow.binding b)
+	   OR u.quota_id NOT IN (SELECT q.id FROM statusflow.quota q);
+	PERFORM pg_catalog.set_config('session_replication_role', role, true);
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER apply_catalog
+	AFTER INSERT OR UPDATE ON statusflow_internal.cluster_catalog
+	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.apply_catalog();
+
+-- invalidate_cache fires in the workers' loading too (see apply_catalog())
+ALTER TABLE statusflow.workflow ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE statusflow.status ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE statusflow.transition ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE statusflow.binding ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE statusflow.quota ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE statusflow.timer ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE statusflow.action ENABLE ALWAYS TRIGGER invalidate_cache;
