@@ -22,6 +22,7 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 /* Longest reason and actor (in characters) and metadata (in bytes) kept. */
 #define SF_MAX_REASON_CHARS		2000
@@ -359,6 +360,18 @@ extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
 							 Datum to_status);
 extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 								Datum *status);
+
+/* automation.c */
+/* What a subtransaction returns to when it ends. */
+typedef struct SfSub
+{
+	MemoryContext cxt;
+	ResourceOwner owner;
+} SfSub;
+
+extern void sf_begin_sub(SfSub *sub);
+extern void sf_end_sub(SfSub *sub, bool commit);
+extern ErrorData *sf_fail_sub(SfSub *sub);
 
 /* transition.c */
 extern SfContext *sf_current_context(int binding_id);

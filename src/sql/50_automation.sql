@@ -1,6 +1,6 @@
 /*
- * Automation (src/automation.c): timers applied by tick(), provider events
- * ingested by ingest().
+ * Automation: timers applied by tick() (src/automation.c), provider events
+ * ingested by ingest() (src/ingest.c).
  */
 
 CREATE FUNCTION statusflow.tick(max_rows integer DEFAULT 1000)
