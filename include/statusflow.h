@@ -210,6 +210,9 @@ typedef struct SfBinding
 	SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
 	SPIPlanPtr *timer_plans;	/* [timer]: its due rows, locked */
+	bool		event_index_known;	/* cleared by relcache invalidation */
+	Oid			event_index;	/* the history's index of event ids, or
+								 * InvalidOid: see history.c */
 } SfBinding;
 
 /*
@@ -360,6 +363,8 @@ extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
 							 Datum to_status);
 extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 								Datum *status);
+extern void sf_history_seen(SfBinding *binding, int n, text **event_ids,
+							bool *seen);
 
 /* automation.c */
 /* What a subtransaction returns to when it ends. */

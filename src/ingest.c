@@ -19,9 +19,12 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -62,27 +65,6 @@ lock_row(SfReceipt *r, HeapTuple *row)
 	ri = sf_binding_relinfo(b, r->rel);
 	status = heap_getattr(*row, ri->status_attnum, RelationGetDescr(r->rel), &isnull);
 	return isnull ? -1 : sf_status_index(b->workflow, DatumGetObjectId(status));
-}
-
-/* Has the history of the binding recorded this event id already? */
-static bool
-event_seen(SfBinding *b, text *event_id)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		params[1] = {PointerGetDatum(event_id)};
-	int			nest = sf_pin_search_path();
-
-	if (b->plans[SF_PLAN_SEEN] == NULL)
-		sf_binding_plan(b, SF_PLAN_SEEN,
-						psprintf("SELECT FROM %s h WHERE h.event_id OPERATOR(pg_catalog.=) $1",
-								 b->history_relname),
-						1, argtypes);
-	if (SPI_execute_snapshot(b->plans[SF_PLAN_SEEN], params, NULL,
-							 GetLatestSnapshot(), InvalidSnapshot, true, false,
-							 1) != SPI_OK_SELECT)
-		elog(ERROR, "statusflow: event lookup failed");
-	sf_unpin_search_path(nest);
-	return SPI_processed > 0;
 }
 
 /*
@@ -220,10 +202,71 @@ refusal_reason(ErrorData *edata)
 }
 
 /*
- * Take a receipt's path in a subtransaction.  A refusal by the workflow's
- * guards (SQLSTATE 23514) undoes every step and keeps the receipt in the
- * history as not applied, the refusal as its reason: one refused receipt
- * does not abort a batch.  Returns the outcome, applied or refused.
+ * Does a trigger of rel run code other than this binding's own triggers?
+ * Constraints' internal triggers and disabled ones do not count.
+ */
+static bool
+foreign_triggers(SfBinding *b, Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	Oid			internal;
+	int			i;
+
+	if (td == NULL)
+		return false;
+	internal = get_namespace_oid("statusflow_internal", false);
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgenabled == TRIGGER_DISABLED || t->tgisinternal)
+			continue;
+		if (get_func_namespace(t->tgfoid) != internal || t->tgnargs != 1 ||
+			strcmp(t->tgargs[0], psprintf("%d", b->id)) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Has rel CHECK constraints, or partitions (whose bounds are checks too)? */
+static bool
+has_checks(Relation rel)
+{
+	return (rel->rd_att->constr && rel->rd_att->constr->num_check > 0) ||
+		rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ||
+		rel->rd_rel->relispartition;
+}
+
+/*
+ * Can taking a path be refused (SQLSTATE 23514) by anything: the
+ * workflow's guards, quotas or actions, a CHECK constraint or another
+ * trigger of the bound table, the checks of its history table?  When
+ * nothing can, no subtransaction is needed to undo a refused path.
+ */
+static bool
+may_refuse(SfBinding *b, Relation rel)
+{
+	SfWorkflow *wf = b->workflow;
+	Relation	history;
+	bool		checks;
+
+	if (wf->has_guards || wf->nquotas > 0 || wf->nactions > 0 ||
+		has_checks(rel) || foreign_triggers(b, rel))
+		return true;
+	history = try_table_open(b->history_relid, AccessShareLock);
+	if (history == NULL)
+		return true;			/* the writer reports it */
+	checks = has_checks(history);
+	table_close(history, AccessShareLock);
+	return checks;
+}
+
+/*
+ * Take a receipt's path, in a subtransaction when it may be refused.  A
+ * refusal (SQLSTATE 23514: the workflow's guards, say) undoes every step
+ * and keeps the receipt in the history as not applied, the refusal as its
+ * reason: one refused receipt does not abort a batch.  Returns the
+ * outcome, applied or refused.
  */
 static const char *
 apply_path(SfReceipt *r, int current, int *path, int len, bool last_by_event)
@@ -231,6 +274,11 @@ apply_path(SfReceipt *r, int current, int *path, int len, bool last_by_event)
 	SfSub		sub;
 	ErrorData  *edata;
 
+	if (!may_refuse(r->binding, r->rel))
+	{
+		take_path(r, path, len, last_by_event);
+		return "applied";
+	}
 	sf_begin_sub(&sub);
 	PG_TRY();
 	{
@@ -392,6 +440,7 @@ sf_ingest(PG_FUNCTION_ARGS)
 	const char *outcome;
 	HeapTuple	row;
 	int			current;
+	bool		seen = false;
 	int			i;
 
 	for (i = 0; i < 3; i++)
@@ -425,7 +474,9 @@ sf_ingest(PG_FUNCTION_ARGS)
 		elog(ERROR, "statusflow: SPI_connect failed");
 	r.rel = table_open(r.binding->relid, AccessShareLock);
 	current = lock_row(&r, &row);
-	if (r.ctx.event_id && event_seen(r.binding, r.ctx.event_id))
+	if (r.ctx.event_id)
+		sf_history_seen(r.binding, 1, &r.ctx.event_id, &seen);
+	if (seen)
 		outcome = "duplicate";
 	else if (current < 0)
 	{
