@@ -215,9 +215,13 @@ typedef struct SfBinding
 								 * InvalidOid: see history.c */
 } SfBinding;
 
+/* The contexts of a batch, by key; see transition.c. */
+typedef struct SfContextMap SfContextMap;
+
 /*
  * Who and why, for the history rows a transition API call writes.  The API
  * pushes one while its UPDATE runs; the triggers of that binding read it.
+ * A batch pushes one whose by_key holds each row's own.
  */
 typedef struct SfContext
 {
@@ -229,6 +233,7 @@ typedef struct SfContext
 	bool		has_occurred_at;
 	TimestampTz occurred_at;
 	text	   *event_id;		/* provider event id (ingestion), or NULL */
+	SfContextMap *by_key;		/* a batch: the context of each row */
 	struct SfContext *prev;
 } SfContext;
 
@@ -379,14 +384,17 @@ extern void sf_end_sub(SfSub *sub, bool commit);
 extern ErrorData *sf_fail_sub(SfSub *sub);
 
 /* transition.c */
-extern SfContext *sf_current_context(int binding_id);
+extern SfContextMap *sf_context_map_create(SfBinding *binding, int capacity);
+extern void sf_context_map_set(SfContextMap *map, Datum *keys, SfContext *ctx);
+extern SfContext *sf_change_context(SfBinding *binding, Datum *keys,
+									 bool *key_nulls);
 extern void sf_push_context(SfContext *ctx);
 extern void sf_no_row(SfBinding *binding, const char *key);
 extern void sf_record_repeat(SfBinding *binding, Relation rel, HeapTuple row,
 							 int status, SfContext *ctx);
 extern void sf_pop_context(SfContext *ctx);
 extern void sf_forget_contexts(void);
-extern bool sf_reason_given(SfBinding *binding);
+extern bool sf_reason_given(SfBinding *binding, Datum *keys, bool *key_nulls);
 extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
 extern Datum sf_key_json(SfBinding *binding, Datum *keys);
 extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);

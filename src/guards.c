@@ -673,7 +673,7 @@ sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
 		if (has_event && !(t->event && strcmp(t->event, event) == 0))
 			continue;
 		f = sf_check_guards(b, ri, rel, tuple, old, keys, i, from, &target,
-							sf_reason_given(b));
+							sf_reason_given(b, keys, key_nulls));
 		if (f == GUARD_PASS)
 			return i;
 		note_failure(f, i, to, &worst, &worst_i, &worst_target);
@@ -713,7 +713,7 @@ sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 		if (t->from != from || t->event == NULL || strcmp(t->event, event) != 0)
 			continue;
 		f = sf_check_guards(b, ri, rel, tuple, old, keys, i, from, &target,
-							sf_reason_given(b));
+							sf_reason_given(b, keys, key_nulls));
 		if (f == GUARD_PASS && !sf_status_condition_holds(b, ri, rel, tuple, old, target))
 			f = GUARD_ENTRY;
 		if (f == GUARD_PASS)

@@ -8,7 +8,9 @@
  * binding, so every change still goes through the binding's triggers: the
  * API adds nothing the triggers would not check.  While an UPDATE runs, the
  * call's actor, reason, metadata, time and event sit on a context stack
- * that the triggers of that binding read for the history row.
+ * that the triggers of that binding read for the history row.  A batch
+ * (ingest_batch()) pushes one context holding a context per key, so that
+ * each row of its UPDATE gets its own.
  *
  * fire() locks the row first (SELECT ... FOR UPDATE), works out in C where
  * the event leads from the locked row's status, then runs the same UPDATE
@@ -38,11 +40,13 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -75,13 +79,105 @@ static SfContext *context_top = NULL;
 static int	event_target(SfBinding *b, Relation rel, HeapTuple tuple,
 						 const char *event);
 
-/* The context of the API call now changing rows of this binding, if any. */
-SfContext *
-sf_current_context(int binding_id)
+/*
+ * The contexts of a batch, one per key: an open-addressing hash table of
+ * the key column values (a primary key's, never null), compared and hashed
+ * by their binary images, detoasted; the rows of one table keep their key
+ * values' images, so the keys read from the locked rows find them.  The
+ * key values are not copied: they must live as long as the map.
+ */
+struct SfContextMap
 {
-	if (context_top != NULL && context_top->binding_id == binding_id)
-		return context_top;
-	return NULL;
+	int			nkeys;
+	int16		typlen[INDEX_MAX_KEYS];
+	bool		typbyval[INDEX_MAX_KEYS];
+	int			size;			/* slots, a power of two */
+	int			count;
+	int			capacity;
+	Datum	   *keys;			/* [slot * nkeys + k] */
+	SfContext **contexts;		/* [slot]; NULL: the slot is free */
+};
+
+/* A map for the contexts of at most capacity keys of a binding. */
+SfContextMap *
+sf_context_map_create(SfBinding *b, int capacity)
+{
+	SfContextMap *map = palloc0(sizeof(SfContextMap));
+	int			k;
+
+	map->nkeys = b->nkeys;
+	for (k = 0; k < b->nkeys; k++)
+		get_typlenbyval(b->key_types[k], &map->typlen[k], &map->typbyval[k]);
+	map->capacity = Max(capacity, 1);
+	map->size = 2;
+	while (map->size < 2 * map->capacity)
+		map->size *= 2;
+	map->keys = palloc(sizeof(Datum) * map->size * map->nkeys);
+	map->contexts = palloc0(sizeof(SfContext *) * map->size);
+	return map;
+}
+
+/* The slot of a key: where it is, or the free slot where it would go. */
+static int
+context_map_slot(SfContextMap *map, Datum *keys)
+{
+	uint32		hash = 0;
+	int			slot,
+				k;
+
+	for (k = 0; k < map->nkeys; k++)
+		hash = hash_combine(hash, datum_image_hash(keys[k], map->typbyval[k],
+												   map->typlen[k]));
+	for (slot = hash & (map->size - 1);; slot = (slot + 1) & (map->size - 1))
+	{
+		Datum	   *there = &map->keys[slot * map->nkeys];
+
+		if (map->contexts[slot] == NULL)
+			return slot;
+		for (k = 0; k < map->nkeys; k++)
+			if (!datum_image_eq(keys[k], there[k], map->typbyval[k], map->typlen[k]))
+				break;
+		if (k == map->nkeys)
+			return slot;
+	}
+}
+
+/* Make ctx the context of the changes of the row of a key. */
+void
+sf_context_map_set(SfContextMap *map, Datum *keys, SfContext *ctx)
+{
+	int			slot = context_map_slot(map, keys);
+
+	if (map->contexts[slot] == NULL)
+	{
+		if (map->count == map->capacity)
+			elog(ERROR, "statusflow: context map is full");
+		memcpy(&map->keys[slot * map->nkeys], keys, sizeof(Datum) * map->nkeys);
+		map->count++;
+	}
+	map->contexts[slot] = ctx;
+}
+
+/*
+ * The context of the change the triggers of a binding see on the row of
+ * a key (keys and key_nulls as sf_row_keys() gives them): the context of
+ * the API call now changing rows of the binding, or for a batch, the
+ * row's own; NULL for none.
+ */
+SfContext *
+sf_change_context(SfBinding *b, Datum *keys, bool *key_nulls)
+{
+	SfContext  *ctx = context_top;
+	int			k;
+
+	if (ctx == NULL || ctx->binding_id != b->id)
+		return NULL;
+	if (ctx->by_key == NULL)
+		return ctx;
+	for (k = 0; k < b->nkeys; k++)
+		if (key_nulls[k])
+			return NULL;
+	return ctx->by_key->contexts[context_map_slot(ctx->by_key, keys)];
 }
 
 /* Make ctx the context of the changes its binding's triggers see next. */
@@ -107,11 +203,11 @@ sf_forget_contexts(void)
 	context_top = NULL;
 }
 
-/* Is there a reason for the history rows of this binding's current change? */
+/* Is there a reason for the history row of the change of a key's row? */
 bool
-sf_reason_given(SfBinding *b)
+sf_reason_given(SfBinding *b, Datum *keys, bool *key_nulls)
 {
-	SfContext  *ctx = sf_current_context(b->id);
+	SfContext  *ctx = sf_change_context(b, keys, key_nulls);
 
 	if (ctx && ctx->reason)
 		return VARSIZE_ANY_EXHDR(ctx->reason) > 0;

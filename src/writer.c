@@ -577,7 +577,7 @@ context_metadata(Jsonb *api_value, Datum *out)
 static int64
 fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row)
 {
-	SfContext  *ctx = sf_current_context(b->id);
+	SfContext  *ctx = sf_change_context(b, row->keys, row->key_nulls);
 	SfHistoryLayout *h = &b->history;
 	TupleTableSlot *slot = w->slot;
 	ExprContext *econtext = GetPerTupleExprContext(w->estate);
