@@ -20,6 +20,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
@@ -159,9 +160,11 @@ typedef enum SfPlanKind
 	SF_PLAN_TRANSITION,			/* set the status of one key */
 	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
 	SF_PLAN_MOVE_MANY,			/* set each key of an array to its status */
+	SF_PLAN_MOVE_RETURNING,		/* the same, returning the rows */
 	SF_PLAN_LOCK,				/* lock one key's row, read it whole */
 	SF_PLAN_READ,				/* read one key's row whole, without a lock */
 	SF_PLAN_LOCK_MANY,			/* lock the rows of an array of keys */
+	SF_PLAN_LOCK_KEYS,			/* the same, with the place of each key */
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
 	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
@@ -215,8 +218,8 @@ typedef struct SfBinding
 								 * InvalidOid: see history.c */
 } SfBinding;
 
-/* The contexts of a batch, by key; see transition.c. */
-typedef struct SfContextMap SfContextMap;
+/* A map from keys to numbers; see transition.c. */
+typedef struct SfKeyMap SfKeyMap;
 
 /*
  * Who and why, for the history rows a transition API call writes.  The API
@@ -233,7 +236,9 @@ typedef struct SfContext
 	bool		has_occurred_at;
 	TimestampTz occurred_at;
 	text	   *event_id;		/* provider event id (ingestion), or NULL */
-	SfContextMap *by_key;		/* a batch: the context of each row */
+	/* a batch: row_contexts[n] is the context of the row of a key numbered n */
+	SfKeyMap   *by_key;
+	struct SfContext **row_contexts;
 	struct SfContext *prev;
 } SfContext;
 
@@ -333,6 +338,7 @@ extern bool sf_status_condition_holds(SfBinding *binding, SfRelInfo *ri, Relatio
 extern void sf_check_invariant(SfBinding *binding, SfRelInfo *ri, Relation rel,
 							   HeapTuple tuple, HeapTuple old, int status);
 extern bool sf_roles_allow(SfTransition *t);
+extern bool sf_conditions_read_only_row(SfWorkflow *wf, Relation rel);
 extern void sf_require_trusted_function(Oid funcid, Relation rel, const char *what);
 
 /* writer.c */
@@ -384,8 +390,9 @@ extern void sf_end_sub(SfSub *sub, bool commit);
 extern ErrorData *sf_fail_sub(SfSub *sub);
 
 /* transition.c */
-extern SfContextMap *sf_context_map_create(SfBinding *binding, int capacity);
-extern void sf_context_map_set(SfContextMap *map, Datum *keys, SfContext *ctx);
+extern SfKeyMap *sf_key_map_create(int ncols, const Oid *types, int capacity);
+extern int	sf_key_map_add(SfKeyMap *map, Datum *keys, int value);
+extern int	sf_key_map_find(SfKeyMap *map, Datum *keys);
 extern SfContext *sf_change_context(SfBinding *binding, Datum *keys,
 									 bool *key_nulls);
 extern void sf_push_context(SfContext *ctx);
@@ -396,6 +403,9 @@ extern void sf_pop_context(SfContext *ctx);
 extern void sf_forget_contexts(void);
 extern bool sf_reason_given(SfBinding *binding, Datum *keys, bool *key_nulls);
 extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
+extern Datum *sf_key_elements(SfBinding *binding, ArrayType *keys, int *n);
+extern void sf_key_params(SfBinding *binding, int n, Datum *keys, Datum *params);
+extern ArrayType *sf_keys_argument(FunctionCallInfo fcinfo, int argno);
 extern Datum sf_key_json(SfBinding *binding, Datum *keys);
 extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
 extern uint64 sf_run_with_context(SfBinding *binding, SfPlanKind kind,
@@ -408,5 +418,6 @@ extern int	sf_event_status(SfBinding *binding, Relation rel, HeapTuple tuple,
 							const char *event, SfContext *ctx);
 extern uint64 sf_move_rows(SfBinding *binding, Relation rel, int n,
 						   HeapTuple *rows, int *targets, SfContext *ctx);
+extern Datum sf_status_array(SfBinding *binding, int n, Datum *statuses);
 
 #endif							/* STATUSFLOW_H */

@@ -366,6 +366,30 @@ sf_condition_columns(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(makeArrayResult(names, CurrentMemoryContext));
 }
 
+/*
+ * Do the conditions of a workflow (of its transitions and statuses) read
+ * nothing but the row: do they call only immutable functions, resolved
+ * for rel as the triggers resolve them?  Then the order in which rows of
+ * different keys change cannot change their verdicts.
+ */
+bool
+sf_conditions_read_only_row(SfWorkflow *wf, Relation rel)
+{
+	int			i;
+
+	for (i = 0; i < wf->ntransitions; i++)
+		if (wf->transitions[i].condition &&
+			contain_mutable_functions(transform_condition(wf->transitions[i].condition,
+														  rel)))
+			return false;
+	for (i = 0; i < wf->nstatuses; i++)
+		if (wf->statuses[i].condition &&
+			contain_mutable_functions(transform_condition(wf->statuses[i].condition,
+														  rel)))
+			return false;
+	return true;
+}
+
 /* Compile a condition for one relation, into the cache's memory. */
 static ExprState *
 compile_condition(SfBinding *b, Relation rel, const char *cond)

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * ingest.c
- *	  Provider events ingested by statusflow.ingest().
+ *	  Provider events ingested by statusflow.ingest(), one receipt per
+ *	  call, and statusflow.ingest_batch(), many in one call.
  *
  * Every move goes through an UPDATE of the bound table, so the triggers
  * check it and write its history like any other change.
@@ -13,35 +14,217 @@
  * applied.  In a monotonic workflow a receipt for a status further on is
  * applied along the shortest path of declared transitions that climbs in
  * rank, so that the final status does not depend on the order of arrival.
+ * A path is taken in a subtransaction when something can refuse it, so
+ * that a refused receipt undoes its steps and is kept as not applied.
+ *
+ * ingest_batch() gives each receipt of a batch the outcome, and each row
+ * the status and history, that ingest() called on each receipt in turn
+ * would give, with a few statements for the whole batch: it locks every
+ * row of the batch with one query, in key order (two batches never wait
+ * for each other in a circle), looks every event id up at once (the first
+ * receipt of an id in the batch wins), decides outcomes in C from the
+ * workflow graph, writes the receipts kept as not applied straight to the
+ * history, and moves rows in rounds: round k takes the k-th path of every
+ * row, each of its steps with one UPDATE of all the rows concerned, the
+ * history written by the triggers with each row's own who and why (a
+ * context per key, see transition.c).  A round that something refuses is
+ * undone and taken again one receipt at a time, as ingest() takes them.
+ * Rows of different keys are independent in ingest(), except through what
+ * may read other rows: quotas, actions, conditions calling functions that
+ * are not immutable, other triggers or row-level security of the bound
+ * table.  A batch for a workflow or table with any of those is applied one
+ * receipt at a time.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/snapmgr.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "statusflow.h"
 
 PG_FUNCTION_INFO_V1(sf_ingest);
+PG_FUNCTION_INFO_V1(sf_ingest_batch);
 
 /* What ingest() was told: a status, or an event. */
 typedef struct SfReceipt
 {
 	SfBinding  *binding;
 	Relation	rel;			/* the bound table */
-	Datum		keys[INDEX_MAX_KEYS];
+	Datum	   *keys;			/* the key as given, converted */
 	const char *name;			/* the status or event name as given */
 	int			status;			/* its status index, or -1 for an event */
 	SfContext	ctx;
 } SfReceipt;
+
+/*
+ * What a receipt does from a row's status: it is kept as not applied, or
+ * it takes a path of statuses.
+ */
+typedef struct SfPlan
+{
+	const char *outcome;		/* without a path: the outcome */
+	int			unapplied_to;	/* and the to_status kept, -1 for the current */
+	int			len;			/* the steps of the path, 0 for none */
+	int		   *path;			/* the status after each step */
+	bool		last_by_event;	/* the last step is the event's, from the row */
+} SfPlan;
+
+/*
+ * The shortest path of declared transitions from one status to another
+ * (without guards of their own; guards are checked when it is taken),
+ * climbing in rank at every step when climb is set.  Fills path[] with the
+ * statuses after from, and returns its length, or 0 when there is none.
+ */
+static int
+shortest_path(SfWorkflow *wf, int from, int to, bool climb, int *path)
+{
+	int			n = wf->nstatuses;
+	int		   *prev = palloc(sizeof(int) * n);
+	int		   *queue = palloc(sizeof(int) * n);
+	int			head = 0,
+				tail = 0,
+				len = 0,
+				s,
+				i;
+
+	for (s = 0; s < n; s++)
+		prev[s] = -2;
+	prev[from] = -1;
+	queue[tail++] = from;
+	while (head < tail && prev[to] == -2)
+	{
+		int			cur = queue[head++];
+
+		for (i = 0; i < n; i++)
+			if (prev[i] == -2 && wf->edge_first[cur * n + i] >= 0 &&
+				(!climb || i > cur))
+			{
+				prev[i] = cur;
+				queue[tail++] = i;
+			}
+	}
+	if (prev[to] == -2)
+		return 0;
+	for (s = to; s != from; s = prev[s])
+		len++;
+	for (s = to, i = len - 1; s != from; s = prev[s], i--)
+		path[i] = s;
+	return len;
+}
+
+/* Does any transition of the workflow have this event? */
+static bool
+is_event(SfWorkflow *wf, const char *event)
+{
+	int			i;
+
+	for (i = 0; i < wf->ntransitions; i++)
+		if (wf->transitions[i].event && strcmp(wf->transitions[i].event, event) == 0)
+			return true;
+	return false;
+}
+
+/* Is there a transition from -> to on this event? */
+static bool
+event_leads(SfWorkflow *wf, int from, int to, const char *event)
+{
+	int			i;
+
+	for (i = 0; i < wf->ntransitions; i++)
+		if (wf->transitions[i].from == from && wf->transitions[i].to == to &&
+			wf->transitions[i].event && strcmp(wf->transitions[i].event, event) == 0)
+			return true;
+	return false;
+}
+
+/* The transition an event takes from a status, or -1; -2 for several. */
+static int
+event_from(SfWorkflow *wf, int from, const char *event)
+{
+	int			found = -1,
+				i;
+
+	for (i = 0; i < wf->ntransitions; i++)
+		if (wf->transitions[i].from == from && wf->transitions[i].event &&
+			strcmp(wf->transitions[i].event, event) == 0)
+			found = found == -1 ? i : -2;
+	return found;
+}
+
+/*
+ * Where a late or early event leads in a monotonic workflow: the lowest
+ * ranked target of the event above the current status that a climbing path
+ * reaches (fills path), or -1; *behind tells whether every target of the
+ * event ranks at or below the current status.
+ */
+static int
+event_ahead(SfWorkflow *wf, int current, const char *event, int *path,
+			int *len, bool *behind)
+{
+	int			best = -1,
+				i;
+
+	*behind = true;
+	for (i = 0; i < wf->ntransitions; i++)
+	{
+		SfTransition *t = &wf->transitions[i];
+
+		if (t->event == NULL || strcmp(t->event, event) != 0 || t->to < 0)
+			continue;
+		if (t->to > current)
+			*behind = false;
+		if (t->to > current && (best < 0 || t->to < best) &&
+			shortest_path(wf, current, t->to, true, path) > 0)
+			best = t->to;
+	}
+	*len = best < 0 ? 0 : shortest_path(wf, current, best, true, path);
+	return best;
+}
+
+/*
+ * Read a receipt's status or event and who and why; raises when the name
+ * is neither a status nor an event of the workflow, or occurred_at is out
+ * of range.  keys are kept, not copied.
+ */
+static void
+receipt_init(SfReceipt *r, SfBinding *b, Relation rel, Datum *keys, text *name,
+			 bool has_occurred_at, TimestampTz occurred_at, text *event_id,
+			 Jsonb *payload)
+{
+	SfWorkflow *wf = b->workflow;
+
+	memset(r, 0, sizeof(SfReceipt));
+	r->binding = b;
+	r->rel = rel;
+	r->keys = keys;
+	r->name = text_to_cstring(name);
+	r->status = sf_status_by_label(wf, r->name);
+	if (r->status < 0 && !is_event(wf, r->name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is neither a status nor an event of workflow \"%s\"",
+						r->name, wf->name)));
+	r->ctx.binding_id = b->id;
+	r->ctx.event = r->status < 0 ? r->name : NULL;
+	r->ctx.has_occurred_at = has_occurred_at;
+	if (has_occurred_at)
+		r->ctx.occurred_at = sf_check_occurred_at(occurred_at);
+	r->ctx.event_id = event_id;
+	r->ctx.metadata = payload;
+	r->ctx.actor = cstring_to_text("statusflow.ingest");
+}
 
 /*
  * Lock the row of a key and read it whole (*row); returns its status index
@@ -103,46 +286,19 @@ record_unapplied(SfReceipt *r, int current, int target)
 }
 
 /*
- * The shortest path of declared transitions from one status to another
- * (without guards of their own; guards are checked when it is taken),
- * climbing in rank at every step when climb is set.  Fills path[] with the
- * statuses after from, and returns its length, or 0 when there is none.
+ * The who and why of the steps of a receipt's path before the last: the
+ * receipt's, without its event, event id and payload, "implied by" it.
  */
-static int
-shortest_path(SfWorkflow *wf, int from, int to, bool climb, int *path)
+static void
+implied_context(SfReceipt *r, SfContext *implied)
 {
-	int			n = wf->nstatuses;
-	int		   *prev = palloc(sizeof(int) * n);
-	int		   *queue = palloc(sizeof(int) * n);
-	int			head = 0,
-				tail = 0,
-				len = 0,
-				s,
-				i;
-
-	for (s = 0; s < n; s++)
-		prev[s] = -2;
-	prev[from] = -1;
-	queue[tail++] = from;
-	while (head < tail && prev[to] == -2)
-	{
-		int			cur = queue[head++];
-
-		for (i = 0; i < n; i++)
-			if (prev[i] == -2 && wf->edge_first[cur * n + i] >= 0 &&
-				(!climb || i > cur))
-			{
-				prev[i] = cur;
-				queue[tail++] = i;
-			}
-	}
-	if (prev[to] == -2)
-		return 0;
-	for (s = to; s != from; s = prev[s])
-		len++;
-	for (s = to, i = len - 1; s != from; s = prev[s], i--)
-		path[i] = s;
-	return len;
+	*implied = r->ctx;
+	implied->event = NULL;
+	implied->event_id = NULL;
+	implied->metadata = NULL;
+	implied->reason = cstring_to_text(psprintf("implied by %s \"%s\"",
+											   r->status < 0 ? "event" : "status",
+											   r->name));
 }
 
 /*
@@ -150,7 +306,7 @@ shortest_path(SfWorkflow *wf, int from, int to, bool climb, int *path)
  * on the last step and "implied by" on the ones before.
  */
 static void
-take_path(SfReceipt *r, int *path, int len, bool last_by_event)
+take_path(SfReceipt *r, SfPlan *plan)
 {
 	SfBinding  *b = r->binding;
 	SfContext	implied;
@@ -158,21 +314,15 @@ take_path(SfReceipt *r, int *path, int len, bool last_by_event)
 	int			i;
 
 	memcpy(&params[1], r->keys, sizeof(Datum) * b->nkeys);
-	implied = r->ctx;
-	implied.event = NULL;
-	implied.event_id = NULL;
-	implied.metadata = NULL;
-	implied.reason = cstring_to_text(psprintf("implied by %s \"%s\"",
-											  r->status < 0 ? "event" : "status",
-											  r->name));
-	for (i = 0; i < len; i++)
+	implied_context(r, &implied);
+	for (i = 0; i < plan->len; i++)
 	{
-		bool		last = (i == len - 1);
+		bool		last = (i == plan->len - 1);
 		HeapTuple	row;
-		int			to = path[i];
+		int			to = plan->path[i];
 
 		/* the event's target, from the row as the steps before left it */
-		if (last && last_by_event)
+		if (last && plan->last_by_event)
 		{
 			int			current = lock_row(r, &row);
 
@@ -262,27 +412,27 @@ may_refuse(SfBinding *b, Relation rel)
 }
 
 /*
- * Take a receipt's path, in a subtransaction when it may be refused.  A
- * refusal (SQLSTATE 23514: the workflow's guards, say) undoes every step
- * and keeps the receipt in the history as not applied, the refusal as its
- * reason: one refused receipt does not abort a batch.  Returns the
- * outcome, applied or refused.
+ * Take a receipt's path from status current, in a subtransaction when it
+ * may be refused.  A refusal (SQLSTATE 23514: the workflow's guards, say)
+ * undoes every step and keeps the receipt in the history as not applied,
+ * the refusal as its reason: one refused receipt does not abort a batch.
+ * Returns the outcome, applied or refused.
  */
 static const char *
-apply_path(SfReceipt *r, int current, int *path, int len, bool last_by_event)
+apply_path(SfReceipt *r, int current, SfPlan *plan)
 {
 	SfSub		sub;
 	ErrorData  *edata;
 
 	if (!may_refuse(r->binding, r->rel))
 	{
-		take_path(r, path, len, last_by_event);
+		take_path(r, plan);
 		return "applied";
 	}
 	sf_begin_sub(&sub);
 	PG_TRY();
 	{
-		take_path(r, path, len, last_by_event);
+		take_path(r, plan);
 		sf_end_sub(&sub, true);
 	}
 	PG_CATCH();
@@ -291,139 +441,120 @@ apply_path(SfReceipt *r, int current, int *path, int len, bool last_by_event)
 		if (edata->sqlerrcode != ERRCODE_CHECK_VIOLATION)
 			ReThrowError(edata);
 		r->ctx.reason = refusal_reason(edata);
-		record_unapplied(r, current, last_by_event ? -1 : path[len - 1]);
+		record_unapplied(r, current,
+						 plan->last_by_event ? -1 : plan->path[plan->len - 1]);
 		return "refused";
 	}
 	PG_END_TRY();
 	return "applied";
 }
 
-/* Does any transition of the workflow have this event? */
-static bool
-is_event(SfWorkflow *wf, const char *event)
+/* A receipt kept as not applied: its outcome, and the to_status kept. */
+static void
+plan_unapplied(SfPlan *plan, const char *outcome, int to)
 {
-	int			i;
-
-	for (i = 0; i < wf->ntransitions; i++)
-		if (wf->transitions[i].event && strcmp(wf->transitions[i].event, event) == 0)
-			return true;
-	return false;
+	plan->outcome = outcome;
+	plan->unapplied_to = to;
+	plan->len = 0;
 }
 
-/* Is there a transition from -> to on this event? */
-static bool
-event_leads(SfWorkflow *wf, int from, int to, const char *event)
+/* What a receipt that names a status does from status current. */
+static void
+plan_status(SfWorkflow *wf, SfReceipt *r, int current, SfPlan *plan)
 {
-	int			i;
-
-	for (i = 0; i < wf->ntransitions; i++)
-		if (wf->transitions[i].from == from && wf->transitions[i].to == to &&
-			wf->transitions[i].event && strcmp(wf->transitions[i].event, event) == 0)
-			return true;
-	return false;
-}
-
-/* The transition an event takes from a status, or -1; -2 for several. */
-static int
-event_from(SfWorkflow *wf, int from, const char *event)
-{
-	int			found = -1,
-				i;
-
-	for (i = 0; i < wf->ntransitions; i++)
-		if (wf->transitions[i].from == from && wf->transitions[i].event &&
-			strcmp(wf->transitions[i].event, event) == 0)
-			found = found == -1 ? i : -2;
-	return found;
-}
-
-/*
- * Where a late or early event leads in a monotonic workflow: the lowest
- * ranked target of the event above the current status that a climbing path
- * reaches (fills path), or -1; *behind tells whether every target of the
- * event ranks at or below the current status.
- */
-static int
-event_ahead(SfWorkflow *wf, int current, const char *event, int *path,
-			int *len, bool *behind)
-{
-	int			best = -1,
-				i;
-
-	*behind = true;
-	for (i = 0; i < wf->ntransitions; i++)
-	{
-		SfTransition *t = &wf->transitions[i];
-
-		if (t->event == NULL || strcmp(t->event, event) != 0 || t->to < 0)
-			continue;
-		if (t->to > current)
-			*behind = false;
-		if (t->to > current && (best < 0 || t->to < best) &&
-			shortest_path(wf, current, t->to, true, path) > 0)
-			best = t->to;
-	}
-	*len = best < 0 ? 0 : shortest_path(wf, current, best, true, path);
-	return best;
-}
-
-/* Apply a receipt that names a status; returns the outcome. */
-static const char *
-ingest_status(SfReceipt *r, int current)
-{
-	SfWorkflow *wf = r->binding->workflow;
-	int		   *path = palloc(sizeof(int) * wf->nstatuses);
-	int			len;
-
 	if (r->status == current)
+		plan_unapplied(plan, "unchanged", r->status);
+	else if (wf->monotonic && r->status < current)
+		plan_unapplied(plan, "late", r->status);
+	else if (wf->edge_first[current * wf->nstatuses + r->status] >= 0)
 	{
-		record_unapplied(r, current, r->status);
-		return "unchanged";
+		plan->len = 1;
+		plan->path[0] = r->status;
 	}
-	if (wf->monotonic && r->status < current)
+	else
 	{
-		record_unapplied(r, current, r->status);
-		return "late";
+		if (wf->monotonic)
+			plan->len = shortest_path(wf, current, r->status, true, plan->path);
+		if (plan->len == 0)
+			plan_unapplied(plan, "not_applicable", r->status);
 	}
-	len = wf->edge_first[current * wf->nstatuses + r->status] >= 0 ? 1 :
-		wf->monotonic ? shortest_path(wf, current, r->status, true, path) : 0;
-	if (len == 0)
-	{
-		record_unapplied(r, current, r->status);
-		return "not_applicable";
-	}
-	if (len == 1)
-		path[0] = r->status;
-	return apply_path(r, current, path, len, false);
 }
 
-/* Apply a receipt that names an event; returns the outcome. */
-static const char *
-ingest_event(SfReceipt *r, int current)
+/* What a receipt that names an event does from status current. */
+static void
+plan_event(SfWorkflow *wf, SfReceipt *r, int current, SfPlan *plan)
 {
-	SfWorkflow *wf = r->binding->workflow;
-	int		   *path = palloc(sizeof(int) * wf->nstatuses);
-	int			len,
-				target;
+	int			target;
 	bool		behind;
 
 	if (event_from(wf, current, r->name) != -1)
-		return apply_path(r, current, path, 1, true);
+	{
+		plan->len = 1;
+		plan->path[0] = -1;		/* the event's target, from the row */
+		plan->last_by_event = true;
+		return;
+	}
 	if (!wf->monotonic)
 	{
-		record_unapplied(r, current, -1);
-		return "not_applicable";
+		plan_unapplied(plan, "not_applicable", -1);
+		return;
 	}
-	target = event_ahead(wf, current, r->name, path, &len, &behind);
+	target = event_ahead(wf, current, r->name, plan->path, &plan->len, &behind);
 	if (target < 0)
 	{
-		record_unapplied(r, current, -1);
-		return behind ? "late" : "not_applicable";
+		plan_unapplied(plan, behind ? "late" : "not_applicable", -1);
+		return;
 	}
 	/* the last step is the event itself when it leads there */
-	return apply_path(r, current, path, len,
-					  event_leads(wf, len > 1 ? path[len - 2] : current, target,
-								  r->name));
+	plan->last_by_event = event_leads(wf, plan->len > 1 ? plan->path[plan->len - 2] : current,
+									  target, r->name);
+}
+
+/*
+ * What a receipt (not a duplicate) does to a row in status current (-1:
+ * none, or not registered): kept as not applied, or a path to take.
+ */
+static void
+plan_receipt(SfReceipt *r, int current, SfPlan *plan)
+{
+	SfWorkflow *wf = r->binding->workflow;
+
+	plan->outcome = NULL;
+	plan->unapplied_to = -1;
+	plan->len = 0;
+	plan->last_by_event = false;
+	plan->path = palloc(sizeof(int) * wf->nstatuses);
+	if (current < 0)
+		plan_unapplied(plan, "not_applicable", r->status);
+	else if (wf->statuses[current].terminal || wf->statuses[current].sticky)
+		plan_unapplied(plan, "ignored", r->status);
+	else if (r->status >= 0)
+		plan_status(wf, r, current, plan);
+	else
+		plan_event(wf, r, current, plan);
+}
+
+/*
+ * Apply one receipt (SPI connected, the bound table open): lock its row,
+ * look its event id up, decide and act.  Returns the outcome.
+ */
+static const char *
+ingest_receipt(SfReceipt *r)
+{
+	SfPlan		plan;
+	HeapTuple	row;
+	int			current = lock_row(r, &row);
+	bool		seen = false;
+
+	if (r->ctx.event_id)
+		sf_history_seen(r->binding, 1, &r->ctx.event_id, &seen);
+	if (seen)
+		return "duplicate";
+	plan_receipt(r, current, &plan);
+	if (plan.len > 0)
+		return apply_path(r, current, &plan);
+	record_unapplied(r, current, plan.unapplied_to);
+	return plan.outcome;
 }
 
 /*
@@ -436,11 +567,10 @@ Datum
 sf_ingest(PG_FUNCTION_ARGS)
 {
 	SfReceipt	r;
-	SfWorkflow *wf;
+	SfBinding  *b;
+	Datum		keys[INDEX_MAX_KEYS];
+	Relation	rel;
 	const char *outcome;
-	HeapTuple	row;
-	int			current;
-	bool		seen = false;
 	int			i;
 
 	for (i = 0; i < 3; i++)
@@ -448,51 +578,19 @@ sf_ingest(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("table_name, key and status_or_event must not be null")));
-	memset(&r, 0, sizeof(r));
-	r.binding = sf_binding_for_table(PG_GETARG_OID(0),
-									 PG_ARGISNULL(6) ? NULL : NameStr(*PG_GETARG_NAME(6)));
-	wf = r.binding->workflow;
-	sf_key_values(r.binding, PG_GETARG_DATUM(1),
-				  get_fn_expr_argtype(fcinfo->flinfo, 1), r.keys);
-	r.name = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	r.status = sf_status_by_label(wf, r.name);
-	if (r.status < 0 && !is_event(wf, r.name))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is neither a status nor an event of workflow \"%s\"",
-						r.name, wf->name)));
-	r.ctx.binding_id = r.binding->id;
-	r.ctx.event = r.status < 0 ? r.name : NULL;
-	r.ctx.has_occurred_at = !PG_ARGISNULL(3);
-	if (r.ctx.has_occurred_at)
-		r.ctx.occurred_at = sf_check_occurred_at(PG_GETARG_TIMESTAMPTZ(3));
-	r.ctx.event_id = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
-	r.ctx.metadata = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
-	r.ctx.actor = cstring_to_text("statusflow.ingest");
+	b = sf_binding_for_table(PG_GETARG_OID(0),
+							 PG_ARGISNULL(6) ? NULL : NameStr(*PG_GETARG_NAME(6)));
+	sf_key_values(b, PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1), keys);
+	receipt_init(&r, b, NULL, keys, PG_GETARG_TEXT_PP(2), !PG_ARGISNULL(3),
+				 PG_ARGISNULL(3) ? 0 : PG_GETARG_TIMESTAMPTZ(3),
+				 PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4),
+				 PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
-	r.rel = table_open(r.binding->relid, AccessShareLock);
-	current = lock_row(&r, &row);
-	if (r.ctx.event_id)
-		sf_history_seen(r.binding, 1, &r.ctx.event_id, &seen);
-	if (seen)
-		outcome = "duplicate";
-	else if (current < 0)
-	{
-		record_unapplied(&r, current, r.status);
-		outcome = "not_applicable";
-	}
-	else if (wf->statuses[current].terminal || wf->statuses[current].sticky)
-	{
-		record_unapplied(&r, current, r.status);
-		outcome = "ignored";
-	}
-	else if (r.status >= 0)
-		outcome = ingest_status(&r, current);
-	else
-		outcome = ingest_event(&r, current);
-	table_close(r.rel, AccessShareLock);
+	rel = r.rel = table_open(b->relid, AccessShareLock);
+	outcome = ingest_receipt(&r);
+	table_close(rel, AccessShareLock);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(outcome));
 }
