@@ -149,18 +149,20 @@ event_leads(SfWorkflow *wf, int from, int to, const char *event)
 	return false;
 }
 
-/* The transition an event takes from a status, or -1; -2 for several. */
+/*
+ * The first transition on an event from a status, or -1: the one the
+ * event takes when the workflow has no guards.
+ */
 static int
 event_from(SfWorkflow *wf, int from, const char *event)
 {
-	int			found = -1,
-				i;
+	int			i;
 
 	for (i = 0; i < wf->ntransitions; i++)
 		if (wf->transitions[i].from == from && wf->transitions[i].event &&
 			strcmp(wf->transitions[i].event, event) == 0)
-			found = found == -1 ? i : -2;
-	return found;
+			return i;
+	return -1;
 }
 
 /*
@@ -487,7 +489,7 @@ plan_event(SfWorkflow *wf, SfReceipt *r, int current, SfPlan *plan)
 	int			target;
 	bool		behind;
 
-	if (event_from(wf, current, r->name) != -1)
+	if (event_from(wf, current, r->name) >= 0)
 	{
 		plan->len = 1;
 		plan->path[0] = -1;		/* the event's target, from the row */
@@ -593,4 +595,687 @@ sf_ingest(PG_FUNCTION_ARGS)
 	table_close(rel, AccessShareLock);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(outcome));
+}
+
+/*
+ * Batches
+ */
+
+/* Arguments of ingest_batch(). */
+#define BATCH_TABLE		0
+#define BATCH_KEYS		1
+#define BATCH_WHAT		2
+#define BATCH_OCCURRED	3
+#define BATCH_EVENT_IDS	4
+#define BATCH_PAYLOADS	5
+#define BATCH_COLUMN	6
+
+/* One row of a batch, and its receipts. */
+typedef struct SfEntity
+{
+	HeapTuple	row;			/* as it is now */
+	Datum	   *keys;			/* its key, as stored */
+	int			status;			/* its status index; -1: none, unregistered */
+	int		   *receipts;		/* its receipts (indexes), in input order */
+	int			nreceipts;
+	int			next;			/* the next receipt to decide */
+	int			taking;			/* the receipt whose path it takes, or -1 */
+	SfPlan		plan;			/* that receipt's plan */
+	int			step;			/* the steps of it taken */
+	SfContext	implied;		/* the who and why of the steps before the last */
+} SfEntity;
+
+/* A batch being ingested. */
+typedef struct SfBatch
+{
+	SfBinding  *binding;
+	Relation	rel;			/* the bound table */
+	MemoryContext cxt;			/* what lives as long as the batch */
+	int			n;
+	SfReceipt  *receipts;		/* in input order */
+	const char **outcomes;		/* [receipt] */
+	bool	   *duplicate;		/* [receipt]: its event id is known */
+	int			current;		/* the receipt being applied, for errors */
+	int			nentities;
+	SfEntity   *entities;		/* in key order */
+	SfKeyMap   *by_key;			/* stored key of a row -> its entity */
+	SfContext **row_contexts;	/* [entity]: its context in the UPDATE now run */
+	bool		may_refuse;
+} SfBatch;
+
+/* Error context of a batch: which receipt, when one is being applied. */
+static void
+batch_error_context(void *arg)
+{
+	SfBatch    *bt = arg;
+
+	if (bt->current >= 0)
+		errcontext("statusflow.ingest_batch() on %s, receipt %d",
+				   bt->binding->relname, bt->current + 1);
+	else
+		errcontext("statusflow.ingest_batch() on %s", bt->binding->relname);
+}
+
+/* Refuse an array argument that has more than one dimension. */
+static void
+require_one_dimension(ArrayType *a, const char *name)
+{
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", name)));
+}
+
+/*
+ * The elements of an array argument of type elemtype[] that must have n
+ * elements (NULL, nulls NULL: a null argument, no element); raises when
+ * it has another number of them.
+ */
+static Datum *
+batch_array(FunctionCallInfo fcinfo, int argno, const char *name, Oid elemtype,
+			int n, bool **nulls)
+{
+	ArrayType  *a;
+	int16		len;
+	bool		byval;
+	char		align;
+	Datum	   *elems;
+	int			count;
+
+	*nulls = NULL;
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	a = PG_GETARG_ARRAYTYPE_P(argno);
+	require_one_dimension(a, name);
+	get_typlenbyvalalign(elemtype, &len, &byval, &align);
+	deconstruct_array(a, elemtype, len, byval, align, &elems, nulls, &count);
+	if (count != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has %d elements, keys %d", name, count, n),
+				 errhint("Pass one element per receipt in each array, null where a receipt has no value.")));
+	return elems;
+}
+
+/* Does element i of an array argument hold a value? */
+#define BATCH_HAS(elems, nulls, i)	((elems) != NULL && !(nulls)[i])
+
+/* Read the receipts of the arguments, in input order, checking them. */
+static void
+batch_receipts(FunctionCallInfo fcinfo, SfBatch *bt)
+{
+	SfBinding  *b = bt->binding;
+	ArrayType  *keyarray = sf_keys_argument(fcinfo, BATCH_KEYS);
+	Datum	   *keys;
+	Datum	   *what,
+			   *occurred,
+			   *ids,
+			   *payloads;
+	bool	   *what_nulls,
+			   *occurred_nulls,
+			   *id_nulls,
+			   *payload_nulls;
+	int			i;
+
+	require_one_dimension(keyarray, "keys");
+	keys = sf_key_elements(b, keyarray, &bt->n);
+	what = batch_array(fcinfo, BATCH_WHAT, "statuses_or_events", TEXTOID, bt->n,
+					   &what_nulls);
+	occurred = batch_array(fcinfo, BATCH_OCCURRED, "occurred_at", TIMESTAMPTZOID,
+						   bt->n, &occurred_nulls);
+	ids = batch_array(fcinfo, BATCH_EVENT_IDS, "event_ids", TEXTOID, bt->n, &id_nulls);
+	payloads = batch_array(fcinfo, BATCH_PAYLOADS, "payloads", JSONBOID, bt->n,
+						   &payload_nulls);
+	bt->receipts = palloc(sizeof(SfReceipt) * Max(bt->n, 1));
+	for (i = 0; i < bt->n; i++)
+	{
+		bt->current = i;
+		if (what_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("statuses_or_events must not contain nulls")));
+		receipt_init(&bt->receipts[i], b, bt->rel, &keys[i * b->nkeys],
+					 DatumGetTextPP(what[i]),
+					 BATCH_HAS(occurred, occurred_nulls, i),
+					 BATCH_HAS(occurred, occurred_nulls, i) ?
+					 DatumGetTimestampTz(occurred[i]) : 0,
+					 BATCH_HAS(ids, id_nulls, i) ? DatumGetTextPP(ids[i]) : NULL,
+					 BATCH_HAS(payloads, payload_nulls, i) ?
+					 DatumGetJsonbP(payloads[i]) : NULL);
+	}
+	bt->current = -1;
+}
+
+/*
+ * May the batch be applied set-based, with the outcomes of one receipt at
+ * a time?  Not when receipts for different rows could see each other:
+ * quotas count across rows, actions and other triggers run code of their
+ * own, conditions that call functions that are not immutable may read
+ * other rows, and so may row-level security policies; nor when the
+ * history's event ids are compared otherwise than by their bytes.  A
+ * partitioned table is applied one receipt at a time too.
+ */
+static bool
+batch_set_based(SfBatch *bt)
+{
+	SfBinding  *b = bt->binding;
+	SfWorkflow *wf = b->workflow;
+	Relation	history;
+	AttrNumber	att;
+	bool		ok;
+
+	if (wf->nquotas > 0 || wf->nactions > 0 ||
+		bt->rel->rd_rel->relkind != RELKIND_RELATION ||
+		bt->rel->rd_rel->relrowsecurity || foreign_triggers(b, bt->rel) ||
+		!sf_conditions_read_only_row(wf, bt->rel))
+		return false;
+	history = try_table_open(b->history_relid, AccessShareLock);
+	if (history == NULL)
+		return false;
+	att = SPI_fnumber(RelationGetDescr(history), "event_id");
+	ok = !history->rd_rel->relrowsecurity && att > 0 &&
+		TupleDescAttr(RelationGetDescr(history), att - 1)->atttypid == TEXTOID &&
+		get_collation_isdeterministic(TupleDescAttr(RelationGetDescr(history),
+													att - 1)->attcollation);
+	bt->may_refuse = wf->has_guards || has_checks(bt->rel) || has_checks(history);
+	table_close(history, AccessShareLock);
+	return ok;
+}
+
+/* Apply the receipts one at a time, in input order. */
+static void
+batch_one_by_one(SfBatch *bt)
+{
+	for (bt->current = 0; bt->current < bt->n; bt->current++)
+		bt->outcomes[bt->current] = ingest_receipt(&bt->receipts[bt->current]);
+	bt->current = -1;
+}
+
+/* A copy of row i of the last SPI result (a whole row of rel, column 1). */
+static HeapTuple
+copied_row(SfBatch *bt, uint64 i)
+{
+	MemoryContext old = MemoryContextSwitchTo(bt->cxt);
+	HeapTuple	row = heap_copytuple(sf_locked_row(bt->rel, i));
+
+	MemoryContextSwitchTo(old);
+	return row;
+}
+
+/* The stored key of a row, in the batch's memory. */
+static Datum *
+row_key(SfBatch *bt, HeapTuple row)
+{
+	SfBinding  *b = bt->binding;
+	Datum	   *keys = MemoryContextAlloc(bt->cxt, sizeof(Datum) * b->nkeys);
+	bool		nulls[INDEX_MAX_KEYS];
+
+	sf_row_keys(b, sf_binding_relinfo(b, bt->rel), RelationGetDescr(bt->rel), row,
+				keys, nulls);
+	return keys;
+}
+
+/*
+ * Lock the rows of the batch's keys with one query, in key order, and make
+ * an entity of each, with its receipts in input order.  Raises for the
+ * first receipt whose key has no row (no_data_found), as ingest() does.
+ * Returns false when a key finds several rows (its columns are no longer
+ * a key): the batch is then applied one receipt at a time.
+ */
+static bool
+batch_lock(SfBatch *bt)
+{
+	SfBinding  *b = bt->binding;
+	SfKeyMap   *given = sf_key_map_create(b->nkeys, b->key_types, bt->n);
+	Datum	   *distinct = palloc(sizeof(Datum) * Max(bt->n, 1) * b->nkeys);
+	int		   *key_of = palloc(sizeof(int) * Max(bt->n, 1));
+	int		   *entity_of;
+	int		   *count;
+	Datum		params[INDEX_MAX_KEYS];
+	int			ndistinct = 0;
+	uint64		j;
+	int			i;
+
+	for (i = 0; i < bt->n; i++)
+	{
+		key_of[i] = sf_key_map_add(given, bt->receipts[i].keys, ndistinct);
+		if (key_of[i] == ndistinct)
+			memcpy(&distinct[ndistinct++ * b->nkeys], bt->receipts[i].keys,
+				   sizeof(Datum) * b->nkeys);
+	}
+	sf_key_params(b, ndistinct, distinct, params);
+	if (SPI_execute_plan(sf_update_plan(b, SF_PLAN_LOCK_KEYS), params, NULL, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not lock rows of %s", b->relname);
+
+	entity_of = palloc(sizeof(int) * Max(ndistinct, 1));
+	memset(entity_of, -1, sizeof(int) * Max(ndistinct, 1));
+	bt->entities = MemoryContextAllocZero(bt->cxt, sizeof(SfEntity) * Max(SPI_processed, 1));
+	bt->by_key = sf_key_map_create(b->nkeys, b->key_types, (int) SPI_processed);
+	for (j = 0; j < SPI_processed; j++)
+	{
+		bool		isnull;
+		int			given_key = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j],
+																  SPI_tuptable->tupdesc,
+																  2, &isnull)) - 1;
+		HeapTuple	row = copied_row(bt, j);
+		Datum	   *keys = row_key(bt, row);
+		int			e = sf_key_map_add(bt->by_key, keys, bt->nentities);
+
+		if (entity_of[given_key] >= 0 && entity_of[given_key] != e)
+			return false;
+		entity_of[given_key] = e;
+		if (e < bt->nentities)
+			continue;
+		bt->entities[e].row = row;
+		bt->entities[e].keys = keys;
+		bt->entities[e].status = sf_row_status(b, bt->rel, row);
+		bt->entities[e].taking = -1;
+		bt->nentities++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* the receipts of each entity, in input order */
+	count = palloc0(sizeof(int) * Max(bt->nentities, 1));
+	for (i = 0; i < bt->n; i++)
+	{
+		if (entity_of[key_of[i]] < 0)
+		{
+			bool		nulls[INDEX_MAX_KEYS] = {false};
+
+			bt->current = i;
+			sf_no_row(b, sf_format_key(b, bt->receipts[i].keys, nulls));
+		}
+		count[entity_of[key_of[i]]]++;
+	}
+	for (i = 0; i < bt->nentities; i++)
+		bt->entities[i].receipts = MemoryContextAlloc(bt->cxt, sizeof(int) * count[i]);
+	for (i = 0; i < bt->n; i++)
+	{
+		SfEntity   *e = &bt->entities[entity_of[key_of[i]]];
+
+		e->receipts[e->nreceipts++] = i;
+	}
+	return true;
+}
+
+/*
+ * Mark the receipts whose event id is known: taken by an earlier receipt
+ * of the batch (every receipt that is not a duplicate records its event
+ * id), or in the history already.
+ */
+static void
+batch_duplicates(SfBatch *bt)
+{
+	text	  **ids = palloc(sizeof(text *) * Max(bt->n, 1));
+	int		   *which = palloc(sizeof(int) * Max(bt->n, 1));
+	bool	   *seen = palloc(sizeof(bool) * Max(bt->n, 1));
+	Oid			textoid = TEXTOID;
+	SfKeyMap   *batch_ids = sf_key_map_create(1, &textoid, bt->n);
+	int			nids = 0;
+	int			i;
+
+	bt->duplicate = palloc0(sizeof(bool) * Max(bt->n, 1));
+	for (i = 0; i < bt->n; i++)
+	{
+		Datum		id = PointerGetDatum(bt->receipts[i].ctx.event_id);
+
+		if (bt->receipts[i].ctx.event_id == NULL)
+			continue;
+		bt->duplicate[i] = sf_key_map_add(batch_ids, &id, i) != i;
+		if (!bt->duplicate[i])
+		{
+			ids[nids] = bt->receipts[i].ctx.event_id;
+			which[nids++] = i;
+		}
+	}
+	if (nids == 0)
+		return;
+	sf_history_seen(bt->binding, nids, ids, seen);
+	for (i = 0; i < nids; i++)
+		bt->duplicate[which[i]] = seen[i];
+}
+
+/*
+ * Decide an entity's receipts in turn, up to one that takes a path:
+ * duplicates, and receipts kept as not applied (written now).  Returns
+ * whether one takes a path (e->taking).
+ */
+static bool
+next_path(SfBatch *bt, SfEntity *e)
+{
+	while (e->taking < 0 && e->next < e->nreceipts)
+	{
+		int			i = e->receipts[e->next++];
+		SfReceipt  *r = &bt->receipts[i];
+
+		bt->current = i;
+		if (bt->duplicate[i])
+		{
+			bt->outcomes[i] = "duplicate";
+			continue;
+		}
+		plan_receipt(r, e->status, &e->plan);
+		if (e->plan.len == 0)
+		{
+			record_unapplied(r, e->status, e->plan.unapplied_to);
+			bt->outcomes[i] = e->plan.outcome;
+			continue;
+		}
+		e->taking = i;
+		e->step = 0;
+		if (e->plan.len > 1)
+			implied_context(r, &e->implied);
+	}
+	bt->current = -1;
+	return e->taking >= 0;
+}
+
+/* An entity has taken its receipt's path. */
+static void
+path_taken(SfBatch *bt, SfEntity *e)
+{
+	bt->outcomes[e->taking] = "applied";
+	e->taking = -1;
+}
+
+/*
+ * Take one step of the paths of several entities, to their targets, with
+ * one UPDATE whose triggers see each row's own context.  When the workflow
+ * has guards, which may look at the row, the rows come back as they are
+ * now; without, only their statuses matter (the batch's table has no
+ * trigger or quota that could change a row otherwise).
+ */
+static void
+move_entities(SfBatch *bt, SfEntity **movers, int *targets, int n)
+{
+	SfBinding  *b = bt->binding;
+	Datum	   *statuses = palloc(sizeof(Datum) * n);
+	Datum	   *keys = palloc(sizeof(Datum) * n * b->nkeys);
+	Datum		params[INDEX_MAX_KEYS + 1];
+	SfContext	batch;
+	uint64		moved,
+				j;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		statuses[i] = ObjectIdGetDatum(b->workflow->statuses[targets[i]].enum_oid);
+		memcpy(&keys[i * b->nkeys], movers[i]->keys, sizeof(Datum) * b->nkeys);
+	}
+	params[0] = sf_status_array(b, n, statuses);
+	sf_key_params(b, n, keys, &params[1]);
+	memset(&batch, 0, sizeof(batch));
+	batch.binding_id = b->id;
+	batch.by_key = bt->by_key;
+	batch.row_contexts = bt->row_contexts;
+	moved = sf_run_with_context(b, b->workflow->has_guards ? SF_PLAN_MOVE_RETURNING :
+								SF_PLAN_MOVE_MANY, params, &batch);
+	if (moved != (uint64) n)
+		elog(ERROR, "statusflow: a batch moved " UINT64_FORMAT " rows of %s, not %d",
+			 moved, b->relname, n);
+	if (!b->workflow->has_guards)
+	{
+		/* nothing but the status matters, and it is where it was moved */
+		for (i = 0; i < n; i++)
+		{
+			movers[i]->status = targets[i];
+			if (++movers[i]->step == movers[i]->plan.len)
+				path_taken(bt, movers[i]);
+		}
+		return;
+	}
+	for (j = 0; j < moved; j++)
+	{
+		HeapTuple	row = copied_row(bt, j);
+		bool		nulls[INDEX_MAX_KEYS];
+		Datum		rowkeys[INDEX_MAX_KEYS];
+		SfEntity   *e;
+
+		sf_row_keys(b, sf_binding_relinfo(b, bt->rel), RelationGetDescr(bt->rel), row,
+					rowkeys, nulls);
+		e = &bt->entities[sf_key_map_find(bt->by_key, rowkeys)];
+		e->row = row;
+		e->status = sf_row_status(b, bt->rel, row);
+		if (++e->step == e->plan.len)
+			path_taken(bt, e);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Take the paths of the active entities, a step of every path at a time:
+ * the steps of a path before the last with its "implied by" context, the
+ * last with its receipt's; a last step by event goes where the event leads
+ * from the row as it is then (without guards, by its first transition from
+ * the row's status, as sf_event_status() would find), and a repeated event
+ * is recorded without an UPDATE.
+ */
+static void
+take_paths(SfBatch *bt, int *active, int nactive)
+{
+	SfBinding  *b = bt->binding;
+	SfEntity  **movers = palloc(sizeof(SfEntity *) * nactive);
+	int		   *targets = palloc(sizeof(int) * nactive);
+	int			i;
+
+	for (;;)
+	{
+		int			nmoving = 0;
+
+		for (i = 0; i < nactive; i++)
+		{
+			SfEntity   *e = &bt->entities[active[i]];
+			SfReceipt  *r;
+			bool		last;
+			int			to;
+
+			bt->row_contexts[active[i]] = NULL;
+			if (e->taking < 0)
+				continue;
+			r = &bt->receipts[e->taking];
+			last = (e->step == e->plan.len - 1);
+			to = e->plan.path[e->step];
+			if (last && e->plan.last_by_event)
+			{
+				to = b->workflow->has_guards ?
+					sf_event_status(b, bt->rel, e->row, r->name, &r->ctx) :
+					b->workflow->transitions[event_from(b->workflow, e->status,
+														r->name)].to;
+				if (to == e->status)
+				{
+					sf_record_repeat(b, bt->rel, e->row, to, &r->ctx);
+					path_taken(bt, e);
+					continue;
+				}
+			}
+			bt->row_contexts[active[i]] = last ? &r->ctx : &e->implied;
+			movers[nmoving] = e;
+			targets[nmoving++] = to;
+		}
+		if (nmoving == 0)
+			break;
+		move_entities(bt, movers, targets, nmoving);
+	}
+}
+
+/* Order entities by the receipt whose path they take. */
+static int
+compare_taking(const void *a, const void *b, void *arg)
+{
+	SfBatch    *bt = arg;
+
+	return bt->entities[*(const int *) a].taking - bt->entities[*(const int *) b].taking;
+}
+
+/*
+ * A round was refused and undone: take its receipts again one at a time,
+ * in input order, as ingest() does, each in a subtransaction of its own,
+ * and read their rows again.
+ */
+static void
+retake_one_by_one(SfBatch *bt, int *active, int nactive, HeapTuple *rows,
+				  int *statuses)
+{
+	int			i;
+
+	qsort_arg(active, nactive, sizeof(int), compare_taking, bt);
+	for (i = 0; i < nactive; i++)
+	{
+		SfEntity   *e = &bt->entities[active[i]];
+		SfReceipt  *r = &bt->receipts[e->taking];
+		HeapTuple	row;
+
+		bt->current = e->taking;
+		e->row = rows[i];
+		e->status = statuses[i];
+		bt->outcomes[e->taking] = apply_path(r, e->status, &e->plan);
+		e->status = lock_row(r, &row);
+		e->row = copied_row(bt, 0);
+		e->taking = -1;
+	}
+	bt->current = -1;
+}
+
+/*
+ * Take one round: the path of every active entity, in a subtransaction
+ * when something may refuse a step.  A refused round is undone and its
+ * receipts taken again one at a time.
+ */
+static void
+take_round(SfBatch *bt, int *active, int nactive)
+{
+	HeapTuple  *rows = palloc(sizeof(HeapTuple) * nactive);
+	int		   *statuses = palloc(sizeof(int) * nactive);
+	int		   *taking = palloc(sizeof(int) * nactive);
+	SfSub		sub;
+	int			i;
+
+	if (!bt->may_refuse)
+	{
+		take_paths(bt, active, nactive);
+		return;
+	}
+	for (i = 0; i < nactive; i++)
+	{
+		rows[i] = bt->entities[active[i]].row;
+		statuses[i] = bt->entities[active[i]].status;
+		taking[i] = bt->entities[active[i]].taking;
+	}
+	sf_begin_sub(&sub);
+	PG_TRY();
+	{
+		take_paths(bt, active, nactive);
+		sf_end_sub(&sub, true);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = sf_fail_sub(&sub);
+
+		if (edata->sqlerrcode != ERRCODE_CHECK_VIOLATION)
+			ReThrowError(edata);
+		for (i = 0; i < nactive; i++)
+		{
+			bt->entities[active[i]].taking = taking[i];
+			bt->entities[active[i]].step = 0;
+			bt->row_contexts[active[i]] = NULL;
+		}
+		retake_one_by_one(bt, active, nactive, rows, statuses);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Apply the batch set-based: lock its rows, find its duplicates, then
+ * round after round decide the receipts of every row up to the next that
+ * takes a path, and take those paths together.  false: the batch must be
+ * applied one receipt at a time instead (nothing was written).
+ */
+static bool
+batch_set_apply(SfBatch *bt)
+{
+	MemoryContext round = AllocSetContextCreate(CurrentMemoryContext,
+												"statusflow batch round",
+												ALLOCSET_DEFAULT_SIZES);
+	int		   *active;
+
+	if (!batch_lock(bt))
+		return false;
+	batch_duplicates(bt);
+	bt->row_contexts = palloc0(sizeof(SfContext *) * Max(bt->nentities, 1));
+	active = palloc(sizeof(int) * Max(bt->nentities, 1));
+	for (;;)
+	{
+		MemoryContext old = MemoryContextSwitchTo(round);
+		int			nactive = 0;
+		int			e;
+
+		for (e = 0; e < bt->nentities; e++)
+			if (next_path(bt, &bt->entities[e]))
+				active[nactive++] = e;
+		if (nactive > 0)
+			take_round(bt, active, nactive);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(round);
+		if (nactive == 0)
+			break;
+	}
+	MemoryContextDelete(round);
+	return true;
+}
+
+/*
+ * statusflow.ingest_batch(table_name, keys, statuses_or_events,
+ * occurred_at, event_ids, payloads, column_name) returns table (n integer,
+ * outcome text): the outcome of each receipt, in input order, as ingest()
+ * called on each in turn would give it.
+ */
+Datum
+sf_ingest_batch(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext callercxt = CurrentMemoryContext;
+	ErrorContextCallback errcb;
+	SfBatch		bt;
+	int			i;
+
+	for (i = 0; i <= BATCH_WHAT; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("table_name, keys and statuses_or_events must not be null")));
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&bt, 0, sizeof(bt));
+	bt.binding = sf_binding_for_table(PG_GETARG_OID(BATCH_TABLE),
+									  PG_ARGISNULL(BATCH_COLUMN) ? NULL :
+									  NameStr(*PG_GETARG_NAME(BATCH_COLUMN)));
+	bt.cxt = callercxt;
+	bt.current = -1;
+	errcb.callback = batch_error_context;
+	errcb.arg = &bt;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	bt.rel = table_open(bt.binding->relid, AccessShareLock);
+	batch_receipts(fcinfo, &bt);
+	bt.outcomes = palloc0(sizeof(char *) * Max(bt.n, 1));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	MemoryContextSwitchTo(callercxt);
+	if (bt.n > 0 && !(batch_set_based(&bt) && batch_set_apply(&bt)))
+		batch_one_by_one(&bt);
+	table_close(bt.rel, AccessShareLock);
+	SPI_finish();
+	error_context_stack = errcb.previous;
+
+	for (i = 0; i < bt.n; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(bt.outcomes[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
