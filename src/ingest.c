@@ -623,6 +623,8 @@ typedef struct SfEntity
 	SfPlan		plan;			/* that receipt's plan */
 	int			step;			/* the steps of it taken */
 	SfContext	implied;		/* the who and why of the steps before the last */
+	HeapTuple	round_row;		/* row and status before the round */
+	int			round_status;
 } SfEntity;
 
 /* A batch being ingested. */
@@ -1111,11 +1113,10 @@ compare_taking(const void *a, const void *b, void *arg)
 /*
  * A round was refused and undone: take its receipts again one at a time,
  * in input order, as ingest() does, each in a subtransaction of its own,
- * and read their rows again.
+ * from the rows as they were before the round, and read the rows again.
  */
 static void
-retake_one_by_one(SfBatch *bt, int *active, int nactive, HeapTuple *rows,
-				  int *statuses)
+retake_one_by_one(SfBatch *bt, int *active, int nactive)
 {
 	int			i;
 
@@ -1127,9 +1128,7 @@ retake_one_by_one(SfBatch *bt, int *active, int nactive, HeapTuple *rows,
 		HeapTuple	row;
 
 		bt->current = e->taking;
-		e->row = rows[i];
-		e->status = statuses[i];
-		bt->outcomes[e->taking] = apply_path(r, e->status, &e->plan);
+		bt->outcomes[e->taking] = apply_path(r, e->round_status, &e->plan);
 		e->status = lock_row(r, &row);
 		e->row = copied_row(bt, 0);
 		e->taking = -1;
@@ -1145,9 +1144,6 @@ retake_one_by_one(SfBatch *bt, int *active, int nactive, HeapTuple *rows,
 static void
 take_round(SfBatch *bt, int *active, int nactive)
 {
-	HeapTuple  *rows = palloc(sizeof(HeapTuple) * nactive);
-	int		   *statuses = palloc(sizeof(int) * nactive);
-	int		   *taking = palloc(sizeof(int) * nactive);
 	SfSub		sub;
 	int			i;
 
@@ -1158,9 +1154,10 @@ take_round(SfBatch *bt, int *active, int nactive)
 	}
 	for (i = 0; i < nactive; i++)
 	{
-		rows[i] = bt->entities[active[i]].row;
-		statuses[i] = bt->entities[active[i]].status;
-		taking[i] = bt->entities[active[i]].taking;
+		SfEntity   *e = &bt->entities[active[i]];
+
+		e->round_row = e->row;
+		e->round_status = e->status;
 	}
 	sf_begin_sub(&sub);
 	PG_TRY();
@@ -1174,13 +1171,19 @@ take_round(SfBatch *bt, int *active, int nactive)
 
 		if (edata->sqlerrcode != ERRCODE_CHECK_VIOLATION)
 			ReThrowError(edata);
+		/* the paths taken in the round are undone: so are their outcomes */
 		for (i = 0; i < nactive; i++)
 		{
-			bt->entities[active[i]].taking = taking[i];
-			bt->entities[active[i]].step = 0;
+			SfEntity   *e = &bt->entities[active[i]];
+
+			if (e->taking < 0)
+				e->taking = e->receipts[e->next - 1];
+			e->row = e->round_row;
+			e->status = e->round_status;
+			e->step = 0;
 			bt->row_contexts[active[i]] = NULL;
 		}
-		retake_one_by_one(bt, active, nactive, rows, statuses);
+		retake_one_by_one(bt, active, nactive);
 	}
 	PG_END_TRY();
 }
