@@ -174,15 +174,31 @@ typedef enum SfPlanKind
 	SF_PLAN_COUNT
 } SfPlanKind;
 
-/* Number of fixed columns of a history table (see writer.c). */
-#define SF_HISTORY_COLUMNS 13
+/* The fixed columns of a history table, besides the key columns. */
+typedef enum SfHistoryColumn
+{
+	HC_ID,
+	HC_FROM,
+	HC_TO,
+	HC_EVENT,
+	HC_ACTOR,
+	HC_ROLE,
+	HC_REASON,
+	HC_METADATA,
+	HC_OCCURRED,
+	HC_RECORDED,
+	HC_TXID,
+	HC_APPLIED,
+	HC_EVENT_ID,
+	HC_COUNT
+} SfHistoryColumn;
 
-/* Where the columns of a binding's history table are; see writer.c. */
+/* Where the columns of a binding's history table are; see layout.c. */
 typedef struct SfHistoryLayout
 {
 	bool		valid;			/* cleared by relcache invalidation */
 	Oid			id_seq;			/* identity sequence of history_id */
-	AttrNumber	att[SF_HISTORY_COLUMNS];
+	AttrNumber	att[HC_COUNT];
 	AttrNumber *att_keys;		/* nkeys of them */
 } SfHistoryLayout;
 
@@ -341,6 +357,10 @@ extern bool sf_roles_allow(SfTransition *t);
 extern bool sf_conditions_read_only_row(SfWorkflow *wf, Relation rel);
 extern void sf_require_trusted_function(Oid funcid, Relation rel, const char *what);
 
+/* layout.c */
+extern void sf_describe_history(SfBinding *binding, Relation rel);
+extern bool sf_is_history_column(SfBinding *binding, AttrNumber att);
+
 /* writer.c */
 typedef struct SfHistoryRow
 {
@@ -363,6 +383,7 @@ typedef struct SfHistoryRow
 
 extern void sf_history_init(void);
 extern int64 sf_history_append(SfBinding *binding, SfHistoryRow *row);
+extern void sf_history_flush_all(void);
 extern void sf_history_close_all(void);
 extern void sf_history_forget_all(void);
 extern void sf_history_invalidate(Oid relid);

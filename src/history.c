@@ -339,16 +339,20 @@ query_event_id(SfBinding *b, text *event_id)
  * waited for the row lock is seen.  The index of event ids is probed
  * directly (found once per relcache invalidation of the history table); a
  * history table without one, or under row-level security, is queried
- * (SPI connected).
+ * (SPI connected).  History rows still pending in the writer's batches go
+ * in first, as before any query, so that the probe sees them.
  */
 void
 sf_history_seen(SfBinding *b, int n, text **event_ids, bool *seen)
 {
-	Relation	history = table_open(b->history_relid, AccessShareLock);
-	AttrNumber	att = SPI_fnumber(RelationGetDescr(history), "event_id");
+	Relation	history;
+	AttrNumber	att;
 	Relation	index = NULL;
 	int			i;
 
+	sf_history_flush_all();
+	history = table_open(b->history_relid, AccessShareLock);
+	att = SPI_fnumber(RelationGetDescr(history), "event_id");
 	if (!b->event_index_known)
 	{
 		b->event_index = att > 0 ? find_event_id_index(history, att) : InvalidOid;
