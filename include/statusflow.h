@@ -20,8 +20,10 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 /* Longest reason and actor (in characters) and metadata (in bytes) kept. */
 #define SF_MAX_REASON_CHARS		2000
@@ -160,9 +162,11 @@ typedef enum SfPlanKind
 	SF_PLAN_TRANSITION,			/* set the status of one key */
 	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
 	SF_PLAN_MOVE_MANY,			/* set each key of an array to its status */
+	SF_PLAN_MOVE_RETURNING,		/* the same, returning the rows */
 	SF_PLAN_LOCK,				/* lock one key's row, read it whole */
 	SF_PLAN_READ,				/* read one key's row whole, without a lock */
 	SF_PLAN_LOCK_MANY,			/* lock the rows of an array of keys */
+	SF_PLAN_LOCK_KEYS,			/* the same, with the place of each key */
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
 	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
@@ -227,13 +231,20 @@ typedef struct SfBinding
 	SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
 	SPIPlanPtr *timer_plans;	/* [timer]: its due rows, locked */
+	bool		event_index_known;	/* cleared by relcache invalidation */
+	Oid			event_index;	/* the history's index of event ids, or
+								 * InvalidOid: see history.c */
 	int			citus_distributed;	/* 1: hash-distributed by Citus, -1: not,
 									 * 0: not known yet (citus.c) */
 } SfBinding;
 
+/* A map from keys to numbers; see transition.c. */
+typedef struct SfKeyMap SfKeyMap;
+
 /*
  * Who and why, for the history rows a transition API call writes.  The API
  * pushes one while its UPDATE runs; the triggers of that binding read it.
+ * A batch pushes one whose by_key holds each row's own.
  */
 typedef struct SfContext
 {
@@ -245,6 +256,9 @@ typedef struct SfContext
 	bool		has_occurred_at;
 	TimestampTz occurred_at;
 	text	   *event_id;		/* provider event id (ingestion), or NULL */
+	/* a batch: row_contexts[n] is the context of the row of a key numbered n */
+	SfKeyMap   *by_key;
+	struct SfContext **row_contexts;
 	struct SfContext *prev;
 } SfContext;
 
@@ -356,6 +370,7 @@ extern bool sf_status_condition_holds(SfBinding *binding, SfRelInfo *ri, Relatio
 extern void sf_check_invariant(SfBinding *binding, SfRelInfo *ri, Relation rel,
 							   HeapTuple tuple, HeapTuple old, int status);
 extern bool sf_roles_allow(SfTransition *t);
+extern bool sf_conditions_read_only_row(SfWorkflow *wf, Relation rel);
 extern void sf_require_trusted_function(Oid funcid, Relation rel, const char *what);
 
 /* layout.c */
@@ -398,17 +413,38 @@ extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
 							 Datum to_status);
 extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 								Datum *status);
+extern void sf_history_seen(SfBinding *binding, int n, text **event_ids,
+							bool *seen);
+
+/* automation.c */
+/* What a subtransaction returns to when it ends. */
+typedef struct SfSub
+{
+	MemoryContext cxt;
+	ResourceOwner owner;
+} SfSub;
+
+extern void sf_begin_sub(SfSub *sub);
+extern void sf_end_sub(SfSub *sub, bool commit);
+extern ErrorData *sf_fail_sub(SfSub *sub);
 
 /* transition.c */
-extern SfContext *sf_current_context(int binding_id);
+extern SfKeyMap *sf_key_map_create(int ncols, const Oid *types, int capacity);
+extern int	sf_key_map_add(SfKeyMap *map, Datum *keys, int value);
+extern int	sf_key_map_find(SfKeyMap *map, Datum *keys);
+extern SfContext *sf_change_context(SfBinding *binding, Datum *keys,
+									 bool *key_nulls);
 extern void sf_push_context(SfContext *ctx);
 extern void sf_no_row(SfBinding *binding, const char *key);
 extern void sf_record_repeat(SfBinding *binding, Relation rel, HeapTuple row,
 							 int status, SfContext *ctx);
 extern void sf_pop_context(SfContext *ctx);
 extern void sf_forget_contexts(void);
-extern bool sf_reason_given(SfBinding *binding);
+extern bool sf_reason_given(SfBinding *binding, Datum *keys, bool *key_nulls);
 extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
+extern Datum *sf_key_elements(SfBinding *binding, ArrayType *keys, int *n);
+extern void sf_key_params(SfBinding *binding, int n, Datum *keys, Datum *params);
+extern ArrayType *sf_keys_argument(FunctionCallInfo fcinfo, int argno);
 extern Datum sf_key_json(SfBinding *binding, Datum *keys);
 extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
 extern uint64 sf_run_with_context(SfBinding *binding, SfPlanKind kind,
@@ -421,5 +457,6 @@ extern int	sf_event_status(SfBinding *binding, Relation rel, HeapTuple tuple,
 							const char *event, SfContext *ctx);
 extern uint64 sf_move_rows(SfBinding *binding, Relation rel, int n,
 						   HeapTuple *rows, int *targets, SfContext *ctx);
+extern Datum sf_status_array(SfBinding *binding, int n, Datum *statuses);
 
 #endif							/* STATUSFLOW_H */

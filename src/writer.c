@@ -782,7 +782,7 @@ static int64
 fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row)
 {
 	TupleTableSlot *slot = w->slot;
-	SfContext  *ctx = sf_current_context(b->id);
+	SfContext  *ctx = sf_change_context(b, row->keys, row->key_nulls);
 	SfHistoryLayout *h = &b->history;
 	ExprContext *econtext = GetPerTupleExprContext(w->estate);
 	Datum	   *values = slot->tts_values;

@@ -101,6 +101,11 @@ SELECT statusflow.fire_many('invitations', ARRAY[ROW(11, 1), ROW(11, 2)], 'open'
 \echo :LAST_ERROR_SQLSTATE
 SELECT statusflow.ingest('invitations', ROW(6, 1), 'send', event_id => 'evt-1');
 SELECT statusflow.ingest('invitations', ROW(6, 1), 'send', event_id => 'evt-1');
+-- ingest_batch() on a distributed table takes its receipts one at a time
+SELECT * FROM statusflow.ingest_batch('invitations', ARRAY[ROW(12, 1), ROW(12, 1), ROW(12, 1)],
+	ARRAY['send', 'send', 'open'], event_ids => ARRAY['b-1', 'b-1', 'b-2']);
+SELECT from_status, to_status, event, applied, event_id FROM invitations_status_history
+WHERE account_id = 12 AND id = 1 ORDER BY history_id;
 -- the API's own history rows (a repeated event, an ingested event that
 -- changes nothing) go to the row's shard too
 SELECT statusflow.add_transition('inv', ARRAY['sent'], 'sent', 'remind') > 0 AS t;
