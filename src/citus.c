@@ -330,7 +330,7 @@ sf_citus_received_context(const char *value, int binding_id)
  * Give the history row in slot a history_id from the identity sequence of
  * the worker that holds its row, as the rows its triggers write get, so
  * that an entity's rows stay in history_id order (see
- * statusflow_internal.citus_history_id()).
+ * statusflow_internal.citus_shard_of() and citus_history_id()).
  */
 static void
 set_worker_history_id(SfBinding *b, TupleTableSlot *slot)
@@ -357,7 +357,8 @@ set_worker_history_id(SfBinding *b, TupleTableSlot *slot)
 	args[1] = PointerGetDatum(construct_array(keys, b->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
-	if (SPI_execute_with_args("SELECT statusflow_internal.citus_history_id($1, $2)",
+	if (SPI_execute_with_args("SELECT statusflow_internal.citus_history_id($1,"
+							  " statusflow_internal.citus_shard_of($1, $2))",
 							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: a history id for %s could not be drawn", b->relname);
 	if (SPI_processed == 1)

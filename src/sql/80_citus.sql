@@ -201,28 +201,22 @@ END
 $$;
 
 /*
- * A history_id for a history row the API writes itself (a repeated event,
- * an ingested event that changes nothing) for the row of binding's
- * distributed table whose key columns hold key (as text, in key order):
- * drawn from the identity sequence of the worker that holds the row, as
- * the rows its triggers write are, so that an entity's rows stay in
- * history_id order.  nextval() runs on that worker over a connection of its
- * own (master_run_on_worker), which sequences do not mind.  As the
- * extension's owner: the caller need not own the sequence; it runs no user
- * code.  NULL when the binding is not on a distributed table.
+ * The shard of binding's distributed table that holds the row whose key
+ * columns hold key (as text, in key order); NULL when the binding is not
+ * on a distributed table.  With the caller's rights: the distribution
+ * value is converted to its column's type here.
  */
-CREATE FUNCTION statusflow_internal.citus_history_id(binding integer, key text[])
-RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION statusflow_internal.citus_shard_of(binding integer, key text[])
+RETURNS bigint LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding;
 	c record;
 	shard bigint;
-	id text;
 BEGIN
-	SELECT * INTO b FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) citus_history_id.binding;
-	IF NOT FOUND OR pg_catalog.cardinality(key) OPERATOR(pg_catalog.<>)
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) citus_shard_of.binding;
+	IF NOT FOUND OR pg_catalog.cardinality(key) IS DISTINCT FROM
 					 pg_catalog.cardinality(b.key_columns) THEN
 		RETURN NULL;
 	END IF;
@@ -236,12 +230,42 @@ BEGIN
 		   AND a.attname OPERATOR(pg_catalog.=) c.dist_column))
 	INTO shard
 	USING b.table_name, key[pg_catalog.array_position(b.key_columns, c.dist_column)];
-	EXECUTE 'SELECT r.result FROM pg_catalog.pg_dist_shard_placement p,'
+	RETURN shard;
+END
+$$;
+
+/*
+ * A history_id for a history row the API writes itself (a repeated event,
+ * an ingested event that changes nothing) for a row of binding's
+ * distributed table held by shard (citus_shard_of()): drawn from the
+ * identity sequence of the worker that holds the shard, as the rows its
+ * triggers write are, so that an entity's rows stay in history_id order.
+ * nextval() runs on that worker over a connection of its own
+ * (master_run_on_worker), which sequences do not mind.  As the extension's
+ * owner, who may use the sequence; runs no user code.  NULL when shard is
+ * not a shard of the binding's table.
+ */
+CREATE FUNCTION statusflow_internal.citus_history_id(binding integer, shard bigint)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b statusflow.binding;
+	id text;
+BEGIN
+	SELECT * INTO b FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) citus_history_id.binding;
+	IF NOT FOUND OR (statusflow_internal.citus_table(b.table_name)).kind
+					IS DISTINCT FROM 'distributed' THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE 'SELECT r.result FROM pg_catalog.pg_dist_shard s'
+			' JOIN pg_catalog.pg_dist_shard_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid,'
 			' pg_catalog.master_run_on_worker(ARRAY[p.nodename], ARRAY[p.nodeport],'
 			'   ARRAY[pg_catalog.format(''SELECT pg_catalog.nextval(%L::pg_catalog.regclass)'','
-			'         pg_catalog.pg_get_serial_sequence($2::pg_catalog.text, ''history_id''))], false) r'
-			' WHERE p.shardid OPERATOR(pg_catalog.=) $1 AND r.success LIMIT 1'
-	INTO id USING shard, b.history_table;
+			'         pg_catalog.pg_get_serial_sequence($3::pg_catalog.text, ''history_id''))], false) r'
+			' WHERE s.shardid OPERATOR(pg_catalog.=) $1 AND s.logicalrelid OPERATOR(pg_catalog.=) $2'
+			'   AND r.success LIMIT 1'
+	INTO id USING shard, b.table_name, b.history_table;
 	RETURN id::bigint;
 END
 $$;

@@ -42,7 +42,7 @@ BEGIN
 		'adopt_history',
 		-- Citus
 		'citus_present', 'citus_worker', 'citus_table', 'check_citus_table',
-		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_history_id', 'check_citus_quota',
+		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_history_id', 'citus_shard_of', 'check_citus_quota',
 		'check_not_distributed',
 		-- presets
 		'describe_statuses', 'option', 'preset_review_request',
