@@ -121,6 +121,23 @@ FROM invitations_status_history
 WHERE (account_id, id) IN ((2, 1), (3, 1), (6, 1)) AND event IS DISTINCT FROM 'attach'
 ORDER BY account_id, id, history_id;
 
+-- a plain UPDATE's who and why: statusflow.actor and reason set with SET
+-- LOCAL reach the workers when Citus sends SET LOCAL along; set_config()
+-- is not sent
+INSERT INTO invitations (account_id, id, email) VALUES (40, 1, 'a'), (41, 1, 'b');
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL statusflow.actor = 'dave';
+SET LOCAL statusflow.reason = 'manual fix';
+UPDATE invitations SET status = 'sent' WHERE account_id = 40;
+COMMIT;
+BEGIN;
+SELECT set_config('statusflow.actor', 'erin', true) IS NOT NULL AS set;
+UPDATE invitations SET status = 'sent' WHERE account_id = 41;
+COMMIT;
+SELECT account_id, to_status, actor, reason FROM invitations_status_history
+WHERE account_id IN (40, 41) AND to_status = 'sent' ORDER BY 1;
+
 -- guards on the workers: roles
 GRANT SELECT, UPDATE ON invitations TO sf_citus_agent, sf_citus_other;
 SET ROLE sf_citus_other;
