@@ -438,6 +438,29 @@ read_open_starts(SfStaysRun *run, SfStatusStays *st, TimestampTz after,
 }
 
 /*
+ * Sum the counts of equal values of a sorted list (a stay of the summary
+ * and the tail's change that takes it back cancel out), dropping those
+ * that come to nothing.
+ */
+static void
+merge_values(SfValues *list)
+{
+	int			len = 0;
+	int			i;
+
+	for (i = 0; i < list->len; i++)
+	{
+		if (len > 0 && list->items[len - 1].v == list->items[i].v)
+			list->items[len - 1].n += list->items[i].n;
+		else
+			list->items[len++] = list->items[i];
+		if (list->items[len - 1].n == 0)
+			len--;
+	}
+	list->len = len;
+}
+
+/*
  * Read the stays of a status whose durations fall in [lo, hi), sorted into
  * run->read: closed ones from their exact durations, open ones from their
  * starts, and the tail's.
@@ -466,6 +489,7 @@ read_bucket(SfStaysRun *run, SfStatusStays *st, int64 lo, int64 hi)
 			add_value(&run->read, Max(run->now - starts.items[j].v, 0), starts.items[j].n);
 	}
 	qsort(run->read.items, run->read.len, sizeof(SfValue), compare_values);
+	merge_values(&run->read);
 }
 
 /* The first duration bucket whose stays of a status reach past rank r. */
