@@ -373,6 +373,14 @@ DECLARE
 	t regclass;
 	clash name;
 BEGIN
+	IF NOT coalesce(statusflow_internal.owns_binding(b.id), false) OR NOT EXISTS (
+		SELECT 1 FROM statusflow.binding x
+		WHERE x.id OPERATOR(pg_catalog.=) b.id
+		  AND x.history_table OPERATOR(pg_catalog.=) b.history_table
+		  AND x.key_columns OPERATOR(pg_catalog.=) b.key_columns) THEN
+		RAISE EXCEPTION 'must be owner of the table of binding % to keep summaries of it', b.id
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
 	SELECT * INTO h FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) b.history_table;
 	SELECT k INTO clash FROM pg_catalog.unnest(b.key_columns) k
 	WHERE k OPERATOR(pg_catalog.=) ANY (statusflow_internal.entity_columns()) LIMIT 1;

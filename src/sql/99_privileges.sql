@@ -59,7 +59,8 @@ BEGIN
 		'may_read_summaries', 'summary_for', 'tail_sql', 'summary_sql', 'on_bucket',
 		'periods_on_buckets', 'summary_stays', 'fold_snapshot', 'fold_summaries',
 		'fold_as_owner', 'entity_columns', 'create_summary_tables', 'drop_summaries',
-		'tick_summaries',
+		'tick_summaries', 'summary_status_at_sql', 'funnel_masks_sql', 'cohort_sql',
+		'stale_top',
 		-- diagrams
 		'edge_label', 'action_names', 'dot_string', 'mermaid_string', 'diagram_nodes',
 		'diagram_edges'] LOOP
