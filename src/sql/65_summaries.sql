@@ -238,7 +238,10 @@ AS 'MODULE_PATHNAME', 'sf_summary_stays';
 /*
  * The current snapshot, with the current transaction in progress in it: a
  * fold that counts what this snapshot sees never counts the rows this
- * transaction writes, before or after it.
+ * transaction writes, before or after it.  Its xmax is kept: transactions
+ * from there on were not visible (an xmax moved up would make those
+ * running between the two visible); the current transaction is added to
+ * the ones in progress when it began before xmax.
  */
 CREATE FUNCTION statusflow_internal.fold_snapshot()
 RETURNS pg_snapshot LANGUAGE sql VOLATILE
@@ -246,10 +249,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.format('%s:%s:%s',
 			   least(pg_catalog.pg_snapshot_xmin(s), me),
-			   greatest(pg_catalog.pg_snapshot_xmax(s),
-						(me::text::numeric OPERATOR(pg_catalog.+) 1)::text::xid8),
+			   pg_catalog.pg_snapshot_xmax(s),
 			   (SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x)
-				FROM (SELECT pg_catalog.pg_snapshot_xip(s) AS x UNION SELECT me) u))::pg_snapshot
+				FROM (SELECT pg_catalog.pg_snapshot_xip(s) AS x
+					  UNION SELECT me WHERE me OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax(s)) u))::pg_snapshot
 	FROM (SELECT pg_catalog.pg_current_snapshot() AS s,
 				 pg_catalog.pg_current_xact_id() AS me) c
 $$;
