@@ -20,8 +20,10 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 /* Longest reason and actor (in characters) and metadata (in bytes) kept. */
 #define SF_MAX_REASON_CHARS		2000
@@ -158,9 +160,11 @@ typedef enum SfPlanKind
 	SF_PLAN_TRANSITION,			/* set the status of one key */
 	SF_PLAN_TRANSITION_MANY,	/* set the status of an array of keys */
 	SF_PLAN_MOVE_MANY,			/* set each key of an array to its status */
+	SF_PLAN_MOVE_RETURNING,		/* the same, returning the rows */
 	SF_PLAN_LOCK,				/* lock one key's row, read it whole */
 	SF_PLAN_READ,				/* read one key's row whole, without a lock */
 	SF_PLAN_LOCK_MANY,			/* lock the rows of an array of keys */
+	SF_PLAN_LOCK_KEYS,			/* the same, with the place of each key */
 	SF_PLAN_USES,				/* history: times a key took a transition */
 	SF_PLAN_PREVIOUS,			/* history: the status before the current */
 	SF_PLAN_ENTRIES,			/* history: times a key entered a status */
@@ -170,15 +174,31 @@ typedef enum SfPlanKind
 	SF_PLAN_COUNT
 } SfPlanKind;
 
-/* Number of fixed columns of a history table (see writer.c). */
-#define SF_HISTORY_COLUMNS 13
+/* The fixed columns of a history table, besides the key columns. */
+typedef enum SfHistoryColumn
+{
+	HC_ID,
+	HC_FROM,
+	HC_TO,
+	HC_EVENT,
+	HC_ACTOR,
+	HC_ROLE,
+	HC_REASON,
+	HC_METADATA,
+	HC_OCCURRED,
+	HC_RECORDED,
+	HC_TXID,
+	HC_APPLIED,
+	HC_EVENT_ID,
+	HC_COUNT
+} SfHistoryColumn;
 
-/* Where the columns of a binding's history table are; see writer.c. */
+/* Where the columns of a binding's history table are; see layout.c. */
 typedef struct SfHistoryLayout
 {
 	bool		valid;			/* cleared by relcache invalidation */
 	Oid			id_seq;			/* identity sequence of history_id */
-	AttrNumber	att[SF_HISTORY_COLUMNS];
+	AttrNumber	att[HC_COUNT];
 	AttrNumber *att_keys;		/* nkeys of them */
 } SfHistoryLayout;
 
@@ -209,11 +229,18 @@ typedef struct SfBinding
 	SfHistoryLayout history;
 	SPIPlanPtr	plans[SF_PLAN_COUNT];
 	SPIPlanPtr *timer_plans;	/* [timer]: its due rows, locked */
+	bool		event_index_known;	/* cleared by relcache invalidation */
+	Oid			event_index;	/* the history's index of event ids, or
+								 * InvalidOid: see history.c */
 } SfBinding;
+
+/* A map from keys to numbers; see transition.c. */
+typedef struct SfKeyMap SfKeyMap;
 
 /*
  * Who and why, for the history rows a transition API call writes.  The API
  * pushes one while its UPDATE runs; the triggers of that binding read it.
+ * A batch pushes one whose by_key holds each row's own.
  */
 typedef struct SfContext
 {
@@ -225,6 +252,9 @@ typedef struct SfContext
 	bool		has_occurred_at;
 	TimestampTz occurred_at;
 	text	   *event_id;		/* provider event id (ingestion), or NULL */
+	/* a batch: row_contexts[n] is the context of the row of a key numbered n */
+	SfKeyMap   *by_key;
+	struct SfContext **row_contexts;
 	struct SfContext *prev;
 } SfContext;
 
@@ -384,7 +414,12 @@ extern bool sf_status_condition_holds(SfBinding *binding, SfRelInfo *ri, Relatio
 extern void sf_check_invariant(SfBinding *binding, SfRelInfo *ri, Relation rel,
 							   HeapTuple tuple, HeapTuple old, int status);
 extern bool sf_roles_allow(SfTransition *t);
+extern bool sf_conditions_read_only_row(SfWorkflow *wf, Relation rel);
 extern void sf_require_trusted_function(Oid funcid, Relation rel, const char *what);
+
+/* layout.c */
+extern void sf_describe_history(SfBinding *binding, Relation rel);
+extern bool sf_is_history_column(SfBinding *binding, AttrNumber att);
 
 /* writer.c */
 typedef struct SfHistoryRow
@@ -408,6 +443,7 @@ typedef struct SfHistoryRow
 
 extern void sf_history_init(void);
 extern int64 sf_history_append(SfBinding *binding, SfHistoryRow *row);
+extern void sf_history_flush_all(void);
 extern void sf_history_close_all(void);
 extern void sf_history_forget_all(void);
 extern void sf_history_invalidate(Oid relid);
@@ -419,17 +455,38 @@ extern int64 sf_history_uses(SfBinding *binding, Datum *keys, Datum from_status,
 							 Datum to_status);
 extern bool sf_history_previous(SfBinding *binding, Datum *keys, Datum current,
 								Datum *status);
+extern void sf_history_seen(SfBinding *binding, int n, text **event_ids,
+							bool *seen);
+
+/* automation.c */
+/* What a subtransaction returns to when it ends. */
+typedef struct SfSub
+{
+	MemoryContext cxt;
+	ResourceOwner owner;
+} SfSub;
+
+extern void sf_begin_sub(SfSub *sub);
+extern void sf_end_sub(SfSub *sub, bool commit);
+extern ErrorData *sf_fail_sub(SfSub *sub);
 
 /* transition.c */
-extern SfContext *sf_current_context(int binding_id);
+extern SfKeyMap *sf_key_map_create(int ncols, const Oid *types, int capacity);
+extern int	sf_key_map_add(SfKeyMap *map, Datum *keys, int value);
+extern int	sf_key_map_find(SfKeyMap *map, Datum *keys);
+extern SfContext *sf_change_context(SfBinding *binding, Datum *keys,
+									 bool *key_nulls);
 extern void sf_push_context(SfContext *ctx);
 extern void sf_no_row(SfBinding *binding, const char *key);
 extern void sf_record_repeat(SfBinding *binding, Relation rel, HeapTuple row,
 							 int status, SfContext *ctx);
 extern void sf_pop_context(SfContext *ctx);
 extern void sf_forget_contexts(void);
-extern bool sf_reason_given(SfBinding *binding);
+extern bool sf_reason_given(SfBinding *binding, Datum *keys, bool *key_nulls);
 extern void sf_key_values(SfBinding *binding, Datum v, Oid argtype, Datum *out);
+extern Datum *sf_key_elements(SfBinding *binding, ArrayType *keys, int *n);
+extern void sf_key_params(SfBinding *binding, int n, Datum *keys, Datum *params);
+extern ArrayType *sf_keys_argument(FunctionCallInfo fcinfo, int argno);
 extern Datum sf_key_json(SfBinding *binding, Datum *keys);
 extern SPIPlanPtr sf_update_plan(SfBinding *binding, SfPlanKind kind);
 extern uint64 sf_run_with_context(SfBinding *binding, SfPlanKind kind,
@@ -442,5 +499,6 @@ extern int	sf_event_status(SfBinding *binding, Relation rel, HeapTuple tuple,
 							const char *event, SfContext *ctx);
 extern uint64 sf_move_rows(SfBinding *binding, Relation rel, int n,
 						   HeapTuple *rows, int *targets, SfContext *ctx);
+extern Datum sf_status_array(SfBinding *binding, int n, Datum *statuses);
 
 #endif							/* STATUSFLOW_H */

@@ -72,7 +72,8 @@ prepare() {
 	}
 	dir="$MATRIX_DIR/$suite"
 	packages="postgresql-$version postgresql-server-dev-$version postgresql-$version-pgtap"
-	packages+=" postgresql-$version-cron libtap-parser-sourcehandler-pgtap-perl make gcc"
+	packages+=" postgresql-$version-cron postgresql-$version-partman"
+	packages+=" libtap-parser-sourcehandler-pgtap-perl make gcc"
 	if [ ! -x "$dir/usr/lib/postgresql/$version/bin/pg_config" ]; then
 		if ! command -v debootstrap >/dev/null; then
 			apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
@@ -130,6 +131,8 @@ run_version() {
 		chmod a+r "$dir/sf/other-version.dump"
 		dump=(SF_DUMP_FROM=/sf/other-version.dump)
 	fi
+	# a chroot prepared by an earlier run may have lost its mounts
+	mount_chroot "$dir"
 	started=$(date +%s)
 	say "PostgreSQL $version: the whole suite in $dir"
 	chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \

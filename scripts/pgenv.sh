@@ -24,7 +24,7 @@ SF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SF_PG_VERSION="${SF_PG_VERSION:-15}"
 SF_PGBIN="/usr/lib/postgresql/$SF_PG_VERSION/bin"
 export PG_CONFIG="${PG_CONFIG:-$SF_PGBIN/pg_config}"
-SF_PACKAGES="postgresql-$SF_PG_VERSION postgresql-server-dev-$SF_PG_VERSION postgresql-$SF_PG_VERSION-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$SF_PG_VERSION-cron make gcc"
+SF_PACKAGES="postgresql-$SF_PG_VERSION postgresql-server-dev-$SF_PG_VERSION postgresql-$SF_PG_VERSION-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$SF_PG_VERSION-cron postgresql-$SF_PG_VERSION-partman make gcc"
 
 sf_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -44,6 +44,7 @@ sf_install_deps() {
 	command -v pg_prove >/dev/null 2>&1 || missing=1
 	[ -f "/usr/share/postgresql/$SF_PG_VERSION/extension/pgtap.control" ] || missing=1
 	[ -f "/usr/share/postgresql/$SF_PG_VERSION/extension/pg_cron.control" ] || missing=1
+	[ -f "/usr/share/postgresql/$SF_PG_VERSION/extension/pg_partman.control" ] || missing=1
 	command -v make >/dev/null 2>&1 || missing=1
 	command -v gcc >/dev/null 2>&1 || missing=1
 	[ -z "$missing" ] && return 0

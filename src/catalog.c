@@ -110,7 +110,7 @@ sf_relcache_callback(Datum arg, Oid relid)
 			if (b->rels[j].relid == relid)
 				b->rels[j].valid = false;
 		if (b->history_relid == relid)
-			b->history.valid = false;
+			b->history.valid = b->event_index_known = false;
 	}
 }
 

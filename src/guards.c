@@ -366,6 +366,30 @@ sf_condition_columns(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(makeArrayResult(names, CurrentMemoryContext));
 }
 
+/*
+ * Do the conditions of a workflow (of its transitions and statuses) read
+ * nothing but the row: do they call only immutable functions, resolved
+ * for rel as the triggers resolve them?  Then the order in which rows of
+ * different keys change cannot change their verdicts.
+ */
+bool
+sf_conditions_read_only_row(SfWorkflow *wf, Relation rel)
+{
+	int			i;
+
+	for (i = 0; i < wf->ntransitions; i++)
+		if (wf->transitions[i].condition &&
+			contain_mutable_functions(transform_condition(wf->transitions[i].condition,
+														  rel)))
+			return false;
+	for (i = 0; i < wf->nstatuses; i++)
+		if (wf->statuses[i].condition &&
+			contain_mutable_functions(transform_condition(wf->statuses[i].condition,
+														  rel)))
+			return false;
+	return true;
+}
+
 /* Compile a condition for one relation, into the cache's memory. */
 static ExprState *
 compile_condition(SfBinding *b, Relation rel, const char *cond)
@@ -673,7 +697,7 @@ sf_choose_transition(SfBinding *b, SfRelInfo *ri, Relation rel,
 		if (has_event && !(t->event && strcmp(t->event, event) == 0))
 			continue;
 		f = sf_check_guards(b, ri, rel, tuple, old, keys, i, from, &target,
-							sf_reason_given(b));
+							sf_reason_given(b, keys, key_nulls));
 		if (f == GUARD_PASS)
 			return i;
 		note_failure(f, i, to, &worst, &worst_i, &worst_target);
@@ -713,7 +737,7 @@ sf_choose_event(SfBinding *b, SfRelInfo *ri, Relation rel, HeapTuple tuple,
 		if (t->from != from || t->event == NULL || strcmp(t->event, event) != 0)
 			continue;
 		f = sf_check_guards(b, ri, rel, tuple, old, keys, i, from, &target,
-							sf_reason_given(b));
+							sf_reason_given(b, keys, key_nulls));
 		if (f == GUARD_PASS && !sf_status_condition_holds(b, ri, rel, tuple, old, target))
 			f = GUARD_ENTRY;
 		if (f == GUARD_PASS)

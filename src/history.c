@@ -15,16 +15,27 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_operator.h"
 #include "commands/trigger.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/relcache.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -215,6 +226,161 @@ sf_history_previous(SfBinding *b, Datum *keys, Datum current, Datum *status)
 	}
 	SPI_finish();
 	return found && !isnull;
+}
+
+/*
+ * Refuse to read the history's event ids to a role without SELECT on its
+ * event_id column, as the query reading them would.
+ */
+static void
+require_event_id_select(Relation history, AttrNumber att)
+{
+	Oid			relid = RelationGetRelid(history);
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck(relid, att, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(history));
+}
+
+/*
+ * Does an index's predicate leave out no non-null event id: none, or
+ * "event_id IS NOT NULL" (the one attach() creates)?
+ */
+static bool
+keeps_every_event_id(Relation index, AttrNumber att)
+{
+	List	   *pred = RelationGetIndexPredicate(index);
+	NullTest   *test;
+
+	if (pred == NIL)
+		return true;
+	if (list_length(pred) != 1 || !IsA(linitial(pred), NullTest))
+		return false;
+	test = linitial_node(NullTest, pred);
+	return test->nulltesttype == IS_NOT_NULL && !test->argisrow &&
+		IsA(test->arg, Var) && ((Var *) test->arg)->varattno == att;
+}
+
+/*
+ * The index of a history table that finds an event id as "event_id = $1"
+ * would: a valid btree on event_id (text) alone whose equality is text's =
+ * in the column's collation, that leaves out no non-null id; InvalidOid
+ * when there is none, or the table is partitioned.
+ */
+static Oid
+find_event_id_index(Relation history, AttrNumber att)
+{
+	Form_pg_attribute a = TupleDescAttr(RelationGetDescr(history), att - 1);
+	List	   *indexes;
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	if (a->atttypid != TEXTOID || history->rd_rel->relkind != RELKIND_RELATION)
+		return InvalidOid;
+	indexes = RelationGetIndexList(history);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (index->rd_rel->relam == BTREE_AM_OID && index->rd_index->indisvalid &&
+			index->rd_index->indnkeyatts == 1 &&
+			index->rd_index->indkey.values[0] == att &&
+			index->rd_indcollation[0] == a->attcollation &&
+			get_opfamily_member(index->rd_opfamily[0], TEXTOID, TEXTOID,
+								BTEqualStrategyNumber) == TextEqualOperator &&
+			keeps_every_event_id(index, att))
+			found = RelationGetRelid(index);
+		index_close(index, AccessShareLock);
+		if (OidIsValid(found))
+			break;
+	}
+	return found;
+}
+
+/* Is an event id in the history, looking it up in the index of event ids? */
+static bool
+probe_event_id(Relation history, Relation index, Snapshot snapshot,
+			   TupleTableSlot *slot, text *event_id)
+{
+	IndexScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, TEXTOID,
+						   index->rd_indcollation[0], F_TEXTEQ,
+						   PointerGetDatum(event_id));
+	scan = index_beginscan(history, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	return found;
+}
+
+/* Is an event id in the history, by a query (SPI connected)? */
+static bool
+query_event_id(SfBinding *b, text *event_id)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		params[1] = {PointerGetDatum(event_id)};
+	Datum		unused;
+	bool		isnull;
+
+	if (b->plans[SF_PLAN_SEEN] == NULL)
+		prepare_lookup(b, SF_PLAN_SEEN,
+					   psprintf("SELECT FROM %s h WHERE h.event_id OPERATOR(pg_catalog.=) $1",
+								b->history_relname),
+					   1, argtypes);
+	return run_lookup(b->plans[SF_PLAN_SEEN], params, &unused, &isnull);
+}
+
+/*
+ * Which of n event ids the history of a binding holds already (seen[i]),
+ * as the caller sees it (who needs SELECT on its event_id), with the
+ * latest snapshot: a receipt another transaction committed while we
+ * waited for the row lock is seen.  The index of event ids is probed
+ * directly (found once per relcache invalidation of the history table); a
+ * history table without one, or under row-level security, is queried
+ * (SPI connected).  History rows still pending in the writer's batches go
+ * in first, as before any query, so that the probe sees them.
+ */
+void
+sf_history_seen(SfBinding *b, int n, text **event_ids, bool *seen)
+{
+	Relation	history;
+	AttrNumber	att;
+	Relation	index = NULL;
+	int			i;
+
+	sf_history_flush_all();
+	history = table_open(b->history_relid, AccessShareLock);
+	att = SPI_fnumber(RelationGetDescr(history), "event_id");
+	if (!b->event_index_known)
+	{
+		b->event_index = att > 0 ? find_event_id_index(history, att) : InvalidOid;
+		b->event_index_known = true;
+	}
+	if (OidIsValid(b->event_index) &&
+		check_enable_rls(b->history_relid, InvalidOid, true) == RLS_NONE)
+		index = index_open(b->event_index, AccessShareLock);
+	if (index == NULL)
+	{
+		for (i = 0; i < n; i++)
+			seen[i] = event_ids[i] != NULL && query_event_id(b, event_ids[i]);
+	}
+	else
+	{
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+		TupleTableSlot *slot = table_slot_create(history, NULL);
+
+		require_event_id_select(history, att);
+		for (i = 0; i < n; i++)
+			seen[i] = event_ids[i] != NULL &&
+				probe_event_id(history, index, snapshot, slot, event_ids[i]);
+		ExecDropSingleTupleTableSlot(slot);
+		UnregisterSnapshot(snapshot);
+		index_close(index, AccessShareLock);
+	}
+	table_close(history, AccessShareLock);
 }
 
 /*

@@ -171,6 +171,8 @@ sf_prepare(PG_FUNCTION_ARGS)
 	Datum		status;
 	bool		isnull;
 	int			to;
+	Datum		keys[INDEX_MAX_KEYS];
+	bool		key_nulls[INDEX_MAX_KEYS];
 	SfContext  *ctx;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
@@ -199,7 +201,8 @@ sf_prepare(PG_FUNCTION_ARGS)
 	}
 	if (ri->entered_at_attnum > 0)
 	{
-		ctx = sf_current_context(b->id);
+		sf_row_keys(b, ri, RelationGetDescr(rel), tuple, keys, key_nulls);
+		ctx = sf_change_context(b, keys, key_nulls);
 		cols[ncols] = ri->entered_at_attnum;
 		values[ncols++] = TimestampTzGetDatum(ctx && ctx->has_occurred_at ?
 											  ctx->occurred_at :

@@ -10,6 +10,7 @@
 #include "access/xact.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -32,8 +33,10 @@ static char *sf_guc_metadata_text = NULL;
 static char *parsed_metadata_source = NULL;
 static Jsonb *parsed_metadata = NULL;
 
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /* How many ExecutorFinish calls are running: AFTER triggers fire in them. */
 int			sf_executor_depth = 0;
@@ -80,9 +83,41 @@ sf_guc_metadata(void)
 	return parsed_metadata;
 }
 
+/* A query may read history: insert the rows waiting for a batch first. */
+static void
+sf_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	sf_history_flush_all();
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/*
+ * So may a utility command (COPY of a history table, say), or change it;
+ * COPY into a bound table fires its triggers itself: flush after it too.
+ */
+static void
+sf_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+{
+	sf_history_flush_all();
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+	sf_history_flush_all();
+}
+
 /*
  * Count nesting: the AFTER triggers of a query fire inside its
  * ExecutorFinish, those of a query run by a trigger one level deeper.
+ * Once they have fired, the history rows they wrote are inserted.
  */
 static void
 sf_ExecutorFinish(QueryDesc *queryDesc)
@@ -94,6 +129,7 @@ sf_ExecutorFinish(QueryDesc *queryDesc)
 			prev_ExecutorFinish(queryDesc);
 		else
 			standard_ExecutorFinish(queryDesc);
+		sf_history_flush_all();
 	}
 	PG_FINALLY();
 	{
@@ -140,6 +176,7 @@ sf_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			sf_history_forget_all();
 			sf_moved_rows_forget(0);
 			sf_cache_xact_end();
 			break;
@@ -186,9 +223,13 @@ _PG_init(void)
 	sf_cache_init();
 	sf_history_init();
 
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = sf_ExecutorStart;
 	prev_ExecutorFinish = ExecutorFinish_hook;
 	ExecutorFinish_hook = sf_ExecutorFinish;
 	prev_ExecutorEnd = ExecutorEnd_hook;
 	ExecutorEnd_hook = sf_ExecutorEnd;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = sf_ProcessUtility;
 	RegisterXactCallback(sf_xact_callback, NULL);
 }

@@ -8,7 +8,9 @@
  * binding, so every change still goes through the binding's triggers: the
  * API adds nothing the triggers would not check.  While an UPDATE runs, the
  * call's actor, reason, metadata, time and event sit on a context stack
- * that the triggers of that binding read for the history row.
+ * that the triggers of that binding read for the history row.  A batch
+ * (ingest_batch()) pushes one context holding a context per key, so that
+ * each row of its UPDATE gets its own.
  *
  * fire() locks the row first (SELECT ... FOR UPDATE), works out in C where
  * the event leads from the locked row's status, then runs the same UPDATE
@@ -38,11 +40,13 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -75,13 +79,119 @@ static SfContext *context_top = NULL;
 static int	event_target(SfBinding *b, Relation rel, HeapTuple tuple,
 						 const char *event);
 
-/* The context of the API call now changing rows of this binding, if any. */
-SfContext *
-sf_current_context(int binding_id)
+/*
+ * A map from keys (a row of values, never null: a primary key's, say) to
+ * numbers, an open-addressing hash table that compares and hashes the
+ * values by their binary images, detoasted.  The rows of a table keep
+ * their key values' images, so the keys read from its rows find them.  The
+ * values are not copied: they must live as long as the map.
+ */
+struct SfKeyMap
 {
-	if (context_top != NULL && context_top->binding_id == binding_id)
-		return context_top;
-	return NULL;
+	int			ncols;
+	int16		typlen[INDEX_MAX_KEYS];
+	bool		typbyval[INDEX_MAX_KEYS];
+	int			size;			/* slots, a power of two */
+	int			count;
+	int			capacity;
+	Datum	   *keys;			/* [slot * ncols + k] */
+	int		   *values;			/* [slot]; -1: the slot is free */
+};
+
+/* A map for at most capacity keys of ncols columns of these types. */
+SfKeyMap *
+sf_key_map_create(int ncols, const Oid *types, int capacity)
+{
+	SfKeyMap   *map = palloc0(sizeof(SfKeyMap));
+	int			k;
+
+	map->ncols = ncols;
+	for (k = 0; k < ncols; k++)
+		get_typlenbyval(types[k], &map->typlen[k], &map->typbyval[k]);
+	map->capacity = Max(capacity, 1);
+	map->size = 2;
+	while (map->size < 2 * map->capacity)
+		map->size *= 2;
+	map->keys = palloc(sizeof(Datum) * map->size * ncols);
+	map->values = palloc(sizeof(int) * map->size);
+	memset(map->values, -1, sizeof(int) * map->size);
+	return map;
+}
+
+/* The slot of a key: where it is, or the free slot where it would go. */
+static int
+key_map_slot(SfKeyMap *map, Datum *keys)
+{
+	uint32		hash = 0;
+	int			slot,
+				k;
+
+	for (k = 0; k < map->ncols; k++)
+		hash = hash_combine(hash, datum_image_hash(keys[k], map->typbyval[k],
+												   map->typlen[k]));
+	for (slot = hash & (map->size - 1);; slot = (slot + 1) & (map->size - 1))
+	{
+		Datum	   *there = &map->keys[slot * map->ncols];
+
+		if (map->values[slot] < 0)
+			return slot;
+		for (k = 0; k < map->ncols; k++)
+			if (!datum_image_eq(keys[k], there[k], map->typbyval[k], map->typlen[k]))
+				break;
+		if (k == map->ncols)
+			return slot;
+	}
+}
+
+/*
+ * Add a key with a number (not negative), unless it is there: returns the
+ * key's number, value when it is new.
+ */
+int
+sf_key_map_add(SfKeyMap *map, Datum *keys, int value)
+{
+	int			slot = key_map_slot(map, keys);
+
+	Assert(value >= 0);
+	if (map->values[slot] >= 0)
+		return map->values[slot];
+	if (map->count == map->capacity)
+		elog(ERROR, "statusflow: key map is full");
+	memcpy(&map->keys[slot * map->ncols], keys, sizeof(Datum) * map->ncols);
+	map->values[slot] = value;
+	map->count++;
+	return value;
+}
+
+/* The number of a key, -1 when it is not in the map. */
+int
+sf_key_map_find(SfKeyMap *map, Datum *keys)
+{
+	return map->values[key_map_slot(map, keys)];
+}
+
+/*
+ * The context of the change the triggers of a binding see on the row of
+ * a key (keys and key_nulls as sf_row_keys() gives them): the context of
+ * the API call now changing rows of the binding, or for a batch, the
+ * row's own; NULL for none.
+ */
+SfContext *
+sf_change_context(SfBinding *b, Datum *keys, bool *key_nulls)
+{
+	SfContext  *ctx = context_top;
+	int			i,
+				k;
+
+	if (ctx == NULL || ctx->binding_id != b->id)
+		return NULL;
+	if (ctx->by_key == NULL)
+		return ctx;
+	for (k = 0; k < b->nkeys; k++)
+		if (key_nulls[k])
+			return NULL;
+	i = sf_key_map_find(ctx->by_key, keys);
+	return i < 0 ? NULL : ctx->row_contexts[i];
 }
 
 /* Make ctx the context of the changes its binding's triggers see next. */
@@ -107,11 +217,11 @@ sf_forget_contexts(void)
 	context_top = NULL;
 }
 
-/* Is there a reason for the history rows of this binding's current change? */
+/* Is there a reason for the history row of the change of a key's row? */
 bool
-sf_reason_given(SfBinding *b)
+sf_reason_given(SfBinding *b, Datum *keys, bool *key_nulls)
 {
-	SfContext  *ctx = sf_current_context(b->id);
+	SfContext  *ctx = sf_change_context(b, keys, key_nulls);
 
 	if (ctx && ctx->reason)
 		return VARSIZE_ANY_EXHDR(ctx->reason) > 0;
@@ -444,21 +554,56 @@ append_key_match(StringInfo sql, SfBinding *b, const char *fmt, int first)
 }
 
 /*
+ * "ROWS FROM (pg_catalog.unnest($first), ...) AS k(c1, ...)": the rows of
+ * key arrays, parameters first..., after a status array when targets is
+ * set (column target), numbered (column i) when numbered is set.
+ */
+static void
+append_key_rows(StringInfo sql, SfBinding *b, int first, bool targets, bool numbered)
+{
+	int			k;
+
+	appendStringInfoString(sql, "ROWS FROM (");
+	if (targets)
+		appendStringInfo(sql, "pg_catalog.unnest($%d), ", first++);
+	for (k = 0; k < b->nkeys; k++)
+		appendStringInfo(sql, "%spg_catalog.unnest($%d)", k ? ", " : "", first + k);
+	appendStringInfo(sql, ")%s AS k(%s", numbered ? " WITH ORDINALITY" : "",
+					 targets ? "target, " : "");
+	for (k = 0; k < b->nkeys; k++)
+		appendStringInfo(sql, "%sc%d", k ? ", " : "", k + 1);
+	appendStringInfoString(sql, numbered ? ", i)" : ")");
+}
+
+/* " ORDER BY t.k1, ...": rows in key order. */
+static void
+append_key_order(StringInfo sql, SfBinding *b)
+{
+	int			k;
+
+	appendStringInfoString(sql, " ORDER BY ");
+	for (k = 0; k < b->nkeys; k++)
+		appendStringInfo(sql, "%st.%s", k ? ", " : "", quote_identifier(b->key_names[k]));
+}
+
+/*
  * The SQL of a plan kind.  Key parameters follow the target status:
  *	TRANSITION		UPDATE one key ($2...) to status $1, RETURNING it
  *	TRANSITION_MANY	UPDATE the keys of arrays $2... to status $1
  *	MOVE_MANY		UPDATE each key of arrays $2... to the status at the same
  *					place in array $1
+ *	MOVE_RETURNING	the same, RETURNING the rows whole
  *	LOCK			SELECT FOR UPDATE the row of one key ($1...), whole
  *	LOCK_MANY		SELECT FOR UPDATE the rows of the keys of arrays $1..., in
  *					key order
+ *	LOCK_KEYS		the same, each row whole with the place of its key in the
+ *					arrays (from 1), once for each key that finds it
  */
 static char *
 plan_sql(SfBinding *b, SfPlanKind kind)
 {
 	StringInfoData sql;
 	const char *col = quote_identifier(b->column);
-	int			k;
 
 	initStringInfo(&sql);
 	switch (kind)
@@ -469,19 +614,19 @@ plan_sql(SfBinding *b, SfPlanKind kind)
 			appendStringInfo(&sql, " RETURNING t.%s", col);
 			break;
 		case SF_PLAN_TRANSITION_MANY:
-		case SF_PLAN_MOVE_MANY:
-			appendStringInfo(&sql, "UPDATE %s AS t SET %s = %s FROM ROWS FROM (",
-							 b->relname, col,
-							 kind == SF_PLAN_MOVE_MANY ? "k.target" : "$1");
-			if (kind == SF_PLAN_MOVE_MANY)
-				appendStringInfoString(&sql, "pg_catalog.unnest($1), ");
-			for (k = 0; k < b->nkeys; k++)
-				appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k ? ", " : "", k + 2);
-			appendStringInfo(&sql, ") AS k(%s", kind == SF_PLAN_MOVE_MANY ? "target, " : "");
-			for (k = 0; k < b->nkeys; k++)
-				appendStringInfo(&sql, "%sc%d", k ? ", " : "", k + 1);
-			appendStringInfoString(&sql, ") WHERE ");
+			appendStringInfo(&sql, "UPDATE %s AS t SET %s = $1 FROM ", b->relname, col);
+			append_key_rows(&sql, b, 2, false, false);
+			appendStringInfoString(&sql, " WHERE ");
 			append_key_match(&sql, b, "k.c%d", 1);
+			break;
+		case SF_PLAN_MOVE_MANY:
+		case SF_PLAN_MOVE_RETURNING:
+			appendStringInfo(&sql, "UPDATE %s AS t SET %s = k.target FROM ", b->relname, col);
+			append_key_rows(&sql, b, 1, true, false);
+			appendStringInfoString(&sql, " WHERE ");
+			append_key_match(&sql, b, "k.c%d", 1);
+			if (kind == SF_PLAN_MOVE_RETURNING)
+				appendStringInfoString(&sql, " RETURNING t");
 			break;
 		case SF_PLAN_LOCK:
 		case SF_PLAN_READ:
@@ -491,20 +636,22 @@ plan_sql(SfBinding *b, SfPlanKind kind)
 				appendStringInfoString(&sql, " FOR UPDATE OF t");
 			break;
 		case SF_PLAN_LOCK_MANY:
-			appendStringInfo(&sql, "SELECT t FROM %s AS t WHERE EXISTS (SELECT FROM ROWS FROM (",
+			appendStringInfo(&sql, "SELECT t FROM %s AS t WHERE EXISTS (SELECT FROM ",
 							 b->relname);
-			for (k = 0; k < b->nkeys; k++)
-				appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k ? ", " : "", k + 1);
-			appendStringInfoString(&sql, ") AS k(");
-			for (k = 0; k < b->nkeys; k++)
-				appendStringInfo(&sql, "%sc%d", k ? ", " : "", k + 1);
-			appendStringInfoString(&sql, ") WHERE ");
+			append_key_rows(&sql, b, 1, false, false);
+			appendStringInfoString(&sql, " WHERE ");
 			append_key_match(&sql, b, "k.c%d", 1);
-			appendStringInfoString(&sql, ") ORDER BY ");
-			for (k = 0; k < b->nkeys; k++)
-				appendStringInfo(&sql, "%st.%s", k ? ", " : "",
-								 quote_identifier(b->key_names[k]));
+			appendStringInfoChar(&sql, ')');
+			append_key_order(&sql, b);
 			appendStringInfoString(&sql, " FOR UPDATE OF t");
+			break;
+		case SF_PLAN_LOCK_KEYS:
+			appendStringInfoString(&sql, "SELECT t, k.i FROM ");
+			append_key_rows(&sql, b, 1, false, true);
+			appendStringInfo(&sql, " JOIN %s AS t ON ", b->relname);
+			append_key_match(&sql, b, "k.c%d", 1);
+			append_key_order(&sql, b);
+			appendStringInfoString(&sql, ", k.i FOR UPDATE OF t");
 			break;
 		default:
 			elog(ERROR, "statusflow: plan kind %d is not an API plan", (int) kind);
@@ -543,6 +690,7 @@ sf_update_plan(SfBinding *b, SfPlanKind kind)
 			argtypes[nargs++] = b->workflow->type_oid;
 			break;
 		case SF_PLAN_MOVE_MANY:
+		case SF_PLAN_MOVE_RETURNING:
 			argtypes[nargs++] = get_array_type(b->workflow->type_oid);
 			break;
 		default:
@@ -721,36 +869,26 @@ sf_move_rows(SfBinding *b, Relation rel, int n, HeapTuple *rows, int *targets,
 	SfRelInfo  *ri = sf_binding_relinfo(b, rel);
 	Datum		params[INDEX_MAX_KEYS + 1];
 	Datum	   *statuses = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	  **columns = palloc(sizeof(Datum *) * b->nkeys);
-	Oid			enum_type = b->workflow->type_oid;
-	int			i,
-				k;
+	Datum	   *keys = palloc(sizeof(Datum) * Max(n, 1) * b->nkeys);
+	bool		nulls[INDEX_MAX_KEYS];
+	int			i;
 
-	for (k = 0; k < b->nkeys; k++)
-		columns[k] = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		Datum		keys[INDEX_MAX_KEYS];
-		bool		nulls[INDEX_MAX_KEYS];
-
-		sf_row_keys(b, ri, RelationGetDescr(rel), rows[i], keys, nulls);
+		sf_row_keys(b, ri, RelationGetDescr(rel), rows[i], &keys[i * b->nkeys], nulls);
 		statuses[i] = ObjectIdGetDatum(b->workflow->statuses[targets[i]].enum_oid);
-		for (k = 0; k < b->nkeys; k++)
-			columns[k][i] = keys[k];
 	}
-	params[0] = PointerGetDatum(construct_array(statuses, n, enum_type,
-												sizeof(Oid), true, TYPALIGN_INT));
-	for (k = 0; k < b->nkeys; k++)
-	{
-		int16		len;
-		bool		byval;
-		char		align;
-
-		get_typlenbyvalalign(b->key_types[k], &len, &byval, &align);
-		params[k + 1] = PointerGetDatum(construct_array(columns[k], n, b->key_types[k],
-														len, byval, align));
-	}
+	params[0] = sf_status_array(b, n, statuses);
+	sf_key_params(b, n, keys, &params[1]);
 	return sf_run_with_context(b, SF_PLAN_MOVE_MANY, params, ctx);
+}
+
+/* n statuses (enum values) as an array of the workflow's type. */
+Datum
+sf_status_array(SfBinding *b, int n, Datum *statuses)
+{
+	return PointerGetDatum(construct_array(statuses, n, b->workflow->type_oid,
+										   sizeof(Oid), true, TYPALIGN_INT));
 }
 
 /* Lock the row of one key (SPI connected); false when there is none. */
@@ -975,9 +1113,12 @@ apply_one(FunctionCallInfo fcinfo, bool fire)
 	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
 
-/* The key columns of an array of keys, as one array per key column. */
-static void
-key_arrays(SfBinding *b, ArrayType *keys, Datum *params)
+/*
+ * The keys of an array of keys (no nulls), converted: n rows of nkeys
+ * values, the i-th key at [i * nkeys]; *n set.
+ */
+Datum *
+sf_key_elements(SfBinding *b, ArrayType *keys, int *n)
 {
 	Oid			elemtype = ARR_ELEMTYPE(keys);
 	int16		elemlen;
@@ -985,58 +1126,66 @@ key_arrays(SfBinding *b, ArrayType *keys, Datum *params)
 	char		elemalign;
 	Datum	   *elems;
 	bool	   *elemnulls;
-	int			nelems,
-				i,
-				k;
-	Datum	  **columns = palloc(sizeof(Datum *) * b->nkeys);
+	Datum	   *out;
+	int			i;
 
 	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
 	deconstruct_array(keys, elemtype, elemlen, elembyval, elemalign,
-					  &elems, &elemnulls, &nelems);
-	for (k = 0; k < b->nkeys; k++)
-		columns[k] = palloc(sizeof(Datum) * Max(nelems, 1));
-	for (i = 0; i < nelems; i++)
+					  &elems, &elemnulls, n);
+	out = palloc(sizeof(Datum) * Max(*n, 1) * b->nkeys);
+	for (i = 0; i < *n; i++)
 	{
-		Datum		one[INDEX_MAX_KEYS];
-
 		if (elemnulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("keys must not contain nulls")));
-		sf_key_values(b, elems[i], elemtype, one);
-		for (k = 0; k < b->nkeys; k++)
-			columns[k][i] = one[k];
+		sf_key_values(b, elems[i], elemtype, &out[i * b->nkeys]);
 	}
+	return out;
+}
+
+/*
+ * n keys (n rows of nkeys values, as sf_key_elements() gives them) as the
+ * parameters of a plan: one array per key column.
+ */
+void
+sf_key_params(SfBinding *b, int n, Datum *keys, Datum *params)
+{
+	Datum	   *column = palloc(sizeof(Datum) * Max(n, 1));
+	int			i,
+				k;
+
 	for (k = 0; k < b->nkeys; k++)
 	{
 		int16		len;
 		bool		byval;
 		char		align;
 
+		for (i = 0; i < n; i++)
+			column[i] = keys[i * b->nkeys + k];
 		get_typlenbyvalalign(b->key_types[k], &len, &byval, &align);
-		params[k] = PointerGetDatum(construct_array(columns[k], nelems,
-													b->key_types[k],
+		params[k] = PointerGetDatum(construct_array(column, n, b->key_types[k],
 													len, byval, align));
 	}
 }
 
 /*
- * The keys of transition_many() and fire_many(): an array of any type, or
- * text, the form drivers send an array parameter in ('{1,2}'), read as an
- * array of key texts.
+ * A keys argument (argument argno): an array of any type, or text, the
+ * form drivers send an array parameter in ('{1,2}'), read as an array of
+ * key texts.
  */
-static ArrayType *
-keys_argument(FunctionCallInfo fcinfo)
+ArrayType *
+sf_keys_argument(FunctionCallInfo fcinfo, int argno)
 {
-	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, ARG_KEY);
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, argno);
 	char	   *literal;
 
 	if (OidIsValid(get_element_type(argtype)))
-		return PG_GETARG_ARRAYTYPE_P(ARG_KEY);
+		return PG_GETARG_ARRAYTYPE_P(argno);
 	if (argtype == TEXTOID)
-		literal = text_to_cstring(PG_GETARG_TEXT_PP(ARG_KEY));
+		literal = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	else if (argtype == UNKNOWNOID)
-		literal = DatumGetCString(PG_GETARG_DATUM(ARG_KEY));
+		literal = DatumGetCString(PG_GETARG_DATUM(argno));
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -1089,6 +1238,8 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 	SfBinding  *b;
 	Datum		params[INDEX_MAX_KEYS + 1];
 	char	   *target;
+	Datum	   *keys;
+	int			nkeys;
 	uint64		n;
 
 	require_args(fcinfo, "keys", fire ? "event" : "to_status");
@@ -1097,7 +1248,8 @@ apply_many(FunctionCallInfo fcinfo, bool fire)
 	if (!fire)
 		params[0] = ObjectIdGetDatum(
 			b->workflow->statuses[sf_require_status(b->workflow, target)].enum_oid);
-	key_arrays(b, keys_argument(fcinfo), &params[1]);
+	keys = sf_key_elements(b, sf_keys_argument(fcinfo, ARG_KEY), &nkeys);
+	sf_key_params(b, nkeys, keys, &params[1]);
 	info.what = fire ? psprintf("statusflow.fire_many(%s)", quote_literal_cstr(target)) :
 		psprintf("statusflow.transition_many(%s)", quote_literal_cstr(target));
 	info.binding = b;

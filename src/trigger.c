@@ -284,6 +284,9 @@ typedef struct SfChange
 	int			from;
 	int			to;
 	int			transition;
+	Datum		keys[INDEX_MAX_KEYS];	/* the row's, as it is written */
+	bool		key_nulls[INDEX_MAX_KEYS];
+	SfContext  *ctx;			/* the API's context of the change, or NULL */
 } SfChange;
 
 /*
@@ -296,7 +299,6 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 {
 	Relation	rel = td->tg_relation;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-	SfContext  *ctx;
 
 	ch->newtuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
 		td->tg_newtuple : td->tg_trigtuple;
@@ -316,6 +318,8 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 			(ch->to_null || ch->from_value == ch->to_value))
 			return false;
 	}
+	sf_row_keys(b, ri, tupdesc, ch->newtuple, ch->keys, ch->key_nulls);
+	ch->ctx = sf_change_context(b, ch->keys, ch->key_nulls);
 	ch->from = ch->from_null ? -1 : status_of(b, rel, ri, ch->newtuple, ch->from_value);
 	ch->to = ch->to_null ? -1 : status_of(b, rel, ri, ch->newtuple, ch->to_value);
 	ch->transition = -1;
@@ -329,10 +333,9 @@ read_change(TriggerData *td, SfBinding *b, SfRelInfo *ri, SfChange *ch)
 		check_start(b, rel, ri, ch->newtuple, ch->to);
 	else
 	{
-		ctx = sf_current_context(b->id);
 		ch->transition = sf_choose_transition(b, ri, rel, ch->newtuple,
 											  ch->oldtuple, ch->from, ch->to,
-											  ctx ? ctx->event : NULL);
+											  ch->ctx ? ch->ctx->event : NULL);
 		if (ch->transition < 0)
 			refuse_transition(b, rel, ri, ch->newtuple, ch->from, ch->to);
 	}
@@ -350,10 +353,9 @@ static const char *
 change_event(SfBinding *b, SfChange *ch)
 {
 	SfWorkflow *wf = b->workflow;
-	SfContext  *ctx = sf_current_context(b->id);
 
-	if (ctx && ctx->event)
-		return ctx->event;
+	if (ch->ctx && ch->ctx->event)
+		return ch->ctx->event;
 	if (ch->transition < 0 ||
 		(!wf->has_guards &&
 		 wf->edge_count[ch->from * wf->nstatuses + ch->to] != 1))
@@ -457,8 +459,6 @@ sf_enforce(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc = RelationGetDescr(td->tg_relation);
 	SfChange	ch;
 	SfHistoryRow row;
-	Datum		keys[INDEX_MAX_KEYS];
-	bool		key_nulls[INDEX_MAX_KEYS];
 	int64		history_id;
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
@@ -483,9 +483,8 @@ sf_enforce(PG_FUNCTION_ARGS)
 										 ch.to_value));
 		PG_RETURN_POINTER(NULL);
 	}
-	sf_row_keys(b, ri, tupdesc, ch.newtuple, keys, key_nulls);
-	row.keys = keys;
-	row.key_nulls = key_nulls;
+	row.keys = ch.keys;
+	row.key_nulls = ch.key_nulls;
 	row.from_status = ch.from_value;
 	row.from_null = ch.from_null;
 	row.to_status = ch.to_value;

@@ -17,13 +17,31 @@
  * the partitions of a partitioned history table (to drop old history by
  * partition, as pg_partman does).
  *
+ * Rows are checked at once and stored in batches: the writer keeps them
+ * "pending" and inserts them with multi-inserts (one WAL record and one
+ * buffer lock per page rather than per row), one per table (partition) and
+ * command, followed by their index entries.  Rows whose table is not a
+ * heap, or whose partition orders its columns differently, are stored at
+ * once.  Pending rows are flushed
+ * before anything could read them: when any query starts or any utility
+ * command runs (hooks in statusflow.c), when the query whose triggers wrote
+ * them finishes, at commit, and when SF_BATCH_ROWS rows or SF_BATCH_BYTES
+ * bytes wait.  Each is inserted with the command id it was written under,
+ * so that what reads it sees what an immediate insert would have shown.
+ *
+ * A pending row may be flushed by a subtransaction that began after its
+ * change (a trigger's exception block running a query): the insert then
+ * belongs to that subtransaction, so a copy is kept until it commits, and
+ * is pending again if it aborts.  The pending rows of an aborted
+ * subtransaction are dropped with it.
+ *
  * Writers are opened, used and closed under the top transaction's resource
  * owner, whatever subtransaction or portal is current, so that what an
  * index access method keeps between inserts (BRIN keeps a pinned page) is
  * released by the owner that acquired it.  They are closed when a query
- * ends (ExecutorEnd hook) unless a row is being appended (a CHECK
- * constraint or a default of the history table may run queries of its
- * own), and at commit; forgotten on abort.
+ * ends (ExecutorEnd hook) unless a row is being appended or flushed (a
+ * CHECK constraint, a default or an index expression of the history table
+ * may run queries of its own), and at commit; forgotten on abort.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +49,7 @@
 
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
@@ -47,6 +66,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "nodes/pg_list.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
@@ -56,41 +76,6 @@
 #include "compat.h"
 #include "statusflow.h"
 
-PG_FUNCTION_INFO_V1(sf_adopt_history);
-
-/* The fixed columns of a history table, besides the key columns. */
-typedef enum SfHistoryColumn
-{
-	HC_ID,
-	HC_FROM,
-	HC_TO,
-	HC_EVENT,
-	HC_ACTOR,
-	HC_ROLE,
-	HC_REASON,
-	HC_METADATA,
-	HC_OCCURRED,
-	HC_RECORDED,
-	HC_TXID,
-	HC_APPLIED,
-	HC_EVENT_ID,
-	HC_COUNT
-} SfHistoryColumn;
-
-StaticAssertDecl(HC_COUNT == SF_HISTORY_COLUMNS, "history columns");
-
-static const char *const history_column_names[HC_COUNT] = {
-	"history_id", "from_status", "to_status", "event", "actor", "db_role",
-	"reason", "metadata", "occurred_at", "recorded_at", "txid", "applied",
-	"event_id"
-};
-
-/* The types of those columns; InvalidOid: the workflow's enum type. */
-static const Oid history_column_types[HC_COUNT] = {
-	INT8OID, InvalidOid, InvalidOid, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, XID8OID, BOOLOID,
-	TEXTOID
-};
 
 /* An open history table, ready for inserts. */
 typedef struct SfWriter
@@ -99,6 +84,7 @@ typedef struct SfWriter
 	bool		stale;			/* relcache invalidation: reopen before use */
 	Relation	rel;
 	EState	   *estate;
+	EState	   *flush_estate;	/* flushes may run while estate is in use */
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;		/* in the history table's row type */
 	ModifyTableState *mtstate;	/* partitioned history: tuple routing */
@@ -106,213 +92,47 @@ typedef struct SfWriter
 	int			ndefaults;		/* other columns with a default */
 	AttrNumber *default_atts;
 	ExprState **defaults;
+	int			binding_id;
+	bool		flushing;		/* pending[] is being inserted */
+	int			npending;
+	int			nslots;			/* slots of pending[] made so far */
+	Size		pending_bytes;
+	TupleTableSlot **pending;	/* [SF_BATCH_ROWS] heap slots */
+	ResultRelInfo **pending_rri;	/* the table (partition) each goes to */
+	CommandId  *pending_cid;	/* the command that wrote it */
+	SubTransactionId *pending_sub;	/* the subtransaction of its change */
 	struct SfWriter *next;
 } SfWriter;
 
+/* A multi-insert takes at most this many rows, or about this many bytes. */
+#define SF_BATCH_ROWS	1000
+#define SF_BATCH_BYTES	65536
+
 static SfWriter *writers = NULL;
 
-/* How many appends are running (a nested query may end during one). */
+/* How many appends and flushes are running (a nested query may end during one). */
 static int	appending = 0;
+
+/*
+ * A pending row inserted by a subtransaction its change does not belong
+ * to, kept until that subtransaction's outcome is known.
+ */
+typedef struct SfKeptRow
+{
+	int			binding_id;
+	HeapTuple	tuple;
+	CommandId	cid;
+	SubTransactionId change_sub;	/* where the change was made */
+	SubTransactionId insert_sub;	/* where it was inserted; invalid: insert
+									 * it again */
+} SfKeptRow;
+
+static List *kept_rows = NIL;	/* of SfKeptRow, in TopTransactionContext */
 
 /* current_user's name, looked up once per role */
 static Oid	role_cached = InvalidOid;
 static text *role_name = NULL;
 
-/*
- * Raise an error about a history table the writer cannot use; adopting
- * names the bound table when attach() was to take the table over.
- */
-static void
-bad_history(Relation rel, const char *column, const char *problem,
-			const char *hint, const char *adopting)
-{
-	char	   *name = sf_relation_name(RelationGetRelid(rel));
-	char	   *sentence = psprintf("%s.", problem);
-
-	sentence[0] = pg_toupper((unsigned char) sentence[0]);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-			 adopting ?
-			 errmsg("existing table %s cannot be the history table of %s", name, adopting) :
-			 errmsg("history table %s cannot be written: %s", name, problem),
-			 adopting ? errdetail_internal("%s", sentence) : 0,
-			 adopting ?
-			 errhint("Choose another name with history_table: an existing table is taken over only when it has the columns of a history table.") :
-			 hint ? errhint("%s", hint) : 0,
-			 column ? errtablecol(rel, SPI_fnumber(RelationGetDescr(rel), column)) :
-			 errtable(rel)));
-}
-
-/*
- * The attribute number of a column of the history table, checked to have
- * type typid (and, for a key, the typmod of the bound table's key column).
- */
-static AttrNumber
-history_column(Relation rel, const char *colname, Oid typid, int32 typmod,
-			   const char *adopting)
-{
-	AttrNumber	att = SPI_fnumber(RelationGetDescr(rel), colname);
-	Form_pg_attribute a;
-
-	if (att <= 0)
-		bad_history(rel, NULL,
-					psprintf("it has no column \"%s\"", colname),
-					"Do not drop or rename the columns of a history table.", adopting);
-	a = TupleDescAttr(RelationGetDescr(rel), att - 1);
-	if (a->atttypid != typid || (typmod >= 0 && a->atttypmod != typmod) ||
-		a->attgenerated)
-		bad_history(rel, colname,
-					psprintf("column \"%s\" has type %s, not %s", colname,
-							 format_type_with_typemod(a->atttypid, a->atttypmod),
-							 format_type_with_typemod(typid, typmod)),
-					psprintf("Change it back with ALTER TABLE %s ALTER COLUMN %s TYPE %s.",
-							 sf_relation_name(RelationGetRelid(rel)),
-							 quote_identifier(colname),
-							 format_type_with_typemod(typid, typmod)),
-					adopting);
-	return att;
-}
-
-/*
- * Find the columns of history table rel for a status type and keys (names,
- * types and typmods of the bound table's key columns), checking their
- * types, and its identity sequence, into h (att_keys allocated).  adopting:
- * see bad_history().
- */
-static void
-history_layout(Relation rel, Oid status_type, int nkeys, char **key_names,
-			   const Oid *key_types, const int32 *key_typmods, const char *adopting,
-			   SfHistoryLayout *h)
-{
-	int			i;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION &&
-		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-		bad_history(rel, NULL, "it is not a table", NULL, adopting);
-	for (i = 0; i < HC_COUNT; i++)
-		h->att[i] = history_column(rel, history_column_names[i],
-								   OidIsValid(history_column_types[i]) ?
-								   history_column_types[i] : status_type,
-								   -1, adopting);
-	for (i = 0; i < nkeys; i++)
-		h->att_keys[i] = history_column(rel, key_names[i], key_types[i],
-										key_typmods[i], adopting);
-	h->id_seq = sf_identity_sequence(rel, h->att[HC_ID]);
-	if (!OidIsValid(h->id_seq))
-		bad_history(rel, "history_id", "column \"history_id\" is not an identity column",
-					NULL, adopting);
-}
-
-/*
- * The layout of a binding's history table, found once per cache generation
- * and relcache invalidation.
- */
-static void
-describe_history(SfBinding *b, Relation rel)
-{
-	if (b->history.valid)
-		return;
-	history_layout(rel, b->workflow->type_oid, b->nkeys, b->key_names,
-				   b->key_types, b->key_typmods, NULL, &b->history);
-	b->history.valid = true;
-}
-
-/* Refuse to take over a table statusflow already binds or writes. */
-static void
-check_not_bound(Oid history, Oid table)
-{
-	int			i;
-	bool		taken = (history == table);
-
-	for (i = 0; i < sf_binding_count() && !taken; i++)
-		taken = (sf_binding_at(i)->relid == history ||
-				 sf_binding_at(i)->history_relid == history);
-	if (taken)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("table %s cannot be the history table of %s: it is a bound table or a history table already",
-						sf_relation_name(history), sf_relation_name(table)),
-				 errhint("Choose another name with history_table.")));
-}
-
-/*
- * statusflow_internal.adopt_history(history regclass, table_name regclass,
- * keys name[], status_type regtype): may attach() take the existing table
- * history over as the history table of table_name's binding of these key
- * columns to a workflow of status_type?  Both tables must be the caller's,
- * history no table statusflow uses, and of the shape the writer needs.
- */
-Datum
-sf_adopt_history(PG_FUNCTION_ARGS)
-{
-	Oid			history,
-				table;
-	Datum	   *keys;
-	int			nkeys,
-				i;
-	char	  **names;
-	Oid		   *types;
-	int32	   *typmods;
-	SfHistoryLayout layout;
-	Relation	rel;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("history, table_name, keys and status_type must not be null")));
-	history = PG_GETARG_OID(0);
-	table = PG_GETARG_OID(1);
-	if (!sf_class_ownercheck(table, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", sf_relation_name(table))));
-	if (!sf_class_ownercheck(history, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s to make it a history table",
-						sf_relation_name(history))));
-	check_not_bound(history, table);
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), NAMEOID, NAMEDATALEN, false,
-					  TYPALIGN_CHAR, &keys, NULL, &nkeys);
-	names = palloc(sizeof(char *) * Max(nkeys, 1));
-	types = palloc(sizeof(Oid) * Max(nkeys, 1));
-	typmods = palloc(sizeof(int32) * Max(nkeys, 1));
-	for (i = 0; i < nkeys; i++)
-	{
-		AttrNumber	att;
-		Oid			collation;
-
-		names[i] = NameStr(*DatumGetName(keys[i]));
-		att = get_attnum(table, names[i]);
-		if (att <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of table %s does not exist", names[i],
-							sf_relation_name(table))));
-		get_atttypetypmodcoll(table, att, &types[i], &typmods[i], &collation);
-	}
-	layout.att_keys = palloc(sizeof(AttrNumber) * Max(nkeys, 1));
-	rel = table_open(history, AccessShareLock);
-	history_layout(rel, PG_GETARG_OID(3), nkeys, names, types, typmods,
-				   sf_relation_name(table), &layout);
-	table_close(rel, AccessShareLock);
-	PG_RETURN_VOID();
-}
-
-/* Is att one of the columns statusflow fills? */
-static bool
-is_history_column(SfBinding *b, AttrNumber att)
-{
-	int			i;
-
-	for (i = 0; i < HC_COUNT; i++)
-		if (b->history.att[i] == att)
-			return true;
-	for (i = 0; i < b->nkeys; i++)
-		if (b->history.att_keys[i] == att)
-			return true;
-	return false;
-}
 
 /* Compile the defaults of the columns statusflow does not fill. */
 static void
@@ -328,7 +148,7 @@ writer_defaults(SfWriter *w, SfBinding *b)
 		Form_pg_attribute a = TupleDescAttr(desc, att - 1);
 		Node	   *expr;
 
-		if (a->attisdropped || a->attgenerated || is_history_column(b, att))
+		if (a->attisdropped || a->attgenerated || sf_is_history_column(b, att))
 			continue;
 		expr = build_column_default(w->rel, att);
 		if (expr == NULL)
@@ -343,14 +163,24 @@ writer_defaults(SfWriter *w, SfBinding *b)
 static void
 writer_release(SfWriter *w)
 {
+	int			i;
+
+	for (i = 0; i < w->nslots; i++)
+		ExecDropSingleTupleTableSlot(w->pending[i]);
 	if (w->proute)
 		ExecCleanupTupleRouting(w->mtstate, w->proute);
 	if (w->slot)
 		ExecDropSingleTupleTableSlot(w->slot);
 	if (w->rri)
 		ExecCloseIndices(w->rri);
+	if (w->flush_estate)
+		FreeExecutorState(w->flush_estate);
 	if (w->estate)
+	{
+		/* the slots tuple routing made for partitions */
+		ExecResetTupleTable(w->estate->es_tupleTable, false);
 		FreeExecutorState(w->estate);
+	}
 	table_close(w->rel, NoLock);
 	pfree(w);
 }
@@ -363,6 +193,7 @@ writer_open(SfBinding *b)
 	SfWriter   *w = palloc0(sizeof(SfWriter));
 
 	w->relid = b->history_relid;
+	w->binding_id = b->id;
 	w->rel = try_table_open(w->relid, RowExclusiveLock);
 	if (w->rel == NULL)
 		ereport(ERROR,
@@ -372,8 +203,9 @@ writer_open(SfBinding *b)
 				 errhint("Detach the column with statusflow.detach() and attach it again.")));
 	PG_TRY();
 	{
-		describe_history(b, w->rel);
+		sf_describe_history(b, w->rel);
 		w->estate = CreateExecutorState();
+		w->flush_estate = CreateExecutorState();
 		w->rri = makeNode(ResultRelInfo);
 		InitResultRelInfo(w->rri, w->rel, 0, NULL, 0);
 		w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
@@ -392,6 +224,10 @@ writer_open(SfBinding *b)
 		}
 		else
 			ExecOpenIndices(w->rri, false);
+		w->pending = palloc(sizeof(TupleTableSlot *) * SF_BATCH_ROWS);
+		w->pending_rri = palloc(sizeof(ResultRelInfo *) * SF_BATCH_ROWS);
+		w->pending_cid = palloc(sizeof(CommandId) * SF_BATCH_ROWS);
+		w->pending_sub = palloc(sizeof(SubTransactionId) * SF_BATCH_ROWS);
 	}
 	PG_CATCH();
 	{
@@ -405,6 +241,184 @@ writer_open(SfBinding *b)
 	return w;
 }
 
+/* The next free slot of the writer's pending rows, made on first use. */
+static TupleTableSlot *
+pending_slot(SfWriter *w)
+{
+	if (w->npending == w->nslots)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(w->estate->es_query_cxt);
+
+		w->pending[w->nslots++] =
+			MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
+									 &TTSOpsBufferHeapTuple);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return w->pending[w->npending];
+}
+
+/* Add a row to the kept rows, in the transaction's memory. */
+static void
+remember_kept(SfKeptRow *k)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+
+	kept_rows = lappend(kept_rows, k);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Keep a copy of pending row i, which the current subtransaction inserts
+ * although its change belongs to an enclosing one.
+ */
+static void
+keep_row(SfWriter *w, int i)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	SfKeptRow  *k = palloc(sizeof(SfKeptRow));
+
+	k->binding_id = w->binding_id;
+	k->tuple = ExecCopySlotHeapTuple(w->pending[i]);
+	k->cid = w->pending_cid[i];
+	k->change_sub = w->pending_sub[i];
+	k->insert_sub = GetCurrentSubTransactionId();
+	MemoryContextSwitchTo(oldcxt);
+	remember_kept(k);
+}
+
+/*
+ * Insert a writer's pending rows: one multi-insert per run of rows written
+ * by the same command, then their index entries.  The rows are taken out
+ * first, so that an error leaves none of them pending.  The index entries
+ * are made with an executor state of their own: a flush may run inside the
+ * check of a row being appended (a CHECK constraint running a query),
+ * whose expression context it must leave alone.
+ */
+static void
+flush_writer(SfWriter *w)
+{
+	int			n = w->npending;
+	int			first,
+				run,
+				i;
+
+	w->npending = 0;
+	w->pending_bytes = 0;
+	for (i = 0; i < n; i++)
+		if (w->pending_sub[i] != GetCurrentSubTransactionId())
+			keep_row(w, i);
+	w->flushing = true;
+	appending++;
+	PG_TRY();
+	{
+		for (first = 0; first < n; first += run)
+		{
+			ResultRelInfo *rri = w->pending_rri[first];
+			CommandId	cid = w->pending_cid[first];
+
+			for (run = 1; first + run < n && w->pending_rri[first + run] == rri &&
+				 w->pending_cid[first + run] == cid; run++)
+				;
+			if (run == 1)
+				table_tuple_insert(rri->ri_RelationDesc, w->pending[first], cid,
+								   0, NULL);
+			else
+				table_multi_insert(rri->ri_RelationDesc, &w->pending[first], run,
+								   cid, 0, NULL);
+			for (i = first; i < first + run; i++)
+			{
+				if (rri->ri_NumIndices > 0)
+					sf_insert_index_tuples(rri, w->pending[i], w->flush_estate);
+				ResetPerTupleExprContext(w->flush_estate);
+				ExecClearTuple(w->pending[i]);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		w->flushing = false;
+		appending--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Make the filled slot pending[npending] a pending row for table rri; cid
+ * and sub are the command that wrote it and the subtransaction of its
+ * change.  Flushes when the batch is full.
+ */
+static void
+add_pending(SfWriter *w, ResultRelInfo *rri, CommandId cid, SubTransactionId sub)
+{
+	TupleTableSlot *slot = w->pending[w->npending];
+
+	w->pending_rri[w->npending] = rri;
+	w->pending_cid[w->npending] = cid;
+	w->pending_sub[w->npending] = sub;
+	w->pending_bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
+	w->npending++;
+	if (w->npending == SF_BATCH_ROWS || w->pending_bytes >= SF_BATCH_BYTES)
+		flush_writer(w);
+}
+
+/*
+ * Apply to a filled slot what an INSERT into the history table applies
+ * before storing the row: routing to a partition, generated columns,
+ * constraints, partition bounds.  Returns the slot to store, in the row
+ * type of *target, the table it goes to.
+ */
+static TupleTableSlot *
+check_row(SfWriter *w, TupleTableSlot *slot, ResultRelInfo **target)
+{
+	ResultRelInfo *rri = w->rri;
+	Relation	rel;
+
+	if (w->proute)
+	{
+		TupleConversionMap *map;
+
+		rri = ExecFindPartition(w->mtstate, w->rri, w->proute, slot, w->estate);
+		map = sf_root_to_child_map(rri, w->estate);
+		if (map != NULL)
+			slot = execute_attr_map_slot(map->attrMap, slot,
+										 rri->ri_PartitionTupleSlot);
+	}
+	rel = rri->ri_RelationDesc;
+	slot->tts_tableOid = RelationGetRelid(rel);
+	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(rri, w->estate, slot, CMD_INSERT);
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, slot, w->estate);
+	if (rel->rd_rel->relispartition && w->proute == NULL)
+		ExecPartitionCheck(rri, slot, w->estate, true);
+	*target = rri;
+	return slot;
+}
+
+/*
+ * Check the row in the writer's slot and store it: pending when its table
+ * is a heap and it has the root's layout, else at once.  cid and sub are
+ * the command that wrote it and the subtransaction of its change.
+ */
+static void
+store_row(SfWriter *w, CommandId cid, SubTransactionId sub)
+{
+	ResultRelInfo *rri;
+	TupleTableSlot *slot = check_row(w, w->slot, &rri);
+
+	if (slot != w->slot || w->flushing ||
+		rri->ri_RelationDesc->rd_tableam != GetHeapamTableAmRoutine())
+	{
+		table_tuple_insert(rri->ri_RelationDesc, slot, cid, 0, NULL);
+		if (rri->ri_NumIndices > 0)
+			sf_insert_index_tuples(rri, slot, w->estate);
+		return;
+	}
+	ExecCopySlot(pending_slot(w), slot)->tts_tableOid = slot->tts_tableOid;
+	add_pending(w, rri, cid, sub);
+}
+
+
 /* The open writer of a binding's history table, opening it if needed. */
 static SfWriter *
 writer_for(SfBinding *b)
@@ -417,8 +431,11 @@ writer_for(SfBinding *b)
 
 		if (w->relid == b->history_relid)
 		{
-			if (!w->stale && b->history.valid)
+			if ((!w->stale && b->history.valid) || w->flushing)
 				return w;
+			/* the table's shape is unchanged: DDL would have flushed it */
+			if (w->npending > 0)
+				flush_writer(w);
 			*link = w->next;
 			writer_release(w);
 			break;
@@ -446,9 +463,82 @@ as_top_owner(void (*fn) (void *), void *arg)
 	PG_END_TRY();
 }
 
+/*
+ * Make the kept rows whose insert was undone (by an aborted subtransaction)
+ * pending again.
+ */
+static void
+requeue_kept(void)
+{
+	List	   *requeued = NIL;
+	ListCell   *lc;
+
+	foreach(lc, kept_rows)
+		if (((SfKeptRow *) lfirst(lc))->insert_sub == InvalidSubTransactionId)
+		{
+			requeued = lappend(requeued, lfirst(lc));
+			kept_rows = foreach_delete_current(kept_rows, lc);
+		}
+	foreach(lc, requeued)
+	{
+		SfKeptRow  *k = lfirst(lc);
+		SfBinding  *b = sf_binding_by_id(k->binding_id);
+		SfWriter   *w;
+		TupleTableSlot *slot;
+		ResultRelInfo *rri;
+
+		/* requeued rows are flushed before any query, detach() included */
+		if (b == NULL)
+			elog(ERROR, "statusflow: binding %d of a pending history row is gone",
+				 k->binding_id);
+		w = writer_for(b);
+		if (w->flushing)
+		{
+			/* an index expression of the table runs this query: later */
+			remember_kept(k);
+			continue;
+		}
+		/* checked when it was first stored: route it only */
+		slot = pending_slot(w);
+		ExecForceStoreHeapTuple(k->tuple, slot, true);
+		rri = w->proute ?
+			ExecFindPartition(w->mtstate, w->rri, w->proute, slot, w->estate) :
+			w->rri;
+		slot->tts_tableOid = RelationGetRelid(rri->ri_RelationDesc);
+		add_pending(w, rri, k->cid, k->change_sub);
+		pfree(k);
+	}
+	list_free(requeued);
+}
+
+static void
+flush_all(void *arg)
+{
+	SfWriter   *w;
+
+	/* requeued rows are routed with the writer's state: not inside a row's */
+	if (appending == 0)
+		requeue_kept();
+	for (w = writers; w != NULL; w = w->next)
+		if (w->npending > 0 && !w->flushing)
+			flush_writer(w);
+}
+
+/*
+ * Insert every pending row: before a query starts or a utility command
+ * runs, and when a query's triggers have fired.
+ */
+void
+sf_history_flush_all(void)
+{
+	if (writers != NULL || kept_rows != NIL)
+		as_top_owner(flush_all, NULL);
+}
+
 static void
 close_all(void *arg)
 {
+	flush_all(NULL);
 	while (writers != NULL)
 	{
 		SfWriter   *w = writers;
@@ -459,22 +549,103 @@ close_all(void *arg)
 }
 
 /*
- * Close every open writer: at the end of a query (unless a row is being
- * appended), or before commit.
+ * Flush and close every open writer: at the end of a query (unless a row
+ * is being appended), or before commit.
  */
 void
 sf_history_close_all(void)
 {
-	if (writers != NULL && appending == 0)
+	if ((writers != NULL || kept_rows != NIL) && appending == 0)
 		as_top_owner(close_all, NULL);
 }
 
-/* Abort: the resource owner and TopTransactionContext clean up for us. */
+/*
+ * The transaction ended (after sf_history_close_all at commit): the
+ * resource owner and TopTransactionContext clean up for us.
+ */
 void
 sf_history_forget_all(void)
 {
 	writers = NULL;
+	kept_rows = NIL;
 	appending = 0;
+}
+
+/* A subtransaction committed: its rows and inserts are its parent's now. */
+static void
+subxact_committed(SubTransactionId sub, SubTransactionId parent)
+{
+	SfWriter   *w;
+	ListCell   *lc;
+	int			i;
+
+	for (w = writers; w != NULL; w = w->next)
+		for (i = 0; i < w->npending; i++)
+			if (w->pending_sub[i] == sub)
+				w->pending_sub[i] = parent;
+	foreach(lc, kept_rows)
+	{
+		SfKeptRow  *k = lfirst(lc);
+
+		if (k->insert_sub != sub)
+			continue;
+		k->insert_sub = parent;
+		/* inserted where its change belongs: nothing left to undo */
+		if (k->change_sub >= parent)
+			kept_rows = foreach_delete_current(kept_rows, lc);
+	}
+}
+
+/*
+ * A subtransaction aborted: its pending rows go with it, and the rows of
+ * enclosing subtransactions it inserted are pending again.
+ */
+static void
+subxact_aborted(SubTransactionId sub)
+{
+	SfWriter   *w;
+	ListCell   *lc;
+	int			i,
+				kept;
+
+	for (w = writers; w != NULL; w = w->next)
+	{
+		for (i = 0, kept = 0; i < w->npending; i++)
+		{
+			TupleTableSlot *slot = w->pending[i];
+
+			if (w->pending_sub[i] >= sub)
+			{
+				ExecClearTuple(slot);
+				continue;
+			}
+			w->pending[i] = w->pending[kept];
+			w->pending[kept] = slot;
+			w->pending_rri[kept] = w->pending_rri[i];
+			w->pending_cid[kept] = w->pending_cid[i];
+			w->pending_sub[kept++] = w->pending_sub[i];
+		}
+		w->npending = kept;
+	}
+	foreach(lc, kept_rows)
+	{
+		SfKeptRow  *k = lfirst(lc);
+
+		if (k->change_sub >= sub)
+			kept_rows = foreach_delete_current(kept_rows, lc);
+		else if (k->insert_sub >= sub)
+			k->insert_sub = InvalidSubTransactionId;
+	}
+}
+
+static void
+sf_history_subxact(SubXactEvent event, SubTransactionId sub,
+				   SubTransactionId parent, void *arg)
+{
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		subxact_committed(sub, parent);
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+		subxact_aborted(sub);
 }
 
 /* Relcache invalidation of relid (or of everything) marks writers stale. */
@@ -499,6 +670,7 @@ void
 sf_history_init(void)
 {
 	CacheRegisterSyscacheCallback(AUTHOID, sf_role_callback, (Datum) 0);
+	RegisterSubXactCallback(sf_history_subxact, NULL);
 }
 
 /* current_user as text, cached across rows. */
@@ -571,15 +743,15 @@ context_metadata(Jsonb *api_value, Datum *out)
 }
 
 /*
- * Fill the slot with a history row's values, defaults included; returns
- * its history_id.
+ * Fill the writer's slot with a history row's values, defaults included;
+ * returns its history_id.
  */
 static int64
 fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row)
 {
-	SfContext  *ctx = sf_current_context(b->id);
-	SfHistoryLayout *h = &b->history;
 	TupleTableSlot *slot = w->slot;
+	SfContext  *ctx = sf_change_context(b, row->keys, row->key_nulls);
+	SfHistoryLayout *h = &b->history;
 	ExprContext *econtext = GetPerTupleExprContext(w->estate);
 	Datum	   *values = slot->tts_values;
 	bool	   *nulls = slot->tts_isnull;
@@ -634,38 +806,6 @@ fill_row(SfWriter *w, SfBinding *b, SfHistoryRow *row)
 	return id;
 }
 
-/* Insert the filled slot as an INSERT into the history table would. */
-static void
-insert_row(void *arg)
-{
-	SfWriter   *w = arg;
-	ResultRelInfo *rri = w->rri;
-	TupleTableSlot *slot = w->slot;
-	Relation	rel;
-
-	if (w->proute)
-	{
-		TupleConversionMap *map;
-
-		rri = ExecFindPartition(w->mtstate, w->rri, w->proute, slot, w->estate);
-		map = sf_root_to_child_map(rri, w->estate);
-		if (map != NULL)
-			slot = execute_attr_map_slot(map->attrMap, slot,
-										 rri->ri_PartitionTupleSlot);
-	}
-	rel = rri->ri_RelationDesc;
-	slot->tts_tableOid = RelationGetRelid(rel);
-	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-		ExecComputeStoredGenerated(rri, w->estate, slot, CMD_INSERT);
-	if (rel->rd_att->constr)
-		ExecConstraints(rri, slot, w->estate);
-	if (rel->rd_rel->relispartition && w->proute == NULL)
-		ExecPartitionCheck(rri, slot, w->estate, true);
-	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-	if (rri->ri_NumIndices > 0)
-		sf_insert_index_tuples(rri, slot, w->estate);
-}
-
 /* Open the writer and append the row, under the top resource owner. */
 typedef struct SfAppend
 {
@@ -681,9 +821,9 @@ append_row(void *arg)
 	SfWriter   *w = writer_for(a->binding);
 
 	a->history_id = fill_row(w, a->binding, a->row);
-	insert_row(w);
-	ResetPerTupleExprContext(w->estate);
+	store_row(w, GetCurrentCommandId(true), GetCurrentSubTransactionId());
 	ExecClearTuple(w->slot);
+	ResetPerTupleExprContext(w->estate);
 }
 
 /*

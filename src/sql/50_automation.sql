@@ -1,6 +1,6 @@
 /*
- * Automation (src/automation.c): timers applied by tick(), provider events
- * ingested by ingest().
+ * Automation: timers applied by tick() (src/automation.c), provider events
+ * ingested by ingest() (src/ingest.c).
  */
 
 CREATE FUNCTION statusflow.tick(max_rows integer DEFAULT 1000)
@@ -26,3 +26,21 @@ CREATE FUNCTION statusflow.ingest(table_name regclass, key text,
 								  column_name name DEFAULT NULL)
 RETURNS text LANGUAGE c
 AS 'MODULE_PATHNAME', 'sf_ingest';
+
+CREATE FUNCTION statusflow.ingest_batch(table_name regclass, keys anyarray,
+										statuses_or_events text[],
+										occurred_at timestamptz[] DEFAULT NULL,
+										event_ids text[] DEFAULT NULL,
+										payloads jsonb[] DEFAULT NULL,
+										column_name name DEFAULT NULL)
+RETURNS TABLE (n integer, outcome text) LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_ingest_batch';
+
+CREATE FUNCTION statusflow.ingest_batch(table_name regclass, keys text,
+										statuses_or_events text[],
+										occurred_at timestamptz[] DEFAULT NULL,
+										event_ids text[] DEFAULT NULL,
+										payloads jsonb[] DEFAULT NULL,
+										column_name name DEFAULT NULL)
+RETURNS TABLE (n integer, outcome text) LANGUAGE c
+AS 'MODULE_PATHNAME', 'sf_ingest_batch';

@@ -138,6 +138,10 @@ COMMENT ON FUNCTION statusflow.ingest(regclass, anyelement, text, timestamp with
 	'Apply a provider''s receipt (a status or an event) at most once, never moving back in a monotonic workflow';
 COMMENT ON FUNCTION statusflow.ingest(regclass, text, text, timestamp with time zone, text, jsonb, name) IS
 	'Apply a provider''s receipt, the key given as text';
+COMMENT ON FUNCTION statusflow.ingest_batch(regclass, anyarray, text[], timestamp with time zone[], text[], jsonb[], name) IS
+	'Apply many provider receipts, one per array element, with the outcomes ingest() would give each in turn';
+COMMENT ON FUNCTION statusflow.ingest_batch(regclass, text, text[], timestamp with time zone[], text[], jsonb[], name) IS
+	'Apply many provider receipts, their keys given as an array literal (''{1,2,3}'')';
 
 -- reports
 COMMENT ON FUNCTION statusflow.entries(regclass, anyelement, text, name) IS
