@@ -1188,9 +1188,10 @@ BEGIN
 		WITH d AS MATERIALIZED (SELECT * FROM %1$s WHERE d.kind OPERATOR(pg_catalog.=) 'E'),
 		c AS (
 			SELECT * FROM (
-				SELECT %2$s, e.last_at, e.last_id FROM %3$s e
-				WHERE e.last_at OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
-				  AND NOT EXISTS (SELECT FROM d WHERE %4$s)
+				(SELECT %2$s, e.last_at, e.last_id FROM %3$s e
+				 WHERE e.last_at OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
+				   AND NOT EXISTS (SELECT FROM d WHERE %4$s)
+				 ORDER BY e.last_at, e.last_id LIMIT $2)
 				UNION ALL
 				SELECT %5$s, d.at, d.x FROM d
 				WHERE d.at OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)) c
