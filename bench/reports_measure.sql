@@ -45,7 +45,7 @@ INSERT INTO bench_query (name, query) VALUES
 
 -- the reports that summaries serve
 UPDATE bench_query SET summarized = true
-WHERE name IN ('status_counts(until)', 'group_counts()', 'funnel()', 'funnel_cohorts(week)',
+WHERE name IN ('status_counts(until)', 'funnel()', 'funnel_cohorts(week)',
 			   'time_in_status()', 'transition_matrix()', 'transition_matrix(last week)',
 			   'entry_series(day)', 'entry_series(week, December)', 'dashboard()')
   AND EXISTS (SELECT 1 FROM statusflow.summaries s WHERE s.table_name = :'tbl'::regclass);
