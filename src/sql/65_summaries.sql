@@ -160,6 +160,26 @@ AS $$
 $$;
 
 /*
+ * The moves (kind m) of the rows of a summary not folded yet, for FROM, as
+ * the tail's fold gives them: each applied row not folded counts 1 at its
+ * exact time.  Unlike the other counts, a move is the row's own: read from
+ * the history through the index on txid, without the entity's other rows.
+ */
+CREATE FUNCTION statusflow_internal.tail_moves_sql(b statusflow.binding, s statusflow.summary)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.format('SELECT h.occurred_at AS bucket, h.from_status, h.to_status AS status, '
+							 'NULL::pg_catalog.int8 AS x, NULL::%1$s[] AS reached, '
+							 '1::pg_catalog.int8 AS n, NULL::pg_catalog.numeric AS total FROM %2$s h '
+							 'WHERE h.txid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin(%3$L::pg_catalog.pg_snapshot) '
+							 'AND NOT pg_catalog.pg_visible_in_snapshot(h.txid, %3$L::pg_catalog.pg_snapshot) '
+							 'AND h.applied',
+							 w.status_type::pg_catalog.regtype, b.history_table, s.folded)
+	FROM statusflow.workflow w WHERE w.name OPERATOR(pg_catalog.=) b.workflow
+$$;
+
+/*
  * The counts of kind in a summary and its tail, for FROM: the counts table
  * (alias c) and the folded tail, with the columns of both (bucket, at,
  * from_status, status, x, reached, n, total); cond is a condition on them
@@ -174,9 +194,12 @@ AS $$
 		'(SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
 		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L%3$s '
 		'UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
-		'FROM (SELECT d.bucket, d.from_status, d.status, d.x, d.reached, d.n, d.total '
-		'FROM %4$s WHERE d.kind OPERATOR(pg_catalog.=) %2$L) c WHERE true%3$s)',
-		s.counts, kind, cond, statusflow_internal.tail_sql(b, s))
+		'FROM (%4$s) c WHERE true%3$s)',
+		s.counts, kind, cond,
+		CASE WHEN kind OPERATOR(pg_catalog.=) 'm' THEN statusflow_internal.tail_moves_sql(b, s)
+			 ELSE pg_catalog.format('SELECT d.bucket, d.from_status, d.status, d.x, d.reached, '
+									'd.n, d.total FROM %s WHERE d.kind OPERATOR(pg_catalog.=) %L',
+									statusflow_internal.tail_sql(b, s), kind) END)
 $$;
 
 /* Does t fall on a bucket of the summary (NULL and infinities do)? */
