@@ -76,6 +76,15 @@ sf_ownercheck(Oid classid, int cacheid, Oid objid, Oid roleid)
 #define sf_root_to_child_map(rri, estate) ((rri)->ri_RootToPartitionMap)
 #endif
 
+/* An index scan without instrumentation: 18 takes its instrumentation. */
+#if PG_VERSION_NUM >= 180000
+#define sf_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define sf_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
 /* The sequence behind an identity column: 17 takes the relation itself. */
 #if PG_VERSION_NUM >= 170000
 #define sf_identity_sequence(rel, attnum) \

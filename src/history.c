@@ -309,7 +309,7 @@ probe_event_id(Relation history, Relation index, Snapshot snapshot,
 	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, TEXTOID,
 						   index->rd_indcollation[0], F_TEXTEQ,
 						   PointerGetDatum(event_id));
-	scan = index_beginscan(history, index, snapshot, 1, 0);
+	scan = sf_index_beginscan(history, index, snapshot, 1);
 	index_rescan(scan, &key, 1, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
