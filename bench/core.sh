@@ -51,7 +51,7 @@ record() { results[$1]+="$2 "; }
 
 for round in $(seq 1 "$ROUNDS"); do
 	sf_log "round $round of $ROUNDS"
-	for v in floor statusflow plpgsql; do
+	for v in floor statusflow plpgsql summarized; do
 		record "oltp_$v" "$(oltp_run "oltp_$v")"
 	done
 	for v in plain statusflow guarded; do
@@ -60,6 +60,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	record bulk_floor "$(bulk_run bulk_floor 'bench_floor, bench_floor_history')"
 	record bulk_statusflow "$(bulk_run bulk_statusflow 'bench_sf, bench_sf_status_history')"
 	record bulk_plpgsql "$(bulk_run bulk_plpgsql 'bench_plpgsql, bench_plpgsql_history')"
+	record bulk_summarized "$(bulk_run bulk_summarized 'bench_summarized, bench_summarized_status_history')"
 	record bulk_payload_plain "$(bulk_run bulk_payload_plain bench_plain)"
 	record bulk_payload_statusflow "$(bulk_run bulk_payload_statusflow bench_sf)"
 	record bulk_payload_guarded "$(bulk_run bulk_payload_guarded bench_guarded)"
@@ -70,6 +71,7 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == ">=") ? v >= 
 
 of=$(m oltp_floor); os=$(m oltp_statusflow); op=$(m oltp_plpgsql)
 bf=$(m bulk_floor); bs=$(m bulk_statusflow); bp=$(m bulk_plpgsql)
+osum=$(m oltp_summarized); bsum=$(m bulk_summarized)
 pp=$(m oltp_payload_plain); ps=$(m oltp_payload_statusflow); pg=$(m oltp_payload_guarded)
 qp=$(m bulk_payload_plain); qs=$(m bulk_payload_statusflow); qg=$(m bulk_payload_guarded)
 
@@ -90,6 +92,9 @@ Updates that leave the status alone (UPDATE ... SET payload = payload + 1)
   with a status condition on another column (the invariant trigger watches it, not payload):
   OLTP  $(printf '%8.0f' "$pg") tps   $(ratio "$pg" "$ps")x the statusflow table without one
   bulk  $(printf '%8.3f' "$qg") s     $(ratio "$qg" "$qs")x the statusflow table's time
+A statusflow table keeping summaries of its history (enable_summaries: its history gains an index on txid)
+  OLTP  $(printf '%8.0f' "$osum") tps   $(ratio "$osum" "$os")x the statusflow table without them
+  bulk  $(printf '%8.3f' "$bsum") s     $(ratio "$bsum" "$bs")x the statusflow table's time
 
 Targets
   OLTP statusflow >= 0.95x floor:    $(ratio "$os" "$of")  $(verdict "$(ratio "$os" "$of")" '>=' 0.95)

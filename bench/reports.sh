@@ -2,12 +2,16 @@
 # Reports benchmark: every report on two sizes of the same data, each timed
 # against SELECT count(*) over its history table in the same run.
 #
-#   bash bench/reports.sh [--no-build] [--explain]
+#   bash bench/reports.sh [--no-build] [--explain] [--summaries]
 #
 # Environment: LARGE (1000000 entities, 10,000,000 history rows), SMALL
 # (100000 entities, 1,000,000 rows), ROUNDS (3, medians).  --explain also
 # prints the plans of the main reports on the large table (EXPLAIN ANALYZE
-# through auto_explain).  Not run by CI; about 10 minutes on 2 cores.
+# through auto_explain).  --summaries keeps summaries of both tables
+# (enable_summaries(), timed), with a tail of TAIL (1000) history rows not
+# folded yet, and times the reports they serve both ways, side by side:
+# from the history alone and from the summaries plus the tail.  Not run by
+# CI; about 10 minutes on 2 cores at the default sizes.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/pgenv.sh"
 
@@ -15,13 +19,16 @@ LARGE=${LARGE:-1000000}
 SMALL=${SMALL:-100000}
 ROUNDS=${ROUNDS:-3}
 BENCH="$SF_ROOT/bench"
+TAIL=${TAIL:-1000}
 build=1
 explain=0
+summaries=0
 for arg in "$@"; do
 	case "$arg" in
 		--no-build) build=0 ;;
 		--explain) explain=1 ;;
-		*) echo "usage: $0 [--no-build] [--explain]" >&2; exit 2 ;;
+		--summaries) summaries=1 ;;
+		*) echo "usage: $0 [--no-build] [--explain] [--summaries]" >&2; exit 2 ;;
 	esac
 done
 
@@ -36,6 +43,7 @@ export PGDATABASE=bench
 psql -X -q -c 'CREATE EXTENSION statusflow'
 
 declare -A results
+declare -A folds
 for size in small large; do
 	entities=$SMALL
 	[ "$size" = large ] && entities=$LARGE
@@ -43,7 +51,13 @@ for size in small large; do
 	start=$(date +%s)
 	psql -X -q -v entities="$entities" -v tbl="bench_$size" -v tbl_history="bench_${size}_history" \
 		-f "$BENCH/gen_reports.sql" >/dev/null
-	sf_log "generated in $(($(date +%s) - start)) s; measuring, $ROUNDS rounds"
+	sf_log "generated in $(($(date +%s) - start)) s"
+	if [ "$summaries" = 1 ]; then
+		folds[$size]=$(psql -X -q -v tbl="bench_$size" -v tbl_history="bench_${size}_history" \
+			-v tail="$TAIL" -f "$BENCH/reports_summarize.sql" | grep '|')
+		sf_log "summaries: $(echo "${folds[$size]}" | tr '\n' ' ')"
+	fi
+	sf_log "measuring, $ROUNDS rounds"
 	results[$size]=$(psql -X -q -v tbl="bench_$size" -v rounds="$ROUNDS" -f "$BENCH/reports_measure.sql")
 done
 
@@ -51,11 +65,33 @@ history_rows() { psql -X -At -c "SELECT to_char(count(*), 'FM999,999,999') FROM 
 echo
 echo "statusflow reports benchmark: medians of $ROUNDS rounds, work_mem 64MB, 2 parallel workers"
 echo "small: $SMALL entities, $(history_rows small) history rows; large: $LARGE entities, $(history_rows large) history rows"
-printf '%-30s %12s %9s %12s %9s %8s\n' report "small ms" "x count" "large ms" "x count" growth
-join -t '|' -j 1 -o '1.1,1.2,1.3,2.2,2.3' \
-	<(echo "${results[small]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') \
-	<(echo "${results[large]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') |
-	awk -F'|' '{printf "%-30s %12.1f %9.2f %12.1f %9.2f %7.1fx\n", substr($1, 4), $2, $3, $4, $5, $4 / $2}'
+if [ "$summaries" = 1 ]; then
+	for size in small large; do
+		echo "$size, summaries: $(echo "${folds[$size]}" | sed 's/|/: /' | paste -sd ';' | sed 's/;/; /g')"
+	done
+	echo "ms: median milliseconds; x count: ratio to count(*) over the history in the same round;"
+	echo "history: the report from the history alone; summaries: from the summaries plus the tail"
+	printf '%-30s %22s %22s %22s %22s %8s %8s\n' report "small history" "small summaries" \
+		"large history" "large summaries" "growth" "growth"
+	printf '%-30s %22s %22s %22s %22s %8s %8s\n' "" "ms (x count)" "ms (x count)" \
+		"ms (x count)" "ms (x count)" history summ.
+	join -t '|' -j 1 -o '1.1,1.2,1.3,1.4,1.5,2.2,2.3,2.4,2.5' \
+		<(echo "${results[small]}" | awk -F'|' '{printf "%02d %s|%s|%s|%s|%s\n", NR, $1, $2, $3, $4, $5}') \
+		<(echo "${results[large]}" | awk -F'|' '{printf "%02d %s|%s|%s|%s|%s\n", NR, $1, $2, $3, $4, $5}') |
+		awk -F'|' '{
+			s1 = $4 == "" ? "-" : sprintf("%.1f (%.2f)", $4, $5)
+			s2 = $8 == "" ? "-" : sprintf("%.1f (%.2f)", $8, $9)
+			g2 = $8 == "" ? "-" : sprintf("%.2fx", $8 / $4)
+			printf "%-30s %22s %22s %22s %22s %7.2fx %8s\n", substr($1, 4),
+				sprintf("%.1f (%.2f)", $2, $3), s1, sprintf("%.1f (%.2f)", $6, $7), s2,
+				$6 / $2, g2 }'
+else
+	printf '%-30s %12s %9s %12s %9s %8s\n' report "small ms" "x count" "large ms" "x count" growth
+	join -t '|' -j 1 -o '1.1,1.2,1.3,2.2,2.3' \
+		<(echo "${results[small]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') \
+		<(echo "${results[large]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') |
+		awk -F'|' '{printf "%-30s %12.1f %9.2f %12.1f %9.2f %7.1fx\n", substr($1, 4), $2, $3, $4, $5, $4 / $2}'
+fi
 
 if [ "$explain" = 1 ]; then
 	sf_log "plans of the main reports on the large table"

@@ -1,7 +1,12 @@
 -- Measure every report on table :"tbl" (made by gen_reports.sql): :rounds
 -- interleaved rounds, each report run to completion (its rows counted) and
 -- timed inside the server, next to SELECT count(*) over the history table.
--- Prints one line per report: name, median milliseconds, ratio to count(*).
+-- The reports that summaries serve run twice in each round when the table
+-- keeps summaries: from the history alone (the summaries set aside in a
+-- subtransaction that is rolled back) and from the summaries plus the
+-- rows not folded yet.  Prints one line per report: name, median
+-- milliseconds and ratio to count(*) from the history, then from the
+-- summaries (empty when not summarized).
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 
@@ -16,7 +21,7 @@ BEGIN
 END
 $$;
 
-CREATE TEMP TABLE bench_query (n serial, name text, query text);
+CREATE TEMP TABLE bench_query (n serial, name text, query text, summarized boolean DEFAULT false);
 INSERT INTO bench_query (name, query) VALUES
 	('count(*) over history', format('SELECT count(*) FROM %I', :'tbl' || '_history')),
 	('status_counts()', format($q$SELECT * FROM statusflow.status_counts(%L)$q$, :'tbl')),
@@ -38,7 +43,15 @@ INSERT INTO bench_query (name, query) VALUES
 	('timeline(key)', format($q$SELECT * FROM statusflow.timeline(%L, 12345)$q$, :'tbl')),
 	('dashboard()', format($q$SELECT * FROM statusflow.dashboard(%L)$q$, :'tbl'));
 
-CREATE TEMP TABLE bench_time (n integer, round integer, ms double precision);
+-- the reports that summaries serve
+UPDATE bench_query SET summarized = true
+WHERE name IN ('status_counts(until)', 'funnel()', 'funnel_cohorts(week)',
+			   'time_in_status()', 'transition_matrix()', 'transition_matrix(last week)',
+			   'entry_series(day)', 'entry_series(week, December)', 'dashboard()')
+  AND EXISTS (SELECT 1 FROM statusflow.summaries s WHERE s.table_name = :'tbl'::regclass);
+
+CREATE TEMP TABLE bench_time (n integer, round integer, ms double precision,
+							  summaries boolean);
 SET bench.rounds = :rounds;
 DO $$
 DECLARE
@@ -47,7 +60,17 @@ BEGIN
 	-- a first run of every query warms the caches
 	FOR round IN 0 .. current_setting('bench.rounds')::integer LOOP
 		FOR q IN SELECT * FROM bench_query ORDER BY n LOOP
-			INSERT INTO bench_time VALUES (q.n, round, pg_temp.bench_ms(q.query));
+			IF q.summarized THEN
+				INSERT INTO bench_time VALUES (q.n, round, pg_temp.bench_ms(q.query), true);
+				BEGIN
+					UPDATE statusflow.summary SET folded = NULL;
+					RAISE EXCEPTION USING ERRCODE = 'SFBEN', MESSAGE = pg_temp.bench_ms(q.query);
+				EXCEPTION WHEN SQLSTATE 'SFBEN' THEN
+					INSERT INTO bench_time VALUES (q.n, round, SQLERRM::double precision, false);
+				END;
+			ELSE
+				INSERT INTO bench_time VALUES (q.n, round, pg_temp.bench_ms(q.query), false);
+			END IF;
 		END LOOP;
 	END LOOP;
 END
@@ -58,8 +81,12 @@ $$;
 \pset fieldsep '|'
 \pset tuples_only on
 WITH m AS (
-	SELECT t.n, percentile_disc(0.5) WITHIN GROUP (ORDER BY t.ms) AS ms
-	FROM bench_time t WHERE t.round > 0 GROUP BY t.n)
-SELECT q.name, round(m.ms::numeric, 1),
-	   round((m.ms / (SELECT m1.ms FROM m m1 WHERE m1.n = 1))::numeric, 2)
-FROM bench_query q JOIN m ON m.n = q.n ORDER BY q.n;
+	SELECT t.n, t.summaries, percentile_disc(0.5) WITHIN GROUP (ORDER BY t.ms) AS ms
+	FROM bench_time t WHERE t.round > 0 GROUP BY t.n, t.summaries),
+c AS (SELECT m.ms FROM m WHERE m.n = 1)
+SELECT q.name, round(h.ms::numeric, 1), round((h.ms / c.ms)::numeric, 2),
+	   round(s.ms::numeric, 1), round((s.ms / c.ms)::numeric, 2)
+FROM bench_query q CROSS JOIN c
+JOIN m h ON h.n = q.n AND NOT h.summaries
+LEFT JOIN m s ON s.n = q.n AND s.summaries
+ORDER BY q.n;

@@ -5,13 +5,16 @@
 --   bench_plain     no trigger at all (updates that leave the status alone)
 --   bench_guarded   statusflow, with a status condition on another column
 --                   (its invariant trigger watches that column only)
+--   bench_summarized statusflow, keeping summaries of its history (which
+--                   indexes the history's txid)
 -- The workflow is a cycle s0 -> s1 -> s2 -> s3 -> s0, so the generated
 -- updates (each row to the next status) are always valid.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_floor, bench_floor_history, bench_sf,
 	bench_sf_status_history, bench_plpgsql, bench_plpgsql_history,
-	bench_transitions, bench_plain, bench_guarded, bench_guarded_status_history CASCADE;
+	bench_transitions, bench_plain, bench_guarded, bench_guarded_status_history,
+	bench_summarized, bench_summarized_status_history CASCADE;
 DROP EXTENSION IF EXISTS statusflow CASCADE;
 DROP TYPE IF EXISTS bench_status, bench_guarded_status;
 CREATE EXTENSION statusflow;
@@ -40,6 +43,10 @@ CREATE TABLE bench_plpgsql_history (LIKE bench_sf_status_history INCLUDING ALL);
 INSERT INTO bench_plpgsql SELECT * FROM bench_sf;
 CREATE TABLE bench_plain (LIKE bench_sf INCLUDING ALL);
 INSERT INTO bench_plain SELECT * FROM bench_sf;
+CREATE TABLE bench_summarized (LIKE bench_sf INCLUDING ALL);
+INSERT INTO bench_summarized SELECT * FROM bench_sf;
+SELECT statusflow.attach('bench_summarized', 'status', 'bench', backfill => false);
+SELECT statusflow.enable_summaries('bench_summarized');
 
 SELECT statusflow.create_workflow('bench_guarded', ARRAY['s0', 's1', 's2', 's3'],
 								  initial => ARRAY['s0']);

@@ -277,6 +277,66 @@ extern void sf_unbecome(SfIdentity *saved);
 extern char *sf_equality_operator(Oid type);
 extern void sf_require_select(SfBinding *binding);
 
+/* keys.c: how to hash, compare and copy the key columns of fold rows */
+typedef struct SfKeyInfo
+{
+	int			nkeys;
+	FmgrInfo	hash[INDEX_MAX_KEYS];
+	FmgrInfo	eq[INDEX_MAX_KEYS];
+	Oid			collation[INDEX_MAX_KEYS];
+	bool		byval[INDEX_MAX_KEYS];
+	int16		len[INDEX_MAX_KEYS];
+} SfKeyInfo;
+
+extern void sf_key_info_init(SfKeyInfo *info, TupleDesc desc, int nkeys);
+extern Datum sf_key_column(SfKeyInfo *info, Datum key, int k);
+extern uint32 sf_key_hash(SfKeyInfo *info, Datum key);
+extern bool sf_key_equal(SfKeyInfo *info, Datum a, Datum b);
+extern Datum sf_key_copy(SfKeyInfo *info, Datum *values);
+extern Datum sf_key_copy_key(SfKeyInfo *info, Datum key);
+
+/* summary_fold.c: a change to a summary's counts, or an entity */
+#ifndef PG_INT128_TYPE
+#error "statusflow needs a compiler with a 128-bit integer type"
+#endif
+#define SF_MAX_SUMMARY_STATUSES 64
+#define SF_DURATION_BUCKETS 7296	/* see sf_duration_bucket() */
+
+typedef struct SfFoldOut
+{
+	char		kind;			/* see summary_fold.c */
+	TimestampTz bucket;
+	TimestampTz at;
+	Oid			from_status;	/* InvalidOid: none */
+	Oid			status;
+	int64		x;
+	uint64		reached;		/* bit i: statuses[i] */
+	const Oid  *statuses;
+	int64		n;
+	int128		total;
+	bool		regular;
+	Datum		key;			/* E: the entity's key, read with keys */
+	SfKeyInfo  *keys;
+} SfFoldOut;
+
+typedef void (*SfFoldSink) (void *arg, const SfFoldOut *out);
+
+extern void sf_fold(SfBinding *binding, Datum *folded, Datum *upto, int64 period,
+					bool open_rows, SfFoldSink sink, void *sink_arg);
+extern int	sf_reached_oids(const SfFoldOut *out, Oid *oids);
+extern int64 sf_period_usecs(Interval *period);
+extern TimestampTz sf_bucket_of(TimestampTz t, int64 period);
+extern int64 sf_duration_bucket(int64 usecs);
+extern int64 sf_duration_bucket_start(int64 bucket);
+
+/* reports.c */
+extern double sf_percentile_rank(double fraction, int64 n, int64 *lower);
+extern double sf_interpolate(double low, double high, double fraction);
+extern double sf_mean_seconds(int128 sum, int64 count);
+
+/* summaries.c */
+extern void sf_tick_summaries(void);
+
 /* statusflow.c */
 extern int	sf_executor_depth;
 extern char *sf_guc_actor;

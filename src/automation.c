@@ -375,6 +375,7 @@ sf_tick(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	st.rsinfo = rsinfo;
 	st.callercxt = CurrentMemoryContext;
+	sf_tick_summaries();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");

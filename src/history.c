@@ -20,6 +20,7 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_operator.h"
@@ -474,11 +475,33 @@ sf_history_append_only(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The summaries of a binding no longer count its history once rows are
+ * deleted: mark them to be built again (folded NULL), which their next
+ * refresh does; reports read the history meanwhile.  Waits for a fold
+ * under way.  (A 1.0 catalog has no summaries.)
+ */
+static void
+forget_summaries(SfBinding *b)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(b->id)};
+	Oid			schema = get_namespace_oid("statusflow", false);
+
+	if (!OidIsValid(get_relname_relid("summary", schema)))
+		return;
+	if (SPI_execute_with_args("UPDATE statusflow.summary s SET folded = NULL "
+							  "WHERE s.binding_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "statusflow: could not mark summaries to be built again");
+}
+
+/*
  * statusflow.prune_history(table, older_than, keep_latest, column_name)
  *
  * Deletes the history rows recorded before older_than.  With keep_latest
  * (the default) each entity keeps its latest row, so its history still ends
  * at its current status.  Only the owner of the history table may prune.
+ * Summaries of a pruned history are built again at their next refresh.
  */
 Datum
 sf_prune_history(PG_FUNCTION_ARGS)
@@ -544,6 +567,8 @@ sf_prune_history(PG_FUNCTION_ARGS)
 		pruning_relid = InvalidOid;
 	}
 	PG_END_TRY();
+	if (deleted > 0)
+		forget_summaries(b);
 	sf_unpin_search_path(nest);
 	SPI_finish();
 	PG_RETURN_INT64((int64) deleted);

@@ -78,26 +78,12 @@ typedef struct SfRow
  */
 #define SF_BATCH 16
 
-/* How to hash and compare the key columns of the query. */
-typedef struct SfKeyInfo
-{
-	int			nkeys;
-	FmgrInfo	hash[INDEX_MAX_KEYS];
-	FmgrInfo	eq[INDEX_MAX_KEYS];
-	Oid			collation[INDEX_MAX_KEYS];
-	bool		byval[INDEX_MAX_KEYS];
-	int16		len[INDEX_MAX_KEYS];
-} SfKeyInfo;
-
-static uint32 key_hash(SfKeyInfo *info, Datum key);
-static bool key_equal(SfKeyInfo *info, Datum a, Datum b);
-
 #define SH_PREFIX		sf_entities
 #define SH_ELEMENT_TYPE SfEntity
 #define SH_KEY_TYPE		Datum
 #define SH_KEY			key
-#define SH_HASH_KEY(tb, k)	key_hash((SfKeyInfo *) (tb)->private_data, k)
-#define SH_EQUAL(tb, a, b)	key_equal((SfKeyInfo *) (tb)->private_data, a, b)
+#define SH_HASH_KEY(tb, k)	sf_key_hash((SfKeyInfo *) (tb)->private_data, k)
+#define SH_EQUAL(tb, a, b)	sf_key_equal((SfKeyInfo *) (tb)->private_data, a, b)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a)	((a)->hash)
 #define SH_SCOPE		static inline
@@ -112,7 +98,7 @@ typedef struct SfStays
 	int64		open;
 	int64		count;
 	int64		size;
-	double		sum;
+	int128		sum;			/* of the durations, in microseconds */
 	double	   *seconds;
 } SfStays;
 
@@ -136,57 +122,6 @@ typedef struct SfFold
 	SfStays    *stays;
 } SfFold;
 
-/* The value of the k-th column of a key. */
-static inline Datum
-key_column(SfKeyInfo *info, Datum key, int k)
-{
-	return info->nkeys == 1 ? key : ((Datum *) DatumGetPointer(key))[k];
-}
-
-/* The hash of a key, from its columns' hash functions. */
-static uint32
-key_hash(SfKeyInfo *info, Datum key)
-{
-	uint32		hash = 0;
-	int			k;
-
-	for (k = 0; k < info->nkeys; k++)
-		hash = hash_combine(hash,
-							DatumGetUInt32(FunctionCall1Coll(&info->hash[k],
-															 info->collation[k],
-															 key_column(info, key, k))));
-	return murmurhash32(hash);
-}
-
-/* Are two keys equal, by their columns' equality operators? */
-static bool
-key_equal(SfKeyInfo *info, Datum a, Datum b)
-{
-	int			k;
-
-	for (k = 0; k < info->nkeys; k++)
-		if (!DatumGetBool(FunctionCall2Coll(&info->eq[k], info->collation[k],
-											key_column(info, a, k),
-											key_column(info, b, k))))
-			return false;
-	return true;
-}
-
-/* A key made of copies of the key columns' values, in the current context. */
-static Datum
-key_copy(SfKeyInfo *info, Datum *values)
-{
-	Datum	   *copies;
-	int			k;
-
-	if (info->nkeys == 1)
-		return datumCopy(values[0], info->byval[0], info->len[0]);
-	copies = palloc(sizeof(Datum) * info->nkeys);
-	for (k = 0; k < info->nkeys; k++)
-		copies[k] = datumCopy(values[k], info->byval[k], info->len[k]);
-	return PointerGetDatum(copies);
-}
-
 /*
  * Refuse a query whose columns are not the key columns, then history_id,
  * to_status (an enum), occurred_at, and maybe an int4 mask: the fold reads
@@ -208,32 +143,12 @@ check_shape(TupleDesc desc, int nkeys)
 						nkeys)));
 }
 
-/* Look up the hash and equality functions of the query's key columns. */
+/* Check the query's shape, then look up how to hash its key columns. */
 static void
 key_info_init(SfKeyInfo *info, TupleDesc desc, int nkeys)
 {
-	int			k;
-
 	check_shape(desc, nkeys);
-	info->nkeys = nkeys;
-	for (k = 0; k < nkeys; k++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, k);
-		TypeCacheEntry *type = lookup_type_cache(att->atttypid,
-												 TYPECACHE_HASH_PROC_FINFO |
-												 TYPECACHE_EQ_OPR_FINFO);
-
-		if (!OidIsValid(type->hash_proc) || !OidIsValid(type->eq_opr))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("key column \"%s\" has type %s, which cannot be hashed",
-							NameStr(att->attname), format_type_be(att->atttypid))));
-		fmgr_info_copy(&info->hash[k], &type->hash_proc_finfo, CurrentMemoryContext);
-		fmgr_info_copy(&info->eq[k], &type->eq_opr_finfo, CurrentMemoryContext);
-		info->collation[k] = att->attcollation;
-		info->byval[k] = att->attbyval;
-		info->len[k] = att->attlen;
-	}
+	sf_key_info_init(info, desc, nkeys);
 }
 
 /* The stays of one status, added on first use. */
@@ -263,6 +178,7 @@ add_stay(SfFold *fold, Oid status, TimestampTz entered, TimestampTz left,
 {
 	TimestampTz start = fold->has_since ? Max(entered, fold->since) : entered;
 	TimestampTz end = Min(open ? fold->now : left, fold->until);
+	int64		usecs;
 	SfStays    *stays;
 
 	if ((open && !fold->include_open) || (fold->has_since && end <= fold->since))
@@ -275,8 +191,9 @@ add_stay(SfFold *fold, Oid status, TimestampTz entered, TimestampTz left,
 			MemoryContextAllocHuge(fold->cxt, sizeof(double) * stays->size) :
 			repalloc_huge(stays->seconds, sizeof(double) * stays->size);
 	}
-	stays->seconds[stays->count] = end > start ? (end - start) / (double) USECS_PER_SEC : 0;
-	stays->sum += stays->seconds[stays->count];
+	usecs = end > start ? end - start : 0;
+	stays->seconds[stays->count] = usecs / (double) USECS_PER_SEC;
+	stays->sum += usecs;
 	stays->count++;
 	if (open)
 		stays->open++;
@@ -293,12 +210,8 @@ fold_row(SfFold *fold, SfRow *row)
 	if (!found)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fold->cxt);
-		Datum		values[INDEX_MAX_KEYS];
-		int			k;
 
-		for (k = 0; k < fold->keys.nkeys; k++)
-			values[k] = key_column(&fold->keys, row->key, k);
-		entity->key = key_copy(&fold->keys, values);
+		entity->key = sf_key_copy_key(&fold->keys, row->key);
 		MemoryContextSwitchTo(old);
 		entity->at = row->at;
 		entity->mask = 0;
@@ -334,7 +247,7 @@ fold_batch(SfFold *fold)
 	{
 		SfRow	   *row = &fold->rows[i];
 
-		row->hash = key_hash(&fold->keys, row->key);
+		row->hash = sf_key_hash(&fold->keys, row->key);
 #ifdef __GNUC__
 		__builtin_prefetch(&fold->entities->data[row->hash & fold->entities->sizemask]);
 #endif
@@ -362,7 +275,7 @@ fold_receive(TupleTableSlot *slot, DestReceiver *self)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("a report query returned a null key, id, status or time")));
 	old = MemoryContextSwitchTo(fold->batch_cxt);
-	row->key = key_copy(&fold->keys, slot->tts_values);
+	row->key = sf_key_copy(&fold->keys, slot->tts_values);
 	MemoryContextSwitchTo(old);
 	row->id = DatumGetInt64(slot->tts_values[nkeys]);
 	row->status = DatumGetObjectId(slot->tts_values[nkeys + 1]);
@@ -544,26 +457,51 @@ select_kth(double *v, int64 n, int64 k)
 }
 
 /*
- * The fraction-th percentile of v[0 .. n-1], interpolated between the two
- * nearest values like percentile_cont().
+ * Where the fraction-th percentile of n values lies, like percentile_cont():
+ * between the value of 0-based rank *lower and the next one, the returned
+ * fraction of the way.
  */
+double
+sf_percentile_rank(double fraction, int64 n, int64 *lower)
+{
+	double		pos = fraction * (n - 1);
+
+	*lower = (int64) floor(pos);
+	return pos - *lower;
+}
+
+/* The value a fraction of the way from low to high. */
+double
+sf_interpolate(double low, double high, double fraction)
+{
+	return low + fraction * (high - low);
+}
+
+/* The mean of count stays of sum microseconds in all, in seconds. */
+double
+sf_mean_seconds(int128 sum, int64 count)
+{
+	return (double) sum / count / USECS_PER_SEC;
+}
+
+/* The fraction-th percentile of v[0 .. n-1], moving v about. */
 static double
 percentile(double *v, int64 n, double fraction)
 {
-	double		pos = fraction * (n - 1);
-	int64		lower = (int64) floor(pos);
+	int64		lower;
+	double		past = sf_percentile_rank(fraction, n, &lower);
 	double		low = select_kth(v, n, lower);
 	double		high = low;
 	int64		i;
 
-	if (pos > lower)
+	if (past > 0)
 	{
 		/* after selecting, every value above lower is at least low */
 		high = v[lower + 1];
 		for (i = lower + 2; i < n; i++)
 			high = Min(high, v[i]);
 	}
-	return low + (pos - lower) * (high - low);
+	return sf_interpolate(low, high, past);
 }
 
 /*
@@ -617,7 +555,7 @@ sf_stay_stats(PG_FUNCTION_ARGS)
 		values[0] = ObjectIdGetDatum(s->status);
 		values[1] = Int64GetDatum(s->count);
 		values[2] = Int64GetDatum(s->open);
-		values[3] = Float8GetDatum(s->sum / s->count);
+		values[3] = Float8GetDatum(sf_mean_seconds(s->sum, s->count));
 		values[4] = Float8GetDatum(percentile(s->seconds, s->count, 0.5));
 		values[5] = Float8GetDatum(percentile(s->seconds, s->count, 0.9));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

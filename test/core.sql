@@ -38,7 +38,7 @@ SELECT set_eq(
 		  'statusflow.transition_id_seq', 'statusflow.binding', 'statusflow.binding_id_seq',
 		  'statusflow.quota', 'statusflow.quota_id_seq', 'statusflow.quota_usage',
 		  'statusflow.timer', 'statusflow.timer_id_seq', 'statusflow.action',
-		  'statusflow.action_id_seq'],
+		  'statusflow.action_id_seq', 'statusflow.summary'],
 	'every catalog table and sequence is dumped with its data');
 
 -- security: trigger functions are not PUBLIC, definer functions pin search_path

@@ -230,6 +230,27 @@ CREATE TABLE statusflow_internal.cluster_catalog (
 	payload		jsonb NOT NULL
 );
 
+-- The summaries of a binding's history that reports read instead of the
+-- whole history (see src/sql/65_summaries.sql): the two tables that keep
+-- them, next to the history table and owned by its owner, and how far they
+-- go.  They count every history row whose transaction is visible in the
+-- snapshot folded, and no other; folded is NULL until they are built, and
+-- again after prune_history().  Transaction ids belong to a cluster: the
+-- summaries count for the cluster system_id and the history table
+-- history_table they were built from, and are built again elsewhere.
+CREATE TABLE statusflow.summary (
+	binding_id	integer PRIMARY KEY REFERENCES statusflow.binding ON DELETE CASCADE,
+	period		interval NOT NULL
+				CHECK (period >= interval '1 minute' AND period <= interval '1 day'),
+	counts		regclass NOT NULL UNIQUE,
+	entities	regclass NOT NULL UNIQUE,
+	history_table regclass,
+	folded		pg_snapshot,
+	system_id	bigint,
+	refreshed_at timestamptz,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
 SELECT pg_catalog.pg_extension_config_dump('statusflow.workflow', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.status', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.transition', '');
@@ -243,6 +264,7 @@ SELECT pg_catalog.pg_extension_config_dump('statusflow.timer', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.timer_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.action', '');
 SELECT pg_catalog.pg_extension_config_dump('statusflow.action_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('statusflow.summary', '');
 
 -- A row of statusflow.timeline(): one history row of an entity, with the
 -- time spent in the status it entered.

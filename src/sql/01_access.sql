@@ -39,6 +39,15 @@ AS $$
 	FROM statusflow.binding WHERE id OPERATOR(pg_catalog.=) b
 $$;
 
+/* Does the current role own the history table of this binding? */
+CREATE FUNCTION statusflow_internal.owns_history(b integer)
+RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT statusflow_internal.owns_relation(history_table)
+	FROM statusflow.binding WHERE id OPERATOR(pg_catalog.=) b
+$$;
+
 ALTER TABLE statusflow.workflow ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.status ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.transition ENABLE ROW LEVEL SECURITY;
@@ -48,6 +57,7 @@ ALTER TABLE statusflow.quota_usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.timer ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.action ENABLE ROW LEVEL SECURITY;
 ALTER TABLE statusflow.feed ENABLE ROW LEVEL SECURITY;
+ALTER TABLE statusflow.summary ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read_all ON statusflow.workflow FOR SELECT USING (true);
 CREATE POLICY type_owner ON statusflow.workflow
@@ -79,6 +89,13 @@ CREATE POLICY reader_or_owner ON statusflow.feed
 		   OR statusflow_internal.owns_binding(binding_id))
 	WITH CHECK (statusflow_internal.owns_binding(binding_id)
 				OR pg_catalog.pg_has_role(reader, 'USAGE'));
+-- summaries are written by the owners of the table or of its history
+CREATE POLICY read_all ON statusflow.summary FOR SELECT USING (true);
+CREATE POLICY owner ON statusflow.summary
+	USING (statusflow_internal.owns_binding(binding_id)
+		   OR statusflow_internal.owns_history(binding_id))
+	WITH CHECK (statusflow_internal.owns_binding(binding_id)
+				OR statusflow_internal.owns_history(binding_id));
 CREATE POLICY table_owner ON statusflow.quota_usage
 	USING (statusflow_internal.owns_binding(binding_id))
 	WITH CHECK (statusflow_internal.owns_binding(binding_id));

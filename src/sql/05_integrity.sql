@@ -230,6 +230,40 @@ BEGIN
 END
 $$;
 
+/*
+ * A binding's summaries are kept in two plain tables next to its history
+ * table, owned by the history table's owner: reports read them with their
+ * caller's rights, and folds write them as that owner (never a view, whose
+ * functions would run with a reader's rights), with the columns of a
+ * summary (disable_summaries() drops them).
+ */
+CREATE FUNCTION statusflow_internal.check_summary_row()
+RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.counts = NEW.entities OR (
+		SELECT pg_catalog.count(*) FROM pg_class c, pg_class h, statusflow.binding b
+		WHERE b.id = NEW.binding_id AND h.oid = b.history_table
+		  AND c.oid IN (NEW.counts, NEW.entities) AND c.relkind = 'r'
+		  AND c.relowner = h.relowner AND c.relnamespace = h.relnamespace) <> 2
+	   OR (SELECT pg_catalog.count(*) FROM pg_attribute a
+		   WHERE a.attrelid = NEW.counts AND NOT a.attisdropped
+			 AND a.attname IN ('kind', 'bucket', 'from_status', 'status', 'x', 'reached', 'n',
+							   'total')) <> 8
+	   OR (SELECT pg_catalog.count(*) FROM pg_attribute a
+		   WHERE a.attrelid = NEW.entities AND NOT a.attisdropped
+			 AND a.attname IN ('first_at', 'reached', 'last_id', 'last_status', 'last_at',
+							   'regular')) <> 6 THEN
+		RAISE EXCEPTION 'summary tables % and % are not summary tables of the history table''s owner next to it',
+			NEW.counts, NEW.entities
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Keep summaries with statusflow.enable_summaries().';
+	END IF;
+	RETURN NEW;
+END
+$$;
+
 CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.workflow
 	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_workflow_row();
 CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.status
@@ -242,6 +276,8 @@ CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.binding
 	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_binding_row();
 CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.action
 	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_action_row();
+CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON statusflow.summary
+	FOR EACH ROW EXECUTE FUNCTION statusflow_internal.check_summary_row();
 
 /*
  * ALTER TYPE ... RENAME VALUE on a workflow's type: the one label of the

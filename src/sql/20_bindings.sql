@@ -702,6 +702,7 @@ BEGIN
 								  b.table_name);
 	END LOOP;
 	PERFORM statusflow_internal.citus_allow_triggers(unsafe_triggers);
+	PERFORM statusflow_internal.drop_summaries(b);
 	DELETE FROM statusflow.binding x WHERE x.id OPERATOR(pg_catalog.=) b.id;
 	RETURN b.history_table;
 END
@@ -755,6 +756,18 @@ BEGIN
 			quote_ident(gone.column_name)
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  HINT = 'Detach the column with statusflow.detach() first.';
+	END IF;
+	-- summary tables stay while their binding keeps summaries
+	SELECT pg_catalog.format('%s.%s', b.table_name, quote_ident(b.column_name)) INTO used_by
+	FROM statusflow.summary s JOIN statusflow.binding b ON b.id = s.binding_id
+	WHERE ARRAY[s.counts::oid, s.entities::oid] && ARRAY(
+		SELECT o.objid FROM pg_event_trigger_dropped_objects() o
+		WHERE o.classid = 'pg_class'::regclass AND o.objsubid = 0)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'cannot drop the summary tables of %', used_by
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = 'Stop keeping summaries with statusflow.disable_summaries() first.';
 	END IF;
 	-- an action's function stays while the action does
 	SELECT pg_catalog.format('%s of workflow "%s"', a.id, a.workflow) INTO used_by

@@ -64,14 +64,7 @@ BEGIN
 			USING ERRCODE = 'duplicate_object';
 	END IF;
 	-- reads find the history rows of recent transactions by this index
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
-				   JOIN pg_catalog.pg_attribute a
-					 ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
-					AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
-				   WHERE i.indrelid OPERATOR(pg_catalog.=) b.history_table
-					 AND a.attname OPERATOR(pg_catalog.=) 'txid') THEN
-		EXECUTE pg_catalog.format('CREATE INDEX ON %s (txid)', b.history_table);
-	END IF;
+	PERFORM statusflow_internal.index_txid(b.history_table);
 	INSERT INTO statusflow.feed (binding_id, consumer, reader, seen)
 	VALUES (b.id, consumer, coalesce(reader, current_user::regrole),
 			CASE WHEN coalesce(from_start, false) THEN '1:1:'::pg_snapshot

@@ -272,17 +272,31 @@ RETURNS TABLE (status oid, stays bigint, open_stays bigint,
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'sf_stay_stats';
 
-/* Applied history rows in the window, counted by (from_status, to_status). */
+/*
+ * Applied history rows in the window, counted by (from_status, to_status):
+ * from the summaries when the window's ends fall on their buckets.
+ */
 CREATE FUNCTION statusflow_internal.moves_sql(b statusflow.binding, since timestamptz,
 									  until timestamptz, filter jsonb)
-RETURNS text LANGUAGE sql STABLE
+RETURNS text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT format('SELECT h.from_status, h.to_status, pg_catalog.count(*) AS n '
+DECLARE
+	s statusflow.summary := statusflow_internal.summary_for(b, filter);
+BEGIN
+	IF s.binding_id IS NOT NULL AND statusflow_internal.on_bucket(s, since)
+	   AND statusflow_internal.on_bucket(s, until) THEN
+		RETURN format('SELECT c.from_status, c.status AS to_status, '
+					  'pg_catalog.sum(c.n)::bigint AS n FROM %s c GROUP BY 1, 2',
+					  statusflow_internal.summary_sql(b, s, 'm',
+						  statusflow_internal.window_sql('c.bucket', since, until)));
+	END IF;
+	RETURN format('SELECT h.from_status, h.to_status, pg_catalog.count(*) AS n '
 				  'FROM %s h WHERE h.applied%s%s GROUP BY 1, 2',
 				  statusflow_internal.history_sql(b),
 				  statusflow_internal.window_sql('h.occurred_at', since, until),
-				  statusflow_internal.history_filter_sql(b, filter))
+				  statusflow_internal.history_filter_sql(b, filter));
+END
 $$;
 
 /*
@@ -399,6 +413,57 @@ $$;
  */
 
 /*
+ * Entities per status at the time $2 (on a bucket of the summary), from the
+ * summary, as (status, n): the n counts of the buckets before $2 (and of
+ * the tail's rows before it) give each entity whose rows occurred in
+ * history_id order its status then.  The others ("irregular": a row
+ * backdated before the one it follows) are corrected one by one, from
+ * their own rows: their n counts taken back, their status at $2 added.
+ */
+CREATE FUNCTION statusflow_internal.summary_status_at_sql(b statusflow.binding,
+														  s statusflow.summary)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT format($q$
+		WITH d AS MATERIALIZED (SELECT * FROM %1$s),
+		irregular AS (
+			SELECT %2$s FROM %3$s e WHERE NOT e.regular
+			   AND NOT EXISTS (SELECT FROM d WHERE d.kind OPERATOR(pg_catalog.=) 'E' AND %4$s)
+			UNION ALL
+			SELECT %5$s FROM d WHERE d.kind OPERATOR(pg_catalog.=) 'E' AND NOT d.regular),
+		r AS (
+			SELECT %6$s, h.history_id, h.to_status, h.occurred_at,
+				   pg_catalog.lag(h.to_status) OVER (PARTITION BY %6$s ORDER BY h.history_id) AS prev
+			FROM irregular x CROSS JOIN LATERAL (
+				SELECT h.history_id, h.to_status, h.occurred_at FROM %7$s h
+				WHERE %8$s AND h.applied AND %9$s) h),
+		net AS (
+			SELECT c.status, c.n FROM %10$s c
+			WHERE c.kind OPERATOR(pg_catalog.=) 'n' AND c.bucket < $2
+			UNION ALL SELECT d.status, d.n FROM d
+			WHERE d.kind OPERATOR(pg_catalog.=) 'n' AND d.bucket < $2
+			UNION ALL SELECT r.to_status, -1 FROM r WHERE r.occurred_at < $2
+			UNION ALL SELECT r.prev, 1 FROM r WHERE r.occurred_at < $2 AND r.prev IS NOT NULL
+			UNION ALL SELECT l.to_status, 1 FROM (
+				SELECT DISTINCT ON (%11$s) r.to_status FROM r WHERE r.occurred_at < $2
+				ORDER BY %11$s, r.history_id DESC) l)
+		SELECT net.status, pg_catalog.sum(net.n) AS n FROM net
+		GROUP BY 1 HAVING pg_catalog.sum(net.n) OPERATOR(pg_catalog.<>) 0$q$,
+		statusflow_internal.tail_sql(b, s),
+		statusflow_internal.each_key(b, 'e.%1$I', ', '),
+		s.entities,
+		statusflow_internal.fold_keys(b, 'd', 'e'),
+		statusflow_internal.fold_keys(b, 'd'),
+		statusflow_internal.each_key(b, 'x.%1$I', ', '),
+		b.history_table,
+		statusflow_internal.each_key(b, 'h.%1$I OPERATOR(pg_catalog.=) x.%1$I', ' AND '),
+		statusflow_internal.entry_sql('h'),
+		s.counts,
+		statusflow_internal.each_key(b, 'r.%1$I', ', '))
+$$;
+
+/*
  * Entities by unit (status, or group when by_group) at the end of the
  * window, and the moves into each unit during the window.  At the end of the
  * window means until; without until it means now, and the counts are those
@@ -416,6 +481,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	s statusflow.summary := statusflow_internal.summary_for(b, filter);
 	snapshot text;
 BEGIN
 	PERFORM statusflow_internal.check_window(since, until);
@@ -424,6 +490,8 @@ BEGIN
 						   'FROM %s t WHERE %s GROUP BY 1',
 						   b.column_name, b.table_name,
 						   statusflow_internal.filter_sql(b, filter, 't'));
+	ELSIF s.binding_id IS NOT NULL AND statusflow_internal.on_bucket(s, until) THEN
+		snapshot := statusflow_internal.summary_status_at_sql(b, s);
 	ELSE
 		snapshot := format('SELECT pe.enumlabel AS status, pg_catalog.count(*) AS n '
 						   'FROM statusflow_internal.entities(%L, %s, $1, $2) e '
@@ -508,6 +576,57 @@ $$;
  */
 
 /*
+ * The entities of a funnel, as (cohort, mask, n): how many entered the
+ * workflow in the window ($1, $2) in each cohort (period of entry, or
+ * NULL) with each mask of the steps they reached (bits: "WHEN status THEN
+ * bit ..." of the steps' statuses).  From the summary's entities by bucket
+ * of entry and statuses reached, when the window's ends and the periods
+ * fall on its buckets; else one pass over the history.
+ */
+CREATE FUNCTION statusflow_internal.funnel_masks_sql(b statusflow.binding, bits text,
+													 period text, since timestamptz,
+													 until timestamptz, filter jsonb)
+RETURNS text LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s statusflow.summary := statusflow_internal.summary_for(b, filter);
+BEGIN
+	IF s.binding_id IS NOT NULL AND statusflow_internal.on_bucket(s, since)
+	   AND statusflow_internal.on_bucket(s, until)
+	   AND (period IS NULL
+			OR statusflow_internal.periods_on_buckets(s, 'f', period, since, until)) THEN
+		RETURN format('SELECT g.cohort, (SELECT coalesce(pg_catalog.bit_or(CASE st %s ELSE 0 END), 0) '
+					  'FROM pg_catalog.unnest(g.reached) st) AS mask, pg_catalog.sum(g.n) AS n '
+					  'FROM (SELECT %s AS cohort, c.reached, pg_catalog.sum(c.n) AS n FROM %s c '
+					  'GROUP BY 1, 2 HAVING pg_catalog.sum(c.n) OPERATOR(pg_catalog.<>) 0) g '
+					  'GROUP BY 1, 2',
+					  bits, statusflow_internal.cohort_sql(period, 'c.bucket'),
+					  statusflow_internal.summary_sql(b, s, 'f',
+						  statusflow_internal.window_sql('c.bucket', since, until)));
+	END IF;
+	RETURN format('SELECT e.cohort, e.mask, pg_catalog.count(*) AS n FROM ('
+				  'SELECT %s AS cohort, e.mask '
+				  'FROM statusflow_internal.entities(%L, %s, NULL, NULL) e WHERE true%s) e '
+				  'GROUP BY 1, 2',
+				  statusflow_internal.cohort_sql(period, 'e.first_at'),
+				  statusflow_internal.rows_sql(b, NULL, filter,
+											   format(', CASE h.to_status %s ELSE 0 END', bits)),
+				  cardinality(b.key_columns),
+				  statusflow_internal.window_sql('e.first_at', since, until));
+END
+$$;
+
+/* The cohort of a time, as SQL: its day, week or month; NULL::date without. */
+CREATE FUNCTION statusflow_internal.cohort_sql(period text, expr text)
+RETURNS text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN period IS NULL THEN 'NULL::date'
+				ELSE format('pg_catalog.date_trunc(%L, %s)::date', period, expr) END
+$$;
+
+/*
  * The funnel of the entities that entered the workflow in the window (their
  * earliest applied history row), by cohort when period is set.  One pass
  * over the history folds each entity into a bit per step it reached,
@@ -552,12 +671,7 @@ BEGIN
 				  HINT = 'Each status counts for one step at most.';
 	END IF;
 	RETURN QUERY EXECUTE format($q$
-		WITH entity AS (
-			SELECT %s AS cohort, e.mask
-			FROM statusflow_internal.entities(%L, %s, NULL, NULL) e
-			WHERE true%s),
-		masks AS (SELECT e.cohort, e.mask, pg_catalog.count(*) AS n
-				  FROM entity e GROUP BY 1, 2),
+		WITH masks AS (%s),
 		sizes AS (SELECT min(m.cohort) AS cohort, coalesce(sum(m.n), 0) AS size
 				  FROM masks m %s),
 		reached AS (
@@ -576,12 +690,7 @@ BEGIN
 		FROM reached r
 		WINDOW w AS (PARTITION BY r.cohort ORDER BY r.step_no)
 		ORDER BY r.cohort, r.step_no$q$,
-		CASE WHEN period IS NULL THEN 'NULL::date'
-			 ELSE format('pg_catalog.date_trunc(%L, e.first_at)::date', period) END,
-		statusflow_internal.rows_sql(b, NULL, filter,
-							 format(', CASE h.to_status %s ELSE 0 END', bits)),
-		cardinality(b.key_columns),
-		statusflow_internal.window_sql('e.first_at', since, until),
+		statusflow_internal.funnel_masks_sql(b, bits, period, since, until, filter),
 		CASE WHEN period IS NOT NULL THEN 'GROUP BY m.cohort' END)
 	USING since, until, later_implies_earlier, steps;
 END
@@ -652,7 +761,8 @@ $$;
  * Count, mean, median and 90th percentile of the stays in each status that
  * overlap the window, each cut to its part inside the window; open stays
  * (still running at the end of the window) last until now, or are left out.
- * One pass over the history in recording order pairs each entity's rows.
+ * One pass over the history in recording order pairs each entity's rows;
+ * without a window, the summaries hold them.
  */
 CREATE FUNCTION statusflow.time_in_status(table_name regclass,
 										  since timestamptz DEFAULT NULL,
@@ -667,6 +777,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
+	s statusflow.summary := statusflow_internal.summary_for(b, filter);
 BEGIN
 	PERFORM statusflow_internal.check_window(since, until);
 	PERFORM statusflow_internal.require(include_open IS NOT NULL, 'include_open');
@@ -677,13 +788,17 @@ BEGIN
 		FROM statusflow.statuses s
 		LEFT JOIN (SELECT pe.enumlabel AS status, x.stays, x.open_stays,
 						  x.mean, x.median, x.p90
-				   FROM statusflow_internal.stay_stats(%L, %s, $1, $2, $3) x
+				   FROM %s x
 				   JOIN pg_catalog.pg_enum pe ON pe.oid = x.status) p
 			   ON p.status = s.status
 		WHERE s.workflow = $4
 		ORDER BY s.rank$q$,
-		statusflow_internal.rows_sql(b, until, filter, '') || ' ORDER BY h.history_id',
-		cardinality(b.key_columns))
+		CASE WHEN s.binding_id IS NOT NULL AND since IS NULL AND until IS NULL
+			 THEN format('statusflow_internal.summary_stays(%s, $3)', b.id)
+			 ELSE format('statusflow_internal.stay_stats(%L, %s, $1, $2, $3)',
+						 statusflow_internal.rows_sql(b, until, filter, '')
+						 || ' ORDER BY h.history_id',
+						 cardinality(b.key_columns)) END)
 	USING since, until, include_open, b.workflow;
 END
 $$;
@@ -967,15 +1082,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
+	sm statusflow.summary := statusflow_internal.summary_for(b, filter);
 BEGIN
 	PERFORM statusflow_internal.check_window(since, until);
 	PERFORM statusflow_internal.check_period(period);
 	RETURN QUERY EXECUTE format($q$
-		WITH e AS (
-			SELECT pg_catalog.date_trunc($3, h.occurred_at)::date AS period_start,
-				   h.to_status, pg_catalog.count(*) AS n
-			FROM %s h WHERE h.applied AND %s%s%s
-			GROUP BY 1, 2),
+		WITH e AS (%s),
 		bounds AS (
 			SELECT coalesce(pg_catalog.date_trunc($3, $1)::date,
 							min(e.period_start)) AS first_period,
@@ -996,9 +1108,20 @@ BEGIN
 		LEFT JOIN e ON e.period_start = p.period_start AND e.to_status::text = s.status
 		WHERE s.workflow = $4
 		ORDER BY p.period_start, s.rank$q$,
-		statusflow_internal.history_sql(b), statusflow_internal.entry_sql('h'),
-		statusflow_internal.window_sql('h.occurred_at', since, until),
-		statusflow_internal.history_filter_sql(b, filter))
+		CASE WHEN sm.binding_id IS NOT NULL AND statusflow_internal.on_bucket(sm, since)
+				  AND statusflow_internal.on_bucket(sm, until)
+				  AND statusflow_internal.periods_on_buckets(sm, 'm', period, since, until)
+			 THEN format('SELECT pg_catalog.date_trunc($3, c.bucket)::date AS period_start, '
+						 'c.status AS to_status, pg_catalog.sum(c.n) AS n FROM %s c GROUP BY 1, 2',
+						 statusflow_internal.summary_sql(b, sm, 'm',
+							 ' AND NOT coalesce(c.from_status OPERATOR(pg_catalog.=) c.status, false)'
+							 || statusflow_internal.window_sql('c.bucket', since, until)))
+			 ELSE format('SELECT pg_catalog.date_trunc($3, h.occurred_at)::date AS period_start, '
+						 'h.to_status, pg_catalog.count(*) AS n '
+						 'FROM %s h WHERE h.applied AND %s%s%s GROUP BY 1, 2',
+						 statusflow_internal.history_sql(b), statusflow_internal.entry_sql('h'),
+						 statusflow_internal.window_sql('h.occurred_at', since, until),
+						 statusflow_internal.history_filter_sql(b, filter)) END)
 	USING since, until, period, b.workflow;
 END
 $$;
@@ -1043,10 +1166,96 @@ AS $$
 $$;
 
 /*
+ * The oldest entities in a status (statuses: labels) for at least
+ * older_than, at most top of them, as stale() lists them, from a summary:
+ * its entities in the order they entered their status (an index), each
+ * looked up in the table for its status, until top are found.  Reads the
+ * history as stale() does when many entities come first that are in other
+ * statuses (when it has read a million).
+ */
+CREATE FUNCTION statusflow_internal.stale_top(b statusflow.binding, s statusflow.summary,
+											  statuses text[], older_than interval,
+											  top integer)
+RETURNS TABLE (key jsonb, current_status text, entered_at timestamptz,
+			   time_in_status interval, last_event text,
+			   last_event_at timestamptz, last_actor text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	cap bigint := greatest(top, 1) OPERATOR(pg_catalog.*) 16;
+	q text;
+	r record;
+	walked bigint;
+	found jsonb[];
+BEGIN
+	q := format($q$
+		WITH d AS MATERIALIZED (SELECT * FROM %1$s WHERE d.kind OPERATOR(pg_catalog.=) 'E'),
+		c AS (
+			SELECT * FROM (
+				(SELECT %2$s, e.last_at, e.last_id FROM %3$s e
+				 WHERE e.last_at OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
+				   AND NOT EXISTS (SELECT FROM d WHERE %4$s)
+				 ORDER BY e.last_at, e.last_id LIMIT $2)
+				UNION ALL
+				SELECT %5$s, d.at, d.x FROM d
+				WHERE d.at OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)) c
+			ORDER BY c.last_at, c.last_id LIMIT $2),
+		f AS (
+			SELECT c.*, %6$s AS key, t.%7$I::text AS status FROM c JOIN %8$s t ON %9$s
+			WHERE t.%7$I::text OPERATOR(pg_catalog.=) ANY ($4)
+			ORDER BY c.last_at, c.last_id LIMIT $3)
+		SELECT w.walked, f.key, f.status, f.last_at, l.event, l.occurred_at, l.actor
+		FROM (SELECT pg_catalog.count(*) AS walked FROM c) w
+		LEFT JOIN f ON true
+		LEFT JOIN LATERAL (SELECT h.event, h.occurred_at, h.actor FROM %10$s h
+						   WHERE %11$s ORDER BY h.history_id DESC LIMIT 1) l ON true
+		ORDER BY f.last_at, f.last_id$q$,
+		statusflow_internal.tail_sql(b, s),
+		statusflow_internal.each_key(b, 'e.%1$I', ', '),
+		s.entities,
+		statusflow_internal.fold_keys(b, 'd', 'e'),
+		statusflow_internal.fold_keys(b, 'd'),
+		statusflow_internal.key_json_sql(b, 't'),
+		b.column_name,
+		b.table_name,
+		statusflow_internal.each_key(b, 't.%1$I = c.%1$I', ' AND '),
+		b.history_table,
+		statusflow_internal.each_key(b, 'h.%1$I = f.%1$I', ' AND '));
+	WHILE top IS NOT NULL AND cap OPERATOR(pg_catalog.<=) 1048576 LOOP
+		found := '{}';
+		FOR r IN EXECUTE q USING older_than, cap, top, statuses LOOP
+			walked := r.walked;
+			IF r.key IS NOT NULL THEN
+				found := found || jsonb_build_array(r.key, r.status, r.last_at, r.event,
+													 r.occurred_at, r.actor);
+			END IF;
+		END LOOP;
+		IF cardinality(found) OPERATOR(pg_catalog.>=) top OR walked OPERATOR(pg_catalog.<) cap THEN
+			RETURN QUERY
+			SELECT x.v -> 0, x.v ->> 1, (x.v ->> 2)::timestamptz,
+				   justify_hours(now() - (x.v ->> 2)::timestamptz), x.v ->> 3,
+				   (x.v ->> 4)::timestamptz, x.v ->> 5
+			FROM unnest(found) WITH ORDINALITY AS x(v, n) ORDER BY x.n;
+			RETURN;
+		END IF;
+		cap := cap OPERATOR(pg_catalog.*) 8;
+	END LOOP;
+	RETURN QUERY
+	SELECT x.* FROM statusflow.stale(b.table_name, NULL, older_than,
+									 column_name => b.column_name) x
+	LIMIT top;
+END
+$$;
+
+/*
  * The state of a binding as lines of text for psql: entities per status with
  * a bar, per group when the workflow has groups, the funnel (steps, by
  * default the workflow's main path), and the entities that have been in a
- * non-terminal status the longest, for at least stale_after.
+ * non-terminal status the longest, for at least stale_after.  The table is
+ * counted once; with summaries, the funnel and the oldest entities come
+ * from them.
  */
 CREATE FUNCTION statusflow.dashboard(table_name regclass,
 									 steps text[] DEFAULT NULL,
@@ -1059,13 +1268,21 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	b statusflow.binding := statusflow_internal.binding(table_name, column_name);
+	s statusflow.summary := statusflow_internal.summary_for(b, filter);
 	bar_width CONSTANT integer := 30;
+	statuses text[];
+	units text[];
+	counts bigint[];
+	open_statuses text[];
 BEGIN
+	SELECT array_agg(c.status ORDER BY c.ordinality),
+		   array_agg(coalesce(c.group_name, c.status) ORDER BY c.ordinality),
+		   array_agg(c.entities ORDER BY c.ordinality)
+	INTO statuses, units, counts
+	FROM statusflow.status_counts(table_name, filter => filter,
+								  column_name => b.column_name) WITH ORDINALITY c;
 	RETURN NEXT format('%s.%I (workflow %s): %s entities%s', b.table_name,
-		b.column_name, b.workflow,
-		(SELECT sum(c.entities)
-		 FROM statusflow.status_counts(table_name, filter => filter,
-									   column_name => b.column_name) c),
+		b.column_name, b.workflow, (SELECT sum(n) FROM unnest(counts) n),
 		CASE WHEN filter IS NOT NULL THEN ' matching ' || filter::text END);
 
 	RETURN NEXT '';
@@ -1074,24 +1291,26 @@ BEGIN
 	SELECT format('  %-*s  %*s  %-*s  %6s', max(length(c.status)) OVER (), c.status,
 				  max(length(c.entities::text)) OVER (), c.entities, bar_width,
 				  statusflow_internal.bar(c.entities, max(c.entities) OVER (), bar_width),
-				  statusflow_internal.percent(coalesce(c.share, 0)))
-	FROM statusflow.status_counts(table_name, filter => filter,
-								  column_name => b.column_name) WITH ORDINALITY c
-	ORDER BY c.ordinality;
+				  statusflow_internal.percent(coalesce(
+					  round(c.entities / nullif(sum(c.entities) OVER (), 0), 4), 0)))
+	FROM unnest(statuses, counts) WITH ORDINALITY AS c(status, entities, n)
+	ORDER BY c.n;
 
-	IF EXISTS (SELECT 1 FROM statusflow.statuses s
-			   WHERE s.workflow = b.workflow AND s.group_name IS NOT NULL) THEN
+	IF EXISTS (SELECT 1 FROM statusflow.statuses x
+			   WHERE x.workflow = b.workflow AND x.group_name IS NOT NULL) THEN
 		RETURN NEXT '';
 		RETURN NEXT 'Groups';
 		RETURN QUERY
-		SELECT format('  %-*s  %*s  %-*s  %6s', max(length(g.group_name)) OVER (),
-					  g.group_name, max(length(g.entities::text)) OVER (), g.entities,
+		SELECT format('  %-*s  %*s  %-*s  %6s', max(length(g.unit)) OVER (),
+					  g.unit, max(length(g.entities::text)) OVER (), g.entities,
 					  bar_width,
 					  statusflow_internal.bar(g.entities, max(g.entities) OVER (), bar_width),
-					  statusflow_internal.percent(coalesce(g.share, 0)))
-		FROM statusflow.group_counts(table_name, filter => filter,
-									 column_name => b.column_name) WITH ORDINALITY g
-		ORDER BY g.ordinality;
+					  statusflow_internal.percent(coalesce(
+						  round(g.entities / nullif(sum(g.entities) OVER (), 0), 4), 0)))
+		FROM (SELECT c.unit, sum(c.entities) AS entities, min(c.n) AS n
+			  FROM unnest(units, counts) WITH ORDINALITY AS c(unit, entities, n)
+			  GROUP BY c.unit) g
+		ORDER BY g.n;
 	END IF;
 
 	RETURN NEXT '';
@@ -1112,18 +1331,26 @@ BEGIN
 	RETURN NEXT '';
 	RETURN NEXT format('Stale: in a non-terminal status for %s or more, oldest first (top %s)',
 					   statusflow_internal.short_interval(stale_after), top);
+	SELECT array_agg(x.status ORDER BY x.rank) INTO open_statuses
+	FROM statusflow.statuses x WHERE x.workflow = b.workflow AND NOT x.is_terminal;
 	RETURN QUERY
 	SELECT format('  %-*s  %-*s  %8s  since %s  last: %s%s',
-				  max(length(s.key::text)) OVER (), s.key::text,
-				  max(length(s.current_status)) OVER (), s.current_status,
-				  statusflow_internal.short_interval(s.time_in_status),
-				  to_char(s.entered_at, 'YYYY-MM-DD HH24:MI'),
-				  coalesce(s.last_event, '-'), ' by ' || s.last_actor)
-	FROM (SELECT x.*
-		  FROM statusflow.stale(table_name, NULL, stale_after, filter => filter,
-								column_name => b.column_name) WITH ORDINALITY x
-		  ORDER BY x.ordinality LIMIT top) s
-	ORDER BY s.ordinality;
+				  max(length(x.key::text)) OVER (), x.key::text,
+				  max(length(x.current_status)) OVER (), x.current_status,
+				  statusflow_internal.short_interval(x.time_in_status),
+				  to_char(x.entered_at, 'YYYY-MM-DD HH24:MI'),
+				  coalesce(x.last_event, '-'), ' by ' || x.last_actor)
+	FROM (SELECT y.*
+		  FROM statusflow_internal.stale_top(b, s, open_statuses, stale_after, top)
+			   WITH ORDINALITY y
+		  WHERE s.binding_id IS NOT NULL AND open_statuses IS NOT NULL
+		  UNION ALL
+		  SELECT y.*
+		  FROM (SELECT z.* FROM statusflow.stale(table_name, NULL, stale_after, filter => filter,
+												 column_name => b.column_name) WITH ORDINALITY z
+				ORDER BY z.ordinality LIMIT top) y
+		  WHERE s.binding_id IS NULL) x
+	ORDER BY x.ordinality;
 	IF NOT FOUND THEN
 		RETURN NEXT '  (none)';
 	END IF;

@@ -24,6 +24,8 @@ COMMENT ON TABLE statusflow.action IS
 	'Actions: functions called when a row enters or leaves a status or takes an event';
 COMMENT ON TABLE statusflow.feed IS
 	'Feeds: each consumer''s cursor over a binding''s history, as transaction snapshots';
+COMMENT ON TABLE statusflow.summary IS
+	'Summaries: the tables that keep counts of a binding''s history for reports, and the snapshot they count up to';
 COMMENT ON TABLE statusflow.binding IS
 	'Bindings: a workflow attached to a column of a table, with its history table';
 
@@ -42,6 +44,8 @@ COMMENT ON VIEW statusflow.actions IS
 	'Every action of every workflow';
 COMMENT ON VIEW statusflow.feeds IS
 	'Every feed the current role may read, and whether a read is under way';
+COMMENT ON VIEW statusflow.summaries IS
+	'Every binding that keeps summaries of its history, their tables and how far they are folded';
 COMMENT ON VIEW statusflow.bindings IS
 	'Every bound column, with its workflow and history table';
 
@@ -174,3 +178,9 @@ COMMENT ON FUNCTION statusflow.entry_series(regclass, text, timestamp with time 
 	'Entries into each status per day, week or month';
 COMMENT ON FUNCTION statusflow.dashboard(regclass, text[], interval, integer, jsonb, name) IS
 	'Counts, groups, the funnel and stale entities of a bound column, as text for psql';
+COMMENT ON FUNCTION statusflow.enable_summaries(regclass, interval, name) IS
+	'Keep summaries of a table''s history in buckets of a period, so that reports do not read all of it';
+COMMENT ON FUNCTION statusflow.disable_summaries(regclass, name) IS
+	'Stop keeping summaries of a table''s history, and drop them';
+COMMENT ON FUNCTION statusflow.refresh_summaries(regclass, boolean, name) IS
+	'Fold the history rows committed since the last time into summaries (tick() does it too)';

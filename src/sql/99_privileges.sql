@@ -15,14 +15,15 @@ GRANT USAGE ON SCHEMA statusflow_internal TO PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON statusflow.workflow, statusflow.status,
 	statusflow.transition, statusflow.binding, statusflow.quota,
-	statusflow.quota_usage, statusflow.timer, statusflow.action, statusflow.feed TO PUBLIC;
+	statusflow.quota_usage, statusflow.timer, statusflow.action, statusflow.feed,
+	statusflow.summary TO PUBLIC;
 -- SELECT too: pg_dump of the schema, run by an application's role, reads them
 GRANT USAGE, SELECT ON SEQUENCE statusflow.transition_id_seq,
 	statusflow.binding_id_seq, statusflow.quota_id_seq,
 	statusflow.timer_id_seq, statusflow.action_id_seq TO PUBLIC;
 GRANT SELECT ON statusflow.statuses, statusflow.workflows,
 	statusflow.transitions, statusflow.quotas, statusflow.timers,
-	statusflow.bindings, statusflow.actions, statusflow.feeds TO PUBLIC;
+	statusflow.bindings, statusflow.actions, statusflow.feeds, statusflow.summaries TO PUBLIC;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA statusflow_internal FROM PUBLIC;
 
@@ -39,7 +40,7 @@ BEGIN
 		'qualified_name', 'roles', 'check_condition_everywhere', 'check_fits',
 		'check_timers', 'sync_binding', 'binding', 'trigger_names', 'create_history',
 		'check_action',
-		'adopt_history',
+		'adopt_history', 'owns_history',
 		-- Citus
 		'citus_present', 'citus_worker', 'citus_table', 'check_citus_table',
 		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_history_id', 'citus_shard_of', 'check_citus_quota',
@@ -55,6 +56,15 @@ BEGIN
 		'key_object', 'ranks', 'main_path', 'counts', 'funnel', 'seconds',
 		'queue_position', 'status_at', 'timeline', 'bar', 'percent',
 		'short_interval',
+		-- summaries: the reports' (the caller's rights), the folds' (run as
+		-- the history table's owner, who cannot fold anyone else's), the
+		-- summary tables' policy
+		'index_txid', 'bucket', 'system_id', 'fold', 'fold_columns', 'fold_keys',
+		'may_read_summaries', 'summary_for', 'tail_sql', 'tail_moves_sql', 'summary_sql', 'on_bucket',
+		'periods_on_buckets', 'summary_stays', 'fold_snapshot', 'fold_summaries',
+		'fold_as_owner', 'entity_columns', 'create_summary_tables', 'drop_summaries',
+		'tick_summaries', 'summary_status_at_sql', 'funnel_masks_sql', 'cohort_sql',
+		'stale_top',
 		-- diagrams
 		'edge_label', 'action_names', 'dot_string', 'mermaid_string', 'diagram_nodes',
 		'diagram_edges'] LOOP

@@ -191,4 +191,19 @@ CREATE TABLE statusflow_internal.cluster_catalog (
 	payload		jsonb NOT NULL
 );
 
+-- summaries (see 00_catalog.sql)
+CREATE TABLE statusflow.summary (
+	binding_id	integer PRIMARY KEY REFERENCES statusflow.binding ON DELETE CASCADE,
+	period		interval NOT NULL
+				CHECK (period >= interval '1 minute' AND period <= interval '1 day'),
+	counts		regclass NOT NULL UNIQUE,
+	entities	regclass NOT NULL UNIQUE,
+	history_table regclass,
+	folded		pg_snapshot,
+	system_id	bigint,
+	refreshed_at timestamptz,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+SELECT pg_catalog.pg_extension_config_dump('statusflow.summary', '');
+
 -- 1.1's code follows.

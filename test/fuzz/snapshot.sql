@@ -82,7 +82,8 @@ WITH ext AS (
 	SELECT format('policy %s on %s cmd=%s roles=%s using=%s check=%s', p.polname, p.polrelid::regclass,
 				  p.polcmd, p.polroles::regrole[], pg_get_expr(p.polqual, p.polrelid),
 				  pg_get_expr(p.polwithcheck, p.polrelid))
-	FROM pg_policy p
+	FROM pg_policy p WHERE p.polrelid IN (SELECT oid FROM victim_tables)
+	   OR p.polrelid IN (SELECT objid FROM ext_objects WHERE classid = 'pg_class'::regclass)
 	UNION ALL
 	SELECT format('default acl %s %s %s', defaclrole::regrole, defaclnamespace, defaclacl)
 	FROM pg_default_acl
