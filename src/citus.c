@@ -61,6 +61,26 @@ sf_citus_present(void)
 }
 
 /*
+ * Connect to SPI with search_path pinned to pg_catalog, pg_temp: these
+ * queries run in the caller's session and must resolve nothing through its
+ * path.  Returns the level citus_spi_finish() unwinds.
+ */
+static int
+citus_spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "statusflow: SPI_connect failed");
+	return sf_pin_search_path();
+}
+
+static void
+citus_spi_finish(int nest)
+{
+	sf_unpin_search_path(nest);
+	SPI_finish();
+}
+
+/*
  * The shard id Citus put at the end of a shard's name (<name>_<shardid>),
  * or 0 when the name has none.
  */
@@ -90,6 +110,7 @@ shard_id_of(const char *relname)
 Oid
 sf_citus_history_shard(SfBinding *b, Relation rel)
 {
+	int			nest;
 	Oid			argtypes[4] = {INT8OID, OIDOID, OIDOID, OIDOID};
 	Datum		args[4];
 	int64		shardid;
@@ -106,9 +127,8 @@ sf_citus_history_shard(SfBinding *b, Relation rel)
 	args[1] = ObjectIdGetDatum(b->relid);
 	args[2] = ObjectIdGetDatum(b->history_relid);
 	args[3] = ObjectIdGetDatum(RelationGetRelid(rel));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "statusflow: SPI_connect failed");
-	if (SPI_execute_with_args("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($3, h.shardid))::pg_catalog.oid"
+	nest = citus_spi_connect();
+	if (SPI_execute_with_args("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($3, h.shardid, false))::pg_catalog.oid"
 							  " FROM pg_catalog.pg_dist_shard s"
 							  " LEFT JOIN pg_catalog.pg_dist_shard h"
 							  "   ON h.logicalrelid OPERATOR(pg_catalog.=) $3"
@@ -116,7 +136,7 @@ sf_citus_history_shard(SfBinding *b, Relation rel)
 							  "  AND h.shardmaxvalue OPERATOR(pg_catalog.=) s.shardmaxvalue"
 							  " WHERE s.shardid OPERATOR(pg_catalog.=) $1"
 							  "   AND s.logicalrelid OPERATOR(pg_catalog.=) $2"
-							  "   AND pg_catalog.to_regclass(pg_catalog.shard_name($2, $1))::pg_catalog.oid"
+							  "   AND pg_catalog.to_regclass(pg_catalog.shard_name($2, $1, false))::pg_catalog.oid"
 							  "       OPERATOR(pg_catalog.=) $4",
 							  4, argtypes, args, NULL, true, 2) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: reading Citus's shards failed");
@@ -124,7 +144,7 @@ sf_citus_history_shard(SfBinding *b, Relation rel)
 	if (found)
 		history = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	citus_spi_finish(nest);
 	if (found && (isnull || !OidIsValid(history)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -202,16 +222,16 @@ sf_citus_distributed(SfBinding *b)
 	{
 		Oid			argtypes[1] = {OIDOID};
 		Datum		args[1] = {ObjectIdGetDatum(b->relid)};
+		int			nest;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "statusflow: SPI_connect failed");
+		nest = citus_spi_connect();
 		if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_dist_partition p"
 								  " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1"
 								  "   AND p.partmethod OPERATOR(pg_catalog.=) 'h'",
 								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "statusflow: reading Citus's tables failed");
 		b->citus_distributed = SPI_processed > 0 ? 1 : -1;
-		SPI_finish();
+		citus_spi_finish(nest);
 	}
 	return b->citus_distributed > 0;
 }
@@ -224,6 +244,7 @@ sf_citus_distributed(SfBinding *b)
 void
 sf_citus_send_context(SfBinding *b, SfContext *ctx)
 {
+	int			nest;
 	Oid			argtypes[7] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
 	TIMESTAMPTZOID, TEXTOID};
 	Datum		args[7];
@@ -245,12 +266,11 @@ sf_citus_send_context(SfBinding *b, SfContext *ctx)
 		ARG(6, ctx->event_id != NULL, PointerGetDatum(ctx->event_id));
 #undef ARG
 	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "statusflow: SPI_connect failed");
+	nest = citus_spi_connect();
 	if (SPI_execute_with_args("SELECT statusflow_internal.citus_context($1, $2, $3, $4, $5, $6, $7)",
 							  7, argtypes, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: sending the call's context to Citus's workers failed");
-	SPI_finish();
+	citus_spi_finish(nest);
 }
 
 /* The string value of key in a JSON object, or NULL. */
@@ -319,6 +339,8 @@ sf_citus_received_context(const char *value, int binding_id)
 														CStringGetDatum(text_to_cstring(t)),
 														ObjectIdGetDatum(InvalidOid),
 														Int32GetDatum(-1)));
+			/* the setting is the caller's to set: as the API checks it */
+			sf_check_occurred_at(received->occurred_at);
 		}
 		received_source = pstrdup(value);
 		MemoryContextSwitchTo(old);
@@ -335,6 +357,7 @@ sf_citus_received_context(const char *value, int binding_id)
 static void
 set_worker_history_id(SfBinding *b, TupleTableSlot *slot)
 {
+	int			nest;
 	SfHistoryLayout *h = &b->history;
 	Datum	   *keys = palloc(sizeof(Datum) * b->nkeys);
 	Oid			argtypes[2] = {INT4OID, TEXTARRAYOID};
@@ -355,8 +378,7 @@ set_worker_history_id(SfBinding *b, TupleTableSlot *slot)
 	}
 	args[0] = Int32GetDatum(b->id);
 	args[1] = PointerGetDatum(construct_array(keys, b->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "statusflow: SPI_connect failed");
+	nest = citus_spi_connect();
 	if (SPI_execute_with_args("SELECT statusflow_internal.citus_history_id($1,"
 							  " statusflow_internal.citus_shard_of($1, $2))",
 							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
@@ -368,7 +390,7 @@ set_worker_history_id(SfBinding *b, TupleTableSlot *slot)
 		if (!isnull)
 			slot->tts_values[h->att[HC_ID] - 1] = id;
 	}
-	SPI_finish();
+	citus_spi_finish(nest);
 }
 
 /*
@@ -380,6 +402,7 @@ set_worker_history_id(SfBinding *b, TupleTableSlot *slot)
 void
 sf_citus_insert_history(SfBinding *b, TupleTableSlot *slot)
 {
+	int			nest;
 	TupleDesc	desc = slot->tts_tupleDescriptor;
 	StringInfoData sql;
 	StringInfoData values;
@@ -408,9 +431,8 @@ sf_citus_insert_history(SfBinding *b, TupleTableSlot *slot)
 		nargs++;
 	}
 	appendStringInfo(&sql, ") OVERRIDING SYSTEM VALUE VALUES (%s)", values.data);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "statusflow: SPI_connect failed");
+	nest = citus_spi_connect();
 	if (SPI_execute_with_args(sql.data, nargs, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "statusflow: a history row of %s could not be inserted", b->relname);
-	SPI_finish();
+	citus_spi_finish(nest);
 }
