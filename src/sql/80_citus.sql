@@ -394,6 +394,7 @@ AS $$
 DECLARE
 	p jsonb := NEW.payload;
 	role text := pg_catalog.current_setting('session_replication_role');
+	part text;
 BEGIN
 	IF NOT statusflow_internal.citus_worker() THEN
 		RETURN NULL;
@@ -411,21 +412,14 @@ BEGIN
 		LATERAL pg_catalog.jsonb_populate_record(NULL::statusflow.workflow,
 			CASE WHEN pg_catalog.to_regtype(e->>'status_type') IS NOT NULL THEN e END) r
 	WHERE r.name IS NOT NULL;
-	INSERT INTO statusflow.status
-	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.status, p->'status') r
-	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
-	INSERT INTO statusflow.transition
-	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.transition, p->'transition') r
-	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
-	INSERT INTO statusflow.quota
-	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.quota, p->'quota') r
-	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
-	INSERT INTO statusflow.timer
-	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.timer, p->'timer') r
-	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
-	INSERT INTO statusflow.action
-	SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.action, p->'action') r
-	WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w);
+	-- the tables of a workflow's parts: the rows of the workflows kept
+	FOREACH part IN ARRAY ARRAY['status', 'transition', 'quota', 'timer', 'action'] LOOP
+		EXECUTE pg_catalog.format(
+			'INSERT INTO statusflow.%1$I SELECT r.* '
+			'FROM pg_catalog.jsonb_populate_recordset(NULL::statusflow.%1$I, $1 OPERATOR(pg_catalog.->) %1$L) r '
+			'WHERE r.workflow IN (SELECT w.name FROM statusflow.workflow w)', part)
+		USING p;
+	END LOOP;
 	INSERT INTO statusflow.binding
 	SELECT r.* FROM pg_catalog.jsonb_array_elements(p->'binding') e,
 		LATERAL pg_catalog.jsonb_populate_record(NULL::statusflow.binding,
