@@ -49,7 +49,6 @@ $1;
 \! awk '{print "cpu", \$14 + \$15}' /proc/\$SF_BACKEND/stat
 SQL
 }
-median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 # every message starts with the history row of its creation, as in real use
 reset_ingestion="TRUNCATE bench_events, bench_plain_events, bench_plain_history;
@@ -106,7 +105,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	record tick "$(timed "SELECT count(*) FROM statusflow.tick($ENTITIES)")"
 done
 
-m() { echo "${results[$1]}" | tr ' ' '\n' | grep -v '^$' | median; }
+m() { echo "${results[$1]}" | tr ' ' '\n' | grep -v '^$' | sf_median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 receipts=$((MESSAGES * 10))
 due=$((ENTITIES / 100))

@@ -77,7 +77,6 @@ tps() {
 	"$SF_PGBIN/pgbench" -n -c "$CLIENTS" -j "$CLIENTS" -t "$TRANSACTIONS" -f "$work/$1.pgbench" 2>&1 |
 		awk '/^tps = / {print $3}'
 }
-median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 declare -A results
 for round in $(seq 1 "$ROUNDS"); do
@@ -92,9 +91,9 @@ done
 # every change of the bound table is in its history, checked on the workers
 checked=$(psql -X -At -c "SELECT (SELECT count(*) FROM bench_sf_status_history)
 	= (SELECT count(*) FROM bench_plain_history)")
-update_only=$(echo ${results[update_only]} | tr ' ' '\n' | median)
-floor=$(echo ${results[floor]} | tr ' ' '\n' | median)
-sf=$(echo ${results[statusflow]} | tr ' ' '\n' | median)
+update_only=$(echo ${results[update_only]} | tr ' ' '\n' | sf_median)
+floor=$(echo ${results[floor]} | tr ' ' '\n' | sf_median)
+sf=$(echo ${results[statusflow]} | tr ' ' '\n' | sf_median)
 echo "Citus, $CLIENTS clients through the coordinator, $ROWS rows, $ROUNDS rounds of $TRANSACTIONS transactions per client"
 printf '%-12s %10s tps (rounds: %s)\n' update_only "$update_only" "${results[update_only]}"
 printf '%-12s %10s tps (rounds: %s)\n' floor "$floor" "${results[floor]}"

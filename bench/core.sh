@@ -29,7 +29,6 @@ export PGDATABASE=bench
 sf_log "loading $ENTITIES entities into each variant"
 psql -X -q -v entities="$ENTITIES" -f "$BENCH/setup_core.sql" >/dev/null
 
-median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 # tps of one OLTP run of a script
@@ -66,7 +65,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	record bulk_payload_guarded "$(bulk_run bulk_payload_guarded bench_guarded)"
 done
 
-m() { echo "${results[$1]}" | tr ' ' '\n' | grep -v '^$' | median; }
+m() { echo "${results[$1]}" | tr ' ' '\n' | grep -v '^$' | sf_median; }
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == ">=") ? v >= t : v <= t; print ok ? "met" : "NOT met"}'; }
 
 of=$(m oltp_floor); os=$(m oltp_statusflow); op=$(m oltp_plpgsql)

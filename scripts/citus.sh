@@ -60,16 +60,8 @@ sf_citus_deps() {
 			missing="$missing $pkg"
 	done
 	[ -z "$missing" ] && return 0
-	if [ "$(id -u)" != 0 ]; then
-		sf_log "Citus's build needs:$missing; run as root or install them"
-		return 1
-	fi
-	sf_log "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq $missing >/dev/null 2>&1 || {
-		apt-get update -qq >/dev/null
-		apt-get install -y -qq $missing >/dev/null
-	}
+	sf_log "Citus's build needs:$missing"
+	sf_apt_install $missing
 }
 
 # The tarball CITUS_SRC names: itself, or the one citus-*.tar.gz in it.

@@ -48,16 +48,27 @@ sf_install_deps() {
 	command -v make >/dev/null 2>&1 || missing=1
 	command -v gcc >/dev/null 2>&1 || missing=1
 	[ -z "$missing" ] && return 0
-	if [ "$(id -u)" != 0 ]; then
-		sf_log "missing packages; run as root or install: $SF_PACKAGES"
-		return 1
-	fi
-	sf_log "installing $SF_PACKAGES"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
 	# The packages' post-install scripts create a default cluster; it is not
 	# started here (no init system) and we never use it.
-	apt-get install -y -qq $SF_PACKAGES >/dev/null
+	sf_apt_install $SF_PACKAGES
+}
+
+# sf_apt_install PACKAGE...: install Debian packages, quietly, as root (else
+# say what is missing and fail)
+sf_apt_install() {
+	if [ "$(id -u)" != 0 ]; then
+		sf_log "missing packages; run as root or install: $*"
+		return 1
+	fi
+	sf_log "installing $*"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq "$@" >/dev/null
+}
+
+# sf_median: the median of the numbers on stdin, one per line
+sf_median() {
+	sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 # Switch to the private copy of PostgreSQL named by SF_PREFIX, if any.

@@ -18,10 +18,7 @@ source "$(dirname "$0")/pgenv.sh"
 cd "$SF_ROOT"
 
 sf_install_deps || exit 1
-if ! command -v valgrind >/dev/null 2>&1; then
-	[ "$(id -u)" = 0 ] || { sf_log "valgrind is missing"; exit 1; }
-	apt-get install -y -qq valgrind >/dev/null || exit 1
-fi
+command -v valgrind >/dev/null 2>&1 || sf_apt_install valgrind || exit 1
 sf_build || exit 1
 
 VG_DIR="$(mktemp -d /tmp/statusflow-valgrind.XXXXXX)"
