@@ -245,6 +245,26 @@ SELECT count(*) >= 0 AS ticked FROM statusflow.tick();
 SELECT refreshed_at > :'refreshed_before' AS refreshed_by_tick FROM statusflow.summaries;
 SELECT * FROM pg_temp.compare('seed 1, folded by tick()');
 
+-- rows that commit late, with lower history_ids than rows of the same
+-- entities already folded: those entities are folded again from all their
+-- rows (the others go on from the summary's table of entities)
+SELECT max(history_id) AS gap FROM deals_status_history \gset
+SELECT setval(pg_get_serial_sequence('deals_status_history', 'history_id'), :gap + 100) > 0 AS gap_left;
+SELECT pg_temp.add_history(0.14, 40, 4, first_id => 1) > 0 AS after_gap;
+SELECT statusflow.refresh_summaries('deals') > 0 AS folded;
+INSERT INTO deals_status_history (history_id, region, id, from_status, to_status, occurred_at, recorded_at)
+OVERRIDING SYSTEM VALUE
+SELECT :gap + e, e % 3, e, 'lead', 'meeting', timestamptz '2024-02-10 00:00+00' + e * interval '1 hour', now()
+FROM generate_series(1, 20) e;
+SELECT count(DISTINCT (h.region, h.id)) > 0 AS late_before_folded
+FROM deals_status_history h
+JOIN deals_status_history_summary_entities e ON e.region = h.region AND e.id = h.id
+WHERE NOT pg_visible_in_snapshot(h.txid, (SELECT folded FROM statusflow.summary))
+  AND h.history_id < e.last_id;
+SELECT * FROM pg_temp.compare('seed 1, late rows before folded ones');
+SELECT statusflow.refresh_summaries('deals') > 0 AS folded;
+SELECT * FROM pg_temp.compare('seed 1, late rows folded');
+
 -- the reports do read the summaries: a summary emptied changes their answers
 BEGIN;
 DELETE FROM deals_status_history_summary;

@@ -511,11 +511,173 @@ fold_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
+/* The binding's key columns of alias a: "a.k1, a.k2". */
+static char *
+key_columns(SfBinding *b, const char *a)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < b->nkeys; k++)
+		appendStringInfo(&buf, "%s%s.%s", k > 0 ? ", " : "", a,
+						 quote_identifier(b->key_names[k]));
+	return buf.data;
+}
+
+/* The rows of aliases a and c belong to the same entity. */
+static char *
+same_entity(SfBinding *b, const char *a, const char *c)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < b->nkeys; k++)
+		appendStringInfo(&buf, "%s%s.%s OPERATOR(%s) %s.%s", k > 0 ? " AND " : "",
+						 a, quote_identifier(b->key_names[k]),
+						 sf_equality_operator(b->key_types[k]),
+						 c, quote_identifier(b->key_names[k]));
+	return buf.data;
+}
+
+/*
+ * The tail, as a CTE: the history rows not visible in the folded snapshot
+ * $1 (and visible in upto $2, when given), found through the txid index.
+ */
+static char *
+tail_cte(SfBinding *b, bool has_upto)
+{
+	return psprintf("WITH tail AS MATERIALIZED (SELECT %s, t.history_id, t.from_status, "
+					"t.to_status, t.occurred_at, t.applied FROM %s t "
+					"WHERE t.txid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($1) "
+					"AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)%s) ",
+					key_columns(b, "t"), b->history_relname,
+					has_upto ? " AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)" : "");
+}
+
+/*
+ * The query of the rows to fold, with $1 the folded snapshot and $2 the
+ * snapshot to fold up to: all rows (visible in upto), in history_id order;
+ * or, with folded, the rows of the entities that have rows not folded yet,
+ * in history_id order: every row of those that must be folded again (all
+ * of them, or, given the summary's table of entities, those with a row not
+ * folded before their last folded one), the rows not folded of the others.
+ */
+static char *
+fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities)
+{
+	const char *columns = "h.history_id, h.from_status, h.to_status, h.occurred_at, h.applied";
+	const char *visible = has_upto ?
+		"pg_catalog.pg_visible_in_snapshot(h.txid, $2)" : "true";
+
+	if (!has_folded)
+		return psprintf("SELECT %s, %s, false AS folded FROM %s h WHERE %s "
+						"ORDER BY h.history_id",
+						key_columns(b, "h"), columns, b->history_relname, visible);
+	return psprintf("%s, again AS MATERIALIZED (SELECT DISTINCT %s FROM tail n%s) "
+					"SELECT %s, %s, h.folded FROM ("
+					"SELECT %s, %s, false AS folded FROM tail h "
+					"WHERE NOT EXISTS (SELECT FROM again n WHERE %s) "
+					"UNION ALL "
+					"SELECT %s, %s, pg_catalog.pg_visible_in_snapshot(h.txid, $1) "
+					"FROM again n CROSS JOIN LATERAL (SELECT %s, %s, h.txid FROM %s h "
+					"WHERE %s AND %s) h) h ORDER BY h.history_id",
+					tail_cte(b, has_upto), key_columns(b, "n"),
+					entities == NULL ? "" :
+					psprintf(" JOIN %s e ON %s WHERE n.history_id OPERATOR(pg_catalog.<) e.last_id",
+							 entities, same_entity(b, "n", "e")),
+					key_columns(b, "h"), columns,
+					key_columns(b, "h"), columns, same_entity(b, "n", "h"),
+					key_columns(b, "h"), columns,
+					key_columns(b, "h"), columns, b->history_relname,
+					visible, same_entity(b, "h", "n"));
+}
+
+/*
+ * The query of what the summary's table of entities says of the entities
+ * whose rows not folded all come after their last folded one: their state
+ * after the folded rows, from which their new rows go on (seed_entities()).
+ */
+static char *
+seed_query(SfBinding *b, bool has_upto, const char *entities)
+{
+	return psprintf("%sSELECT %s, e.first_at, e.reached, e.last_id, e.last_status, "
+					"e.last_at, e.regular FROM (SELECT %s, pg_catalog.min(t.history_id) AS lo "
+					"FROM tail t GROUP BY %s) n JOIN %s e ON %s "
+					"WHERE n.lo OPERATOR(pg_catalog.>) e.last_id",
+					tail_cte(b, has_upto), key_columns(b, "n"), key_columns(b, "t"),
+					key_columns(b, "t"), entities, same_entity(b, "n", "e"));
+}
+
+/*
+ * The summary's table of entities, when it describes the rows visible in
+ * folded (it is the summary's folded snapshot) and the caller may read it
+ * (summary_for()); else NULL.
+ */
+static char *
+summary_entities(SfBinding *b, Datum folded)
+{
+	Oid			argtypes[2] = {INT4OID, PG_SNAPSHOTOID};
+	Datum		args[2] = {Int32GetDatum(b->id), folded};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT s.entities::pg_catalog.oid FROM statusflow.binding b, "
+							  "statusflow_internal.summary_for(b, NULL) s "
+							  "WHERE b.id OPERATOR(pg_catalog.=) $1 "
+							  "AND s.folded::pg_catalog.text OPERATOR(pg_catalog.=) $2::pg_catalog.text",
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not look up the summary of binding %d", b->id);
+	if (SPI_processed == 0)
+		return NULL;
+	return sf_relation_name(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, 1,
+														   &isnull)));
+}
+
+/*
+ * Whether the columns of desc are the binding's key columns, then columns
+ * of types (InvalidOid: the workflow's type; ANYARRAYOID: an array of it).
+ */
+static bool
+columns_are(SfBinding *b, TupleDesc desc, const Oid *types, int ntypes)
+{
+	int			i;
+
+	if (desc->natts != b->nkeys + ntypes)
+		return false;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Oid			want = i < b->nkeys ? b->key_types[i] : types[i - b->nkeys];
+
+		if (want == InvalidOid)
+			want = b->workflow->type_oid;
+		else if (want == ANYARRAYOID)
+			want = get_array_type(b->workflow->type_oid);
+		if (TupleDescAttr(desc, i)->atttypid != want)
+			return false;
+	}
+	return true;
+}
+
+/* Look up how to hash the keys of desc, once, and start the entities. */
+static void
+start_entities(SfFoldRun *run, TupleDesc desc)
+{
+	MemoryContext old;
+
+	if (run->entities != NULL)
+		return;
+	old = MemoryContextSwitchTo(run->cxt);
+	sf_key_info_init(&run->keys, desc, run->binding->nkeys);
+	run->entities = sf_folds_create(run->cxt, 1024, &run->keys);
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * Refuse a query result that is not the key columns of the binding, then
  * history_id, from_status and to_status (the workflow's type), occurred_at,
- * applied and folded: a history table whose columns changed type.  Then
- * look up how to hash the keys.
+ * applied and folded: a history table whose columns changed type.
  */
 static void
 fold_startup(DestReceiver *self, int operation, TupleDesc desc)
@@ -524,28 +686,95 @@ fold_startup(DestReceiver *self, int operation, TupleDesc desc)
 	TIMESTAMPTZOID, BOOLOID, BOOLOID};
 	SfFoldRun  *run = (SfFoldRun *) self;
 	SfBinding  *b = run->binding;
-	bool		ok = desc->natts == b->nkeys + FQ_COUNT;
-	MemoryContext old;
-	int			i;
 
-	for (i = 0; ok && i < desc->natts; i++)
-	{
-		Oid			want = i < b->nkeys ? b->key_types[i] : types[i - b->nkeys];
-
-		ok = TupleDescAttr(desc, i)->atttypid ==
-			(OidIsValid(want) ? want : b->workflow->type_oid);
-	}
-	if (!ok)
+	if (!columns_are(b, desc, types, FQ_COUNT))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("history table %s does not have the column types of a history table",
 						b->history_relname),
 				 errhint("Its key columns must have the types of the key columns of %s, from_status and to_status the type %s.",
 						 b->relname, format_type_be(b->workflow->type_oid))));
-	old = MemoryContextSwitchTo(run->cxt);
-	sf_key_info_init(&run->keys, desc, b->nkeys);
-	run->entities = sf_folds_create(run->cxt, 1024, &run->keys);
-	MemoryContextSwitchTo(old);
+	start_entities(run, desc);
+}
+
+/* The columns of seed_query() after the key columns. */
+enum
+{
+	FS_FIRST_AT, FS_REACHED, FS_LAST_ID, FS_LAST_STATUS, FS_LAST_AT, FS_REGULAR, FS_COUNT
+};
+
+/* The statuses of an array read from a summary, as a set of bits. */
+static uint64
+reached_bits(SfFoldRun *run, Datum array)
+{
+	ArrayType  *a = DatumGetArrayTypeP(array);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	uint64		bits = 0;
+
+	deconstruct_array(a, run->binding->workflow->type_oid, sizeof(Oid), true,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			bits |= status_bit(run, DatumGetObjectId(elems[i]));
+	return bits;
+}
+
+/*
+ * Start the entities whose rows not folded all come after their last
+ * folded one from what the summary's table of entities says of them (the
+ * state their folded rows add up to): their new rows go on from there, as
+ * if all their rows had been read (seed_query()).
+ */
+static void
+seed_entities(SfFoldRun *run, const char *entities, bool has_upto, Oid *types,
+			  SPIExecuteOptions *options)
+{
+	static const Oid seed_types[FS_COUNT] = {TIMESTAMPTZOID, ANYARRAYOID, INT8OID,
+	InvalidOid, TIMESTAMPTZOID, BOOLOID};
+	SfBinding  *b = run->binding;
+	SPIPlanPtr	plan = SPI_prepare(seed_query(b, has_upto, entities), 2, types);
+	TupleDesc	desc;
+	uint64		i;
+
+	if (plan == NULL || SPI_execute_plan_extended(plan, options) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not read the summary entities of binding %d", b->id);
+	desc = SPI_tuptable->tupdesc;
+	if (!columns_are(b, desc, seed_types, FS_COUNT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("summary table %s does not have the columns of a summary's entities",
+						entities),
+				 errhint("Build the summaries again: disable_summaries(), then enable_summaries().")));
+	start_entities(run, desc);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull[INDEX_MAX_KEYS + FS_COUNT];
+		Datum		v[INDEX_MAX_KEYS + FS_COUNT];
+		SfFoldEntity *e;
+		int			k;
+
+		heap_deform_tuple(SPI_tuptable->vals[i], desc, v, isnull);
+		for (k = 0; k < desc->natts; k++)
+			if (isnull[k])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("summary table %s has an entity with a null column", entities),
+						 errhint("Build the summaries again with statusflow.refresh_summaries(rebuild => true).")));
+		memcpy(run->rowkey, v, b->nkeys * sizeof(Datum));
+		e = entity_of(run);
+		e->after.exists = true;
+		e->after.first_at = DatumGetTimestampTz(v[b->nkeys + FS_FIRST_AT]);
+		e->after.reached = reached_bits(run, v[b->nkeys + FS_REACHED]);
+		e->after.last_id = DatumGetInt64(v[b->nkeys + FS_LAST_ID]);
+		e->after.last_status = DatumGetObjectId(v[b->nkeys + FS_LAST_STATUS]);
+		e->after.last_at = DatumGetTimestampTz(v[b->nkeys + FS_LAST_AT]);
+		e->after.regular = DatumGetBool(v[b->nkeys + FS_REGULAR]);
+		e->before = MemoryContextAlloc(run->cxt, sizeof(SfEntityFold));
+		*e->before = e->after;
+	}
 }
 
 static void
@@ -556,57 +785,6 @@ fold_shutdown(DestReceiver *self)
 static void
 fold_destroy(DestReceiver *self)
 {
-}
-
-/*
- * The query of the rows to fold, with $1 the folded snapshot and $2 the
- * snapshot to fold up to: all rows (visible in upto), in history_id order;
- * or, with folded, all rows of the entities that have rows not folded yet,
- * each entity's in history_id order.
- */
-static char *
-fold_query(SfBinding *b, bool has_folded, bool has_upto)
-{
-	StringInfoData sql;
-	StringInfoData keys;
-	const char *visible = has_upto ?
-		"pg_catalog.pg_visible_in_snapshot(h.txid, $2)" : "true";
-	int			k;
-
-	initStringInfo(&keys);
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&keys, "h.%s, ", quote_identifier(b->key_names[k]));
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT %sh.history_id, h.from_status, h.to_status, h.occurred_at, "
-					 "h.applied, %s AS folded FROM ",
-					 keys.data,
-					 has_folded ? "pg_catalog.pg_visible_in_snapshot(h.txid, $1)" : "false");
-	if (!has_folded)
-	{
-		appendStringInfo(&sql, "%s h WHERE %s ORDER BY h.history_id",
-						 b->history_relname, visible);
-		return sql.data;
-	}
-	appendStringInfoString(&sql, "(SELECT DISTINCT ");
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&sql, "%st.%s", k > 0 ? ", " : "",
-						 quote_identifier(b->key_names[k]));
-	appendStringInfo(&sql, " FROM %s t WHERE t.txid OPERATOR(pg_catalog.>=) "
-					 "pg_catalog.pg_snapshot_xmin($1) "
-					 "AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)%s) n "
-					 "CROSS JOIN LATERAL (SELECT %sh.history_id, h.from_status, "
-					 "h.to_status, h.occurred_at, h.applied, h.txid FROM %s h WHERE %s",
-					 b->history_relname,
-					 has_upto ? " AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)" : "",
-					 keys.data, b->history_relname, visible);
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&sql, " AND h.%s OPERATOR(%s) n.%s",
-						 quote_identifier(b->key_names[k]),
-						 sf_equality_operator(b->key_types[k]),
-						 quote_identifier(b->key_names[k]));
-	appendStringInfoString(&sql, " ORDER BY h.history_id) h");
-	return sql.data;
 }
 
 /*
@@ -625,6 +803,7 @@ sf_fold(SfBinding *b, Datum *folded, Datum *upto, int64 period, bool open_rows,
 	ParamListInfo params = makeParamList(2);
 	SPIExecuteOptions options;
 	SPIPlanPtr	plan;
+	char	   *entities;
 	int			nest;
 
 	memset(&run, 0, sizeof(run));
@@ -652,13 +831,16 @@ sf_fold(SfBinding *b, Datum *folded, Datum *upto, int64 period, bool open_rows,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "statusflow: SPI_connect failed");
 	nest = sf_pin_search_path();
-	plan = SPI_prepare(fold_query(b, folded != NULL, upto != NULL), 2, types);
-	if (plan == NULL)
-		elog(ERROR, "statusflow: cannot prepare a fold query: %s",
-			 SPI_result_code_string(SPI_result));
 	memset(&options, 0, sizeof(options));
 	options.params = params;
 	options.read_only = true;
+	entities = folded != NULL ? summary_entities(b, *folded) : NULL;
+	if (entities != NULL)
+		seed_entities(&run, entities, upto != NULL, types, &options);
+	plan = SPI_prepare(fold_query(b, folded != NULL, upto != NULL, entities), 2, types);
+	if (plan == NULL)
+		elog(ERROR, "statusflow: cannot prepare a fold query: %s",
+			 SPI_result_code_string(SPI_result));
 	options.dest = &run.pub;
 	if (SPI_execute_plan_extended(plan, &options) < 0)
 		elog(ERROR, "statusflow: fold query failed");
