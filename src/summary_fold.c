@@ -10,13 +10,17 @@
  * snapshot "upto" must change the counts of each entity that has new rows,
  * and what an entity counts for depends on all its rows (its stays pair
  * each row with the next one in history_id order; a row that commits late
- * may come between rows already folded).  So the fold reads every row of
- * those entities, and folds each entity twice: its rows visible in folded
- * (what the summary counts now, subtracted) and all its rows (added).  The
- * counts of its rows that were already folded cancel out.  Without folded,
- * every row is new: the fold of the whole history.  Without upto, the rows
- * are those the current snapshot sees: a report adds the fold of the rows
- * not folded yet (the tail) to the summary.
+ * may come between rows already folded).  So the fold folds each such
+ * entity twice: its rows visible in folded (what the summary counts now,
+ * subtracted) and all its rows (added).  The counts of its rows that were
+ * already folded cancel out, except those of the entity as a whole (its
+ * last stay, the statuses it reached).  When all its new rows come after
+ * its last folded one, the folded rows add up to what the summary's table
+ * of entities says of it, and only the new rows are read, going on from
+ * there; the others are read whole.  Without folded, every row is new: the
+ * fold of the whole history.  Without upto, the rows are those the current
+ * snapshot sees: a report adds the fold of the rows not folded yet (the
+ * tail) to the summary.
  *
  * Each change is a row (kind, ...) of statusflow_internal.fold(), one kind
  * per count a summary keeps:
