@@ -379,6 +379,9 @@ extern Oid	sf_citus_history_shard(SfBinding *b, Relation rel);
 extern void sf_citus_check_history_shard(SfBinding *b, Relation shell, Relation shard);
 extern void sf_citus_send_context(SfBinding *b, SfContext *ctx);
 extern void sf_citus_unknown_binding(int id, Relation rel);
+
+/* citus_guard.c */
+extern void sf_citus_guard_init(void);
 extern bool sf_citus_distributed(SfBinding *b);
 extern void sf_citus_insert_history(SfBinding *b, struct TupleTableSlot *slot);
 extern SfContext *sf_citus_received_context(const char *value, int binding_id);

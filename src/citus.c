@@ -176,7 +176,7 @@ sf_citus_unknown_binding(int id, Relation rel)
 					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), name),
 					id),
 			 errdetail("A table distributed by Citus after statusflow.attach() keeps its triggers, but its binding does not reach the workers."),
-			 errhint("Detach the workflow with statusflow.detach(), distribute the table, then attach it again."),
+			 errhint("Distribute a bound table with statusflow.distribute()."),
 			 errtable(rel)));
 }
 

@@ -230,6 +230,7 @@ _PG_init(void)
 
 	sf_cache_init();
 	sf_history_init();
+	sf_citus_guard_init();
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = sf_ExecutorStart;
