@@ -378,7 +378,7 @@ extern bool sf_citus_present(void);
 extern Oid	sf_citus_history_shard(SfBinding *b, Relation rel);
 extern void sf_citus_check_history_shard(SfBinding *b, Relation shell, Relation shard);
 extern void sf_citus_send_context(SfBinding *b, SfContext *ctx);
-extern void sf_citus_unknown_binding(int id, Relation rel);
+extern SfBinding *sf_citus_load_binding(int id, Relation rel);
 
 /* citus_guard.c */
 extern void sf_citus_guard_init(void);

@@ -28,6 +28,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -157,17 +158,35 @@ sf_citus_history_shard(SfBinding *b, Relation rel)
 }
 
 /*
- * Refuse a write to rel, a Citus shard with the triggers of binding id that
- * this node's catalog does not have: a bound table distributed after
- * attach(), whose binding the workers never received.
+ * The binding id of a trigger on rel, a Citus shard, which this node's
+ * catalog does not have: the catalog is loaded from this node's placement
+ * of cluster_catalog (a node added after the catalog was last written, see
+ * statusflow_internal.citus_reload_catalog()), then looked up again.
+ * Refuses the write when the binding is still unknown: a bound table
+ * distributed after attach() without statusflow.distribute(), or a node
+ * without the reference table's placement.  NULL when rel is no shard.
  */
-void
-sf_citus_unknown_binding(int id, Relation rel)
+SfBinding *
+sf_citus_load_binding(int id, Relation rel)
 {
 	char	   *name = pstrdup(RelationGetRelationName(rel));
+	int			nest;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(id)};
+	SfBinding  *b;
 
 	if (shard_id_of(name) == 0)
-		return;
+		return NULL;
+	nest = citus_spi_connect();
+	if (SPI_execute_with_args("SELECT statusflow_internal.citus_reload_catalog($1)",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: loading the catalog from Citus's reference table failed");
+	citus_spi_finish(nest);
+	/* the load's invalidation reaches this backend's cache */
+	CommandCounterIncrement();
+	b = sf_binding_by_id(id);
+	if (b != NULL)
+		return b;
 	/* the table's name: the shard's without its suffix (its metadata may not be here yet) */
 	*strrchr(name, '_') = '\0';
 	ereport(ERROR,
@@ -175,9 +194,10 @@ sf_citus_unknown_binding(int id, Relation rel)
 			 errmsg("the shards of table %s have the triggers of statusflow binding %d, which this node does not know",
 					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), name),
 					id),
-			 errdetail("A table distributed by Citus after statusflow.attach() keeps its triggers, but its binding does not reach the workers."),
-			 errhint("Distribute a bound table with statusflow.distribute()."),
+			 errdetail("A table distributed by Citus after statusflow.attach() keeps its triggers, but its binding does not reach the workers; a node added later needs the placement of Citus's reference tables."),
+			 errhint("Distribute a bound table with statusflow.distribute(); on a node added later, run replicate_reference_tables() on the coordinator."),
 			 errtable(rel)));
+	return NULL;				/* keep the compiler quiet */
 }
 
 /*

@@ -428,27 +428,27 @@ CREATE TRIGGER publish_catalog
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
 
 /*
- * Row trigger of cluster_catalog, fired on every placement: on a worker,
- * replace the catalog with the payload.  Names are resolved on this node;
- * a binding whose table is not a Citus table here (a coordinator's local
- * table) is left out, and so are the workflows whose type is missing.  The
- * catalog's own checks ran on the coordinator: the rows are loaded with
- * triggers and foreign keys off (session_replication_role), but for
- * invalidate_cache, enabled ALWAYS, which tells every backend of this node
- * to reload.  As the extension's owner; runs no user code.
+ * On a worker, replace the catalog with payload p (see catalog_payload()).
+ * Names are resolved on this node; a binding whose table is not a Citus
+ * table here (a coordinator's local table) is left out, and so are the
+ * workflows whose type is missing.  The catalog's own checks ran on the
+ * coordinator: the rows are loaded with triggers and foreign keys off
+ * (session_replication_role), but for invalidate_cache, enabled ALWAYS,
+ * which tells every backend of this node to reload.  One load at a time
+ * (a lock on the bindings).  As the extension's owner; runs no user code.
  */
-CREATE FUNCTION statusflow_internal.apply_catalog()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION statusflow_internal.load_catalog(p jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p jsonb := NEW.payload;
 	role text := pg_catalog.current_setting('session_replication_role');
 	part text;
 BEGIN
-	IF NOT statusflow_internal.citus_worker() THEN
-		RETURN NULL;
+	IF NOT statusflow_internal.citus_worker() OR p IS NULL THEN
+		RETURN;
 	END IF;
+	LOCK TABLE statusflow.binding IN SHARE ROW EXCLUSIVE MODE;
 	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
 	DELETE FROM statusflow.action;
 	DELETE FROM statusflow.timer;
@@ -483,7 +483,60 @@ BEGIN
 	WHERE u.binding_id NOT IN (SELECT b.id FROM statusflow.binding b)
 	   OR u.quota_id NOT IN (SELECT q.id FROM statusflow.quota q);
 	PERFORM pg_catalog.set_config('session_replication_role', role, true);
+END
+$$;
+
+/* Row trigger of cluster_catalog, fired on every placement: load it. */
+CREATE FUNCTION statusflow_internal.apply_catalog()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM statusflow_internal.load_catalog(NEW.payload);
 	RETURN NULL;
+END
+$$;
+
+/*
+ * On a worker whose catalog lacks binding, which a trigger on a shard here
+ * names: load the catalog from this node's placement of cluster_catalog.
+ * A node added after the catalog was last written (citus_add_node) gets the
+ * placement from Citus (replicate_reference_tables(), or the first shard
+ * placed there) without the trigger that loads it firing; the shards
+ * moved there carry the triggers of bindings it does not know.  Returns
+ * whether the binding is known then.  Waits for a load in progress (the
+ * lock load_catalog() takes), then loads only when still needed.  As the
+ * extension's owner; runs no user code.
+ */
+CREATE FUNCTION statusflow_internal.citus_reload_catalog(binding integer)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	placement regclass;
+	p jsonb;
+BEGIN
+	IF NOT statusflow_internal.citus_worker() THEN
+		RETURN false;
+	END IF;
+	LOCK TABLE statusflow.binding IN SHARE ROW EXCLUSIVE MODE;
+	IF EXISTS (SELECT FROM statusflow.binding b
+			   WHERE b.id OPERATOR(pg_catalog.=) citus_reload_catalog.binding) THEN
+		RETURN true;
+	END IF;
+	-- the placement itself: a query of the reference table would be Citus's
+	EXECUTE 'SELECT pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))'
+			' FROM pg_catalog.pg_dist_shard s'
+			' WHERE s.logicalrelid OPERATOR(pg_catalog.=) ''statusflow_internal.cluster_catalog''::pg_catalog.regclass'
+	INTO placement;
+	IF placement IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT c.payload FROM %s c WHERE c.id OPERATOR(pg_catalog.=) 1', placement)
+	INTO p;
+	PERFORM statusflow_internal.load_catalog(p);
+	RETURN EXISTS (SELECT FROM statusflow.binding b
+				   WHERE b.id OPERATOR(pg_catalog.=) citus_reload_catalog.binding);
 END
 $$;
 
