@@ -687,6 +687,8 @@ DECLARE
 	trigger_name name;
 	unsafe_triggers text;
 BEGIN
+	-- on Citus, before the DDL Citus refuses on a worker
+	PERFORM statusflow_internal.check_coordinator();
 	b := statusflow_internal.binding(table_name, column_name);
 	IF NOT statusflow_internal.owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', b.table_name

@@ -428,6 +428,52 @@ CREATE TRIGGER publish_catalog
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
 
 /*
+ * Trigger on the catalog tables, before each row changes (and before a
+ * TRUNCATE): on a Citus worker, refuse (check_coordinator()), so that every
+ * API function that changes the catalog (and any direct write) is refused
+ * there, with its transaction, before its change is made.  Per row, so
+ * that statements changing nothing pass (the event triggers' clean-ups
+ * after a DROP on a worker).  Not fired when a worker loads the
+ * coordinator's catalog (load_catalog() runs with session_replication_role
+ * = replica).  Allowed in the connections Citus opens to run a
+ * coordinator's statement (application_name "citus_internal gpid=...", as
+ * Citus names its own backends): the catalog writes of statusflow's event
+ * triggers there follow DDL Citus propagates (a dropped table, a renamed
+ * enum value), and the coordinator's catalog, which replaces the worker's
+ * in the same transaction, has them too.
+ */
+CREATE FUNCTION statusflow_internal.refuse_on_worker()
+RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('application_name') NOT LIKE 'citus\_internal gpid=%' THEN
+		PERFORM statusflow_internal.check_coordinator();
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['workflow', 'status', 'transition', 'binding', 'quota', 'timer',
+							 'action', 'feed', 'summary'] LOOP
+		EXECUTE pg_catalog.format('CREATE TRIGGER refuse_on_worker '
+								  'BEFORE INSERT OR UPDATE OR DELETE ON statusflow.%1$I '
+								  'FOR EACH ROW EXECUTE FUNCTION statusflow_internal.refuse_on_worker(); '
+								  'CREATE TRIGGER refuse_truncate_on_worker '
+								  'BEFORE TRUNCATE ON statusflow.%1$I '
+								  'FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.refuse_on_worker()', t);
+	END LOOP;
+END
+$$;
+
+/*
  * On a worker, replace the catalog with payload p (see catalog_payload()).
  * Names are resolved on this node; a binding whose table is not a Citus
  * table here (a coordinator's local table) is left out, and so are the

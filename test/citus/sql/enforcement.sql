@@ -294,3 +294,28 @@ SELECT from_status, to_status, event FROM invitations_status_history WHERE accou
 -- catalog writes are the coordinator's
 SELECT statusflow.attach('invitations', 'status', 'inv');
 \echo :LAST_ERROR_SQLSTATE
+-- every API function that changes the catalog is refused on a worker, with
+-- all it did before (one check: a statement trigger on the catalog tables,
+-- and the same check first in the functions that run DDL before writing
+-- the catalog)
+\set catalog_state 'SELECT format(''%s workflows, %s transitions, %s described, %s bindings, %s timers, %s triggers, type %s'', (SELECT count(*) FROM statusflow.workflow), (SELECT count(*) FROM statusflow.transition), (SELECT count(*) FROM statusflow.status WHERE description IS NOT NULL), (SELECT count(*) FROM statusflow.binding), (SELECT count(*) FROM statusflow.timer), (SELECT count(*) FROM pg_trigger WHERE tgrelid = ''invitations''::regclass), to_regtype(''on_worker_status'')) AS catalog'
+:catalog_state;
+SELECT statusflow.create_workflow('on_worker', ARRAY['a', 'b'], ARRAY['a'], ARRAY['b']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.add_transition('inv', ARRAY['sent'], 'accepted', 'rush');
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.set_status_info('inv', 'sent', description => 'mailed');
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.add_timer('inv', 'sent', after => '1 day', to_status => 'expired');
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.add_status('inv', 'bounced');
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.detach('invitations');
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.drop_workflow('simple');
+\echo :LAST_ERROR_SQLSTATE
+SELECT statusflow.install_preset('beta_general', workflow_name => 'beta_on_worker');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM statusflow.transition WHERE workflow = 'inv';
+\echo :LAST_ERROR_SQLSTATE
+:catalog_state;
