@@ -199,40 +199,57 @@ END
 $$;
 
 /*
- * Set statusflow.context, for the rest of the transaction, on this node and
- * the workers' connections of the transaction: the context of a transition
- * API call on a distributed table (binding NULL: clear it), as JSON.  Run
- * by the API (src/citus.c) from a nested statement, where Citus sends SET
- * LOCAL to the workers when citus.propagate_set_commands is 'local'; that
+ * SET LOCAL setting, one of statusflow's settings the workers read
+ * (statusflow.context, statusflow.pruning), to value (NULL: its default),
+ * on this node and on the workers' connections of the transaction: run by
+ * statusflow's C code from a nested statement, where Citus sends SET LOCAL
+ * to the workers when citus.propagate_set_commands is 'local'; that
  * setting is put back after.
  */
-CREATE FUNCTION statusflow_internal.citus_context(binding integer, event text,
-												  reason text, actor text,
-												  metadata jsonb,
-												  occurred_at timestamptz,
-												  event_id text)
+CREATE FUNCTION statusflow_internal.citus_set_local(setting text, value text)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	propagate text := pg_catalog.current_setting('citus.propagate_set_commands', true);
 BEGIN
+	IF setting IS NULL OR setting NOT IN ('statusflow.context', 'statusflow.pruning') THEN
+		RAISE EXCEPTION 'statusflow sends only statusflow.context and statusflow.pruning to Citus''s workers'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	IF propagate IS NULL THEN
 		RAISE EXCEPTION 'Citus is not loaded'
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
 	SET LOCAL citus.propagate_set_commands = 'local';
-	IF binding IS NULL THEN
-		SET LOCAL statusflow.context TO DEFAULT;
+	IF value IS NULL THEN
+		EXECUTE pg_catalog.format('SET LOCAL %s TO DEFAULT', setting);
 	ELSE
-		EXECUTE pg_catalog.format('SET LOCAL statusflow.context = %L',
-			pg_catalog.jsonb_build_object(
-				'binding', binding, 'event', event, 'reason', reason,
-				'actor', actor, 'metadata', metadata,
-				'occurred_at', pg_catalog.to_jsonb(occurred_at), 'event_id', event_id)::text);
+		EXECUTE pg_catalog.format('SET LOCAL %s = %L', setting, value);
 	END IF;
 	PERFORM pg_catalog.set_config('citus.propagate_set_commands', propagate, true);
 END
+$$;
+
+/*
+ * Set statusflow.context (citus_set_local()): the context of a transition
+ * API call on a distributed table (binding NULL: clear it), as JSON.
+ */
+CREATE FUNCTION statusflow_internal.citus_context(binding integer, event text,
+												  reason text, actor text,
+												  metadata jsonb,
+												  occurred_at timestamptz,
+												  event_id text)
+RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT statusflow_internal.citus_set_local('statusflow.context',
+		CASE WHEN binding IS NOT NULL THEN
+			pg_catalog.jsonb_build_object(
+				'binding', binding, 'event', event, 'reason', reason,
+				'actor', actor, 'metadata', metadata,
+				'occurred_at', pg_catalog.to_jsonb(occurred_at), 'event_id', event_id)::text
+		END)
 $$;
 
 /*
@@ -727,7 +744,7 @@ BEGIN
 								  AND g.tgname IN (SELECT statusflow_internal.trigger_names(x.table_name, x.id))))
 			   OR (g.tgrelid IN (SELECT x.history_table FROM statusflow.binding x
 								 WHERE x.table_name OPERATOR(pg_catalog.=) check_distribute.table_name)
-				   AND g.tgname OPERATOR(pg_catalog.<>) 'statusflow_append_only'))
+				   AND g.tgname NOT IN ('statusflow_append_only', 'statusflow_append_only_truncate')))
 		LIMIT 1;
 		IF FOUND THEN
 			RAISE EXCEPTION 'Citus does not distribute a table with %', other
@@ -767,7 +784,8 @@ AS $$
 DECLARE
 	ix record;
 BEGIN
-	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS statusflow_append_only ON %s',
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS statusflow_append_only ON %1$s; '
+							  'DROP TRIGGER IF EXISTS statusflow_append_only_truncate ON %1$s',
 							  b.history_table);
 	FOR ix IN SELECT i.indexrelid::pg_catalog.regclass AS name, i.indisprimary AS pk, co.conname
 			  FROM pg_catalog.pg_index i

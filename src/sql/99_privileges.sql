@@ -43,7 +43,7 @@ BEGIN
 		'adopt_history', 'owns_history',
 		-- Citus
 		'citus_present', 'citus_worker', 'citus_table', 'check_citus_table',
-		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_history_id', 'citus_shard_of', 'check_citus_quota',
+		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_set_local', 'citus_history_id', 'citus_shard_of', 'check_citus_quota',
 		'check_not_distributed', 'check_coordinator', 'check_quota_column', 'check_distribute',
 		'is_event_id_index', 'distribute_history', 'citus_publish', 'citus_reload_catalog',
 		-- presets

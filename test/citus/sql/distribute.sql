@@ -181,9 +181,37 @@ WHERE result <> '0';
 SELECT account_id, count(*) FILTER (WHERE to_status = 'paid') AS paid
 FROM dst_payment_history WHERE account_id IN (2, 5) GROUP BY 1 ORDER BY 1;
 
+-- prune_history() on the distributed history: one multi-shard DELETE that
+-- Citus runs on the shards, each entity keeping its latest row
+SELECT count(*) AS rows_before, count(DISTINCT (account_id, id)) AS entities
+FROM dst_status_history;
+SELECT statusflow.prune_history('dst', now(), column_name => 'status') AS pruned;
+SELECT count(*) AS rows_after,
+	count(*) FILTER (WHERE h.to_status IS DISTINCT FROM d.status) AS not_current
+FROM dst_status_history h JOIN dst d USING (account_id, id);
+-- the other binding's history is untouched; a DELETE of one's own is still
+-- refused on the workers' shards
+SELECT count(*) AS payment_rows FROM dst_payment_history;
+DELETE FROM dst_payment_history WHERE account_id = 2;
+\echo :LAST_ERROR_SQLSTATE
+-- the setting that tells the workers' shards of a prune is anyone's to set,
+-- but only the history's owner may prune
+CREATE ROLE sf_citus_pruner LOGIN;
+GRANT SELECT, DELETE ON dst_payment_history TO sf_citus_pruner;
+SET ROLE sf_citus_pruner;
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL statusflow.pruning = 'public.dst_payment_history';
+DELETE FROM dst_payment_history WHERE account_id = 2;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT count(*) AS payment_rows FROM dst_payment_history;
+
 -- gone, with their bindings (on the workers too) and workflows
 DROP TABLE dst, dst_plain;
 DROP TABLE dst_status_history, dst_payment_history, dst_before, dst_history_before,
 	dst_payment_before;
 SELECT statusflow.drop_workflow('dst'), statusflow.drop_workflow('dst_pay');
 SELECT result FROM run_command_on_workers($$SELECT count(*) FROM statusflow.binding$$);
+DROP ROLE sf_citus_pruner;
