@@ -19,7 +19,7 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
+#include "access/xact.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -29,7 +29,6 @@
 #include "utils/catcache.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "statusflow.h"
