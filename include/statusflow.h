@@ -342,6 +342,7 @@ extern int	sf_executor_depth;
 extern char *sf_guc_actor;
 extern char *sf_guc_reason;
 extern char *sf_guc_context;
+extern char *sf_guc_pruning;
 extern Jsonb *sf_guc_metadata(void);
 
 /* catalog.c */
@@ -378,7 +379,13 @@ extern bool sf_citus_present(void);
 extern Oid	sf_citus_history_shard(SfBinding *b, Relation rel);
 extern void sf_citus_check_history_shard(SfBinding *b, Relation shell, Relation shard);
 extern void sf_citus_send_context(SfBinding *b, SfContext *ctx);
-extern void sf_citus_unknown_binding(int id, Relation rel);
+extern void sf_citus_send_pruning(SfBinding *b, bool pruning);
+extern bool sf_citus_pruning_shard(Relation rel);
+extern Oid	sf_citus_shell_of(Relation rel);
+extern SfBinding *sf_citus_load_binding(int id, Relation rel);
+
+/* citus_guard.c */
+extern void sf_citus_guard_init(void);
 extern bool sf_citus_distributed(SfBinding *b);
 extern void sf_citus_insert_history(SfBinding *b, struct TupleTableSlot *slot);
 extern SfContext *sf_citus_received_context(const char *value, int binding_id);

@@ -16,6 +16,7 @@
 #   sf_citus_deps        install the Debian packages the build needs (root)
 #   sf_citus_build       build and install Citus from CITUS_SRC, unless installed
 #   sf_citus_start       start a coordinator and two workers, register them
+#   sf_citus_add_worker  start one more worker and add it to the cluster
 #   sf_citus_stop        stop them and remove their directory (idempotent)
 #
 # CITUS_SRC is a Citus source tarball (.tar.gz), an unpacked source tree, or a
@@ -224,14 +225,26 @@ sf_citus_start() {
 	sf_log "Citus cluster in $SF_CITUS_DIR: coordinator port ${ports[0]}, workers ${ports[1]} ${ports[2]}"
 }
 
+# sf_citus_add_worker NAME: start one more node in SF_CITUS_DIR (the
+# first free port after the cluster's), create Citus there and add it to
+# the cluster (citus_add_node on the coordinator); sets SF_CITUS_NODE_PORT.
+sf_citus_add_worker() {
+	local name="$1" last=${SF_CITUS_PORTS##* }
+	sf_citus_start_node "$name" "$((last + 1))" || return 1
+	SF_CITUS_PORTS="$SF_CITUS_PORTS $SF_CITUS_NODE_PORT"
+	psql -X -q -v ON_ERROR_STOP=1 -p "$SF_CITUS_NODE_PORT" -c 'CREATE EXTENSION citus' >/dev/null &&
+		psql -X -q -v ON_ERROR_STOP=1 >/dev/null \
+			-c "SELECT pg_catalog.citus_add_node('127.0.0.1', $SF_CITUS_NODE_PORT)"
+}
+
 # sf_citus_stop [DIR]: stop the nodes of the cluster in DIR (default
 # SF_CITUS_DIR) by their pids, wait for them, remove the directory.
 sf_citus_stop() {
-	local dir="${1:-${SF_CITUS_DIR:-}}" name pid pids=() i
+	local dir="${1:-${SF_CITUS_DIR:-}}" pidfile pid pids=() i
 	[ -n "$dir" ] && [ -d "$dir" ] || return 0
-	for name in coordinator worker1 worker2; do
-		[ -f "$dir/$name/postmaster.pid" ] || continue
-		pid=$(head -n 1 "$dir/$name/postmaster.pid")
+	for pidfile in "$dir"/*/postmaster.pid; do
+		[ -f "$pidfile" ] || continue
+		pid=$(head -n 1 "$pidfile")
 		if [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null; then pids+=("$pid"); fi
 	done
 	for i in $(seq 1 150); do

@@ -27,7 +27,10 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "access/tupdesc.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -42,6 +45,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "statusflow.h"
 
 static bool citus_present = false;
@@ -157,17 +161,35 @@ sf_citus_history_shard(SfBinding *b, Relation rel)
 }
 
 /*
- * Refuse a write to rel, a Citus shard with the triggers of binding id that
- * this node's catalog does not have: a bound table distributed after
- * attach(), whose binding the workers never received.
+ * The binding id of a trigger on rel, a Citus shard, which this node's
+ * catalog does not have: the catalog is loaded from this node's placement
+ * of cluster_catalog (a node added after the catalog was last written, see
+ * statusflow_internal.citus_reload_catalog()), then looked up again.
+ * Refuses the write when the binding is still unknown: a bound table
+ * distributed after attach() without statusflow.distribute(), or a node
+ * without the reference table's placement.  NULL when rel is no shard.
  */
-void
-sf_citus_unknown_binding(int id, Relation rel)
+SfBinding *
+sf_citus_load_binding(int id, Relation rel)
 {
 	char	   *name = pstrdup(RelationGetRelationName(rel));
+	int			nest;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(id)};
+	SfBinding  *b;
 
 	if (shard_id_of(name) == 0)
-		return;
+		return NULL;
+	nest = citus_spi_connect();
+	if (SPI_execute_with_args("SELECT statusflow_internal.citus_reload_catalog($1)",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: loading the catalog from Citus's reference table failed");
+	citus_spi_finish(nest);
+	/* the load's invalidation reaches this backend's cache */
+	CommandCounterIncrement();
+	b = sf_binding_by_id(id);
+	if (b != NULL)
+		return b;
 	/* the table's name: the shard's without its suffix (its metadata may not be here yet) */
 	*strrchr(name, '_') = '\0';
 	ereport(ERROR,
@@ -175,9 +197,10 @@ sf_citus_unknown_binding(int id, Relation rel)
 			 errmsg("the shards of table %s have the triggers of statusflow binding %d, which this node does not know",
 					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), name),
 					id),
-			 errdetail("A table distributed by Citus after statusflow.attach() keeps its triggers, but its binding does not reach the workers."),
-			 errhint("Detach the workflow with statusflow.detach(), distribute the table, then attach it again."),
+			 errdetail("A table distributed by Citus after statusflow.attach() keeps its triggers, but its binding does not reach the workers; a node added later needs the placement of Citus's reference tables."),
+			 errhint("Distribute a bound table with statusflow.distribute(); on a node added later, run replicate_reference_tables() on the coordinator."),
 			 errtable(rel)));
+	return NULL;				/* keep the compiler quiet */
 }
 
 /*
@@ -271,6 +294,85 @@ sf_citus_send_context(SfBinding *b, SfContext *ctx)
 							  7, argtypes, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: sending the call's context to Citus's workers failed");
 	citus_spi_finish(nest);
+}
+
+/*
+ * On the coordinator, around prune_history()'s DELETE of a distributed
+ * binding's history: tell the append-only triggers of the history shards
+ * on the workers that this DELETE is the prune (statusflow.pruning, the
+ * history table's schema-qualified name; cleared when pruning is false).  Does nothing for
+ * other tables.
+ */
+void
+sf_citus_send_pruning(SfBinding *b, bool pruning)
+{
+	int			nest;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	if (!sf_citus_distributed(b))
+		return;
+	/* by name: the workers' OIDs differ (see sf_citus_pruning_shard()) */
+	args[0] = CStringGetTextDatum(sf_relation_name(b->history_relid));
+	nest = citus_spi_connect();
+	if (SPI_execute_with_args("SELECT statusflow_internal.citus_set_local('statusflow.pruning', $1)",
+							  1, argtypes, args, pruning ? NULL : "n", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: sending the prune of %s to Citus's workers failed", b->relname);
+	citus_spi_finish(nest);
+}
+
+/*
+ * The table whose Citus shard rel is (as its name and pg_dist_shard say),
+ * or InvalidOid: without Citus, for a table that is no shard.
+ */
+Oid
+sf_citus_shell_of(Relation rel)
+{
+	int			nest;
+	Oid			argtypes[2] = {INT8OID, OIDOID};
+	Datum		args[2];
+	int64		shardid;
+	Oid			shell = InvalidOid;
+	bool		isnull = true;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return InvalidOid;
+	shardid = shard_id_of(RelationGetRelationName(rel));
+	if (shardid == 0)
+		return InvalidOid;
+	args[0] = Int64GetDatum(shardid);
+	args[1] = ObjectIdGetDatum(RelationGetRelid(rel));
+	nest = citus_spi_connect();
+	if (SPI_execute_with_args("SELECT s.logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard s"
+							  " WHERE s.shardid OPERATOR(pg_catalog.=) $1"
+							  "   AND pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, $1, false))::pg_catalog.oid"
+							  "       OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: reading Citus's shards failed");
+	if (SPI_processed == 1)
+		shell = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	citus_spi_finish(nest);
+	return isnull ? InvalidOid : shell;
+}
+
+/*
+ * On a worker, is rel a shard of the history table that the coordinator's
+ * prune_history() deletes from (statusflow.pruning), and the current user
+ * its owner, who may prune it?  The setting is anyone's to set: the owner
+ * check keeps the rule prune_history() applies.
+ */
+bool
+sf_citus_pruning_shard(Relation rel)
+{
+	Oid			shell;
+
+	if (sf_guc_pruning == NULL || sf_guc_pruning[0] == '\0')
+		return false;
+	shell = sf_citus_shell_of(rel);
+	return OidIsValid(shell) &&
+		strcmp(sf_relation_name(shell), sf_guc_pruning) == 0 &&
+		sf_class_ownercheck(shell, GetUserId());
 }
 
 /* The string value of key in a JSON object, or NULL. */

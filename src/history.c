@@ -451,24 +451,29 @@ sf_entries(PG_FUNCTION_ARGS)
 
 /*
  * Statement trigger on every history table: UPDATE, DELETE and TRUNCATE are
- * refused, except the DELETE that statusflow.prune_history() runs.
+ * refused, except the DELETE that statusflow.prune_history() runs (on a
+ * Citus worker, on the shards of the history it prunes from the
+ * coordinator: sf_citus_pruning_shard()).
  */
 Datum
 sf_history_append_only(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	Oid			shell;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("statusflow_internal.history_append_only() was not called by the trigger manager")));
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) &&
-		RelationGetRelid(td->tg_relation) == pruning_relid)
+		(RelationGetRelid(td->tg_relation) == pruning_relid ||
+		 sf_citus_pruning_shard(td->tg_relation)))
 		PG_RETURN_POINTER(NULL);
+	shell = sf_citus_shell_of(td->tg_relation);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("history table %s is append-only",
-					sf_relation_name(RelationGetRelid(td->tg_relation))),
+					sf_relation_name(OidIsValid(shell) ? shell : RelationGetRelid(td->tg_relation))),
 			 errdetail("Rows of a statusflow history table cannot be updated, deleted or truncated."),
 			 errhint("Remove old history with statusflow.prune_history().")));
 	PG_RETURN_POINTER(NULL);
@@ -525,12 +530,6 @@ sf_prune_history(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s to prune it",
 						sf_relation_name(b->history_relid))));
-	if (sf_citus_distributed(b))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("pruning history is not supported on Citus-distributed table %s",
-						b->relname),
-				 errhint("See \"Running on Citus\" in statusflow's README.")));
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -557,10 +556,13 @@ sf_prune_history(PG_FUNCTION_ARGS)
 	nest = sf_pin_search_path();
 	PG_TRY();
 	{
+		/* on Citus, the shards' append-only triggers must know it too */
+		sf_citus_send_pruning(b, true);
 		if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, false, 0)
 			!= SPI_OK_DELETE)
 			elog(ERROR, "statusflow: pruning query failed");
 		deleted = SPI_processed;
+		sf_citus_send_pruning(b, false);
 	}
 	PG_FINALLY();
 	{

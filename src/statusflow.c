@@ -29,6 +29,8 @@ char	   *sf_guc_actor = NULL;
 char	   *sf_guc_reason = NULL;
 char	   *sf_guc_context = NULL;	/* an API call's context, sent by a Citus
 									 * coordinator (citus.c) */
+char	   *sf_guc_pruning = NULL;	/* the history table a Citus coordinator's
+									 * prune_history() deletes from (citus.c) */
 static char *sf_guc_metadata_text = NULL;
 
 /* statusflow.metadata parsed once per distinct value */
@@ -226,10 +228,17 @@ _PG_init(void)
 							   &sf_guc_context, "", PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
+	DefineCustomStringVariable("statusflow.pruning",
+							   "History table whose rows statusflow.prune_history() deletes, sent to Citus's workers.",
+							   "Set by statusflow on a Citus coordinator; not meant to be set by hand.",
+							   &sf_guc_pruning, "", PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("statusflow");
 
 	sf_cache_init();
 	sf_history_init();
+	sf_citus_guard_init();
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = sf_ExecutorStart;

@@ -74,7 +74,7 @@ trigger_binding(FunctionCallInfo fcinfo, const char *funcname)
 	id = pg_strtoint32(td->tg_trigger->tgargs[0]);
 	b = sf_binding_by_id(id);
 	if (b == NULL && sf_citus_present())
-		sf_citus_unknown_binding(id, td->tg_relation);
+		b = sf_citus_load_binding(id, td->tg_relation);
 	if (b == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -291,6 +291,8 @@ DECLARE
 	status_type regtype;
 	bad text;
 BEGIN
+	-- on Citus, before the DDL Citus refuses on a worker
+	PERFORM statusflow_internal.check_coordinator();
 	PERFORM statusflow_internal.require(name IS NOT NULL, 'name');
 	PERFORM statusflow_internal.require(initial IS NOT NULL, 'initial');
 	IF name = '' OR pg_catalog.octet_length(name) > 63 THEN
@@ -534,6 +536,8 @@ AS $$
 DECLARE
 	w statusflow.workflow;
 BEGIN
+	-- on Citus, before the DDL Citus refuses on a worker
+	PERFORM statusflow_internal.check_coordinator();
 	w := statusflow_internal.workflow(workflow);
 	PERFORM statusflow_internal.check_owner(w);
 	PERFORM statusflow_internal.require(status IS NOT NULL, 'status');
@@ -639,6 +643,8 @@ DECLARE
 	w statusflow.workflow;
 	bound text;
 BEGIN
+	-- on Citus, before the DDL Citus refuses on a worker
+	PERFORM statusflow_internal.check_coordinator();
 	w := statusflow_internal.workflow(workflow);
 	PERFORM statusflow_internal.check_owner(w);
 	SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I', b.table_name,

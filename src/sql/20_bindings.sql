@@ -165,13 +165,15 @@ DECLARE
 	t record;
 	col name;
 	unsafe_triggers text;
+	on_citus boolean;
 BEGIN
 	SELECT * INTO b FROM statusflow.binding x WHERE x.id = sync_binding_objects.binding;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
 	-- Citus copies the triggers to the shards only when told it may
-	IF (statusflow_internal.citus_table(b.table_name)).kind IS NOT NULL THEN
+	on_citus := (statusflow_internal.citus_table(b.table_name)).kind IS NOT NULL;
+	IF on_citus THEN
 		unsafe_triggers := statusflow_internal.citus_allow_triggers('on');
 	END IF;
 	-- an invariant trigger watching other columns is made again
@@ -191,15 +193,21 @@ BEGIN
 									FROM statusflow_internal.binding_triggers(b) w) LOOP
 		EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, b.table_name);
 	END LOOP;
-	IF NOT EXISTS (SELECT 1 FROM pg_trigger
-				   WHERE tgrelid = b.history_table
-					 AND tgname = 'statusflow_append_only') THEN
-		EXECUTE format('CREATE TRIGGER statusflow_append_only '
-					   'BEFORE UPDATE OR DELETE OR TRUNCATE ON %s '
-					   'FOR EACH STATEMENT '
+	-- Citus gives the shards of a distributed history no trigger that
+	-- includes TRUNCATE (which it runs from the coordinator's table): there,
+	-- TRUNCATE has a trigger of its own
+	FOR t IN SELECT * FROM (VALUES
+				('statusflow_append_only',
+				 CASE WHEN on_citus THEN 'UPDATE OR DELETE' ELSE 'UPDATE OR DELETE OR TRUNCATE' END),
+				('statusflow_append_only_truncate',
+				 CASE WHEN on_citus THEN 'TRUNCATE' END)) v(tgname, events)
+			 WHERE v.events IS NOT NULL
+			   AND NOT EXISTS (SELECT 1 FROM pg_trigger
+							   WHERE tgrelid = b.history_table AND tgname = v.tgname) LOOP
+		EXECUTE format('CREATE TRIGGER %I BEFORE %s ON %s FOR EACH STATEMENT '
 					   'EXECUTE FUNCTION statusflow_internal.history_append_only()',
-					   b.history_table);
-	END IF;
+					   t.tgname, t.events, b.history_table);
+	END LOOP;
 	-- (status, time) indexes, unless an index already starts with them
 	FOR col IN SELECT DISTINCT coalesce(x.at_column, b.entered_at_column)
 			   FROM statusflow.timer x
@@ -687,6 +695,8 @@ DECLARE
 	trigger_name name;
 	unsafe_triggers text;
 BEGIN
+	-- on Citus, before the DDL Citus refuses on a worker
+	PERFORM statusflow_internal.check_coordinator();
 	b := statusflow_internal.binding(table_name, column_name);
 	IF NOT statusflow_internal.owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table %', b.table_name

@@ -67,11 +67,9 @@ AS $$
 BEGIN
 	IF kind IS NULL THEN
 		RETURN;
-	ELSIF statusflow_internal.citus_worker() THEN
-		RAISE EXCEPTION 'statusflow workflows are attached on the Citus coordinator'
-			USING ERRCODE = 'feature_not_supported',
-				  HINT = 'Connect to the coordinator and attach there.';
-	ELSIF kind OPERATOR(pg_catalog.<>) 'distributed' THEN
+	END IF;
+	PERFORM statusflow_internal.check_coordinator();
+	IF kind OPERATOR(pg_catalog.<>) 'distributed' THEN
 		RAISE EXCEPTION 'statusflow does not bind columns of Citus % tables', kind
 			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = pg_catalog.format('Table %s is a Citus %s table; statusflow binds hash-distributed tables and plain PostgreSQL tables.',
@@ -101,15 +99,31 @@ AS $$
 DECLARE
 	c record := statusflow_internal.citus_table(table_name);
 BEGIN
-	IF c.kind OPERATOR(pg_catalog.=) 'distributed'
-	   AND per_column IS DISTINCT FROM c.dist_column THEN
+	IF c.kind OPERATOR(pg_catalog.=) 'distributed' THEN
+		PERFORM statusflow_internal.check_quota_column(table_name, per_column, c.dist_column);
+	END IF;
+END
+$$;
+
+/*
+ * Raise unless a quota counted per per_column can be kept for table_name
+ * distributed by dist_column (see check_citus_quota()).
+ */
+CREATE FUNCTION statusflow_internal.check_quota_column(table_name regclass,
+													   per_column name,
+													   dist_column name)
+RETURNS void LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF per_column IS DISTINCT FROM dist_column THEN
 		RAISE EXCEPTION 'a quota per column "%" cannot be kept on Citus-distributed table %',
 			per_column, table_name
 			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = pg_catalog.format('Each worker counts the entries of its own shards; the rows of one value of "%s" may be on several.',
 											 per_column),
 				  HINT = pg_catalog.format('Count the quota per the distribution column, "%s".',
-										   c.dist_column);
+										   dist_column);
 	END IF;
 END
 $$;
@@ -145,6 +159,27 @@ END
 $$;
 
 /*
+ * Raise on a Citus worker: statusflow's catalog is changed on the
+ * coordinator, which sends it to the workers (each worker's copy is
+ * replaced at the coordinator's next change).  The one check of every
+ * catalog change: the statement triggers refuse_on_worker of the catalog
+ * tables, attach() and distribute().
+ */
+CREATE FUNCTION statusflow_internal.check_coordinator()
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF statusflow_internal.citus_worker() THEN
+		RAISE EXCEPTION 'statusflow''s catalog is changed on the Citus coordinator, not on a worker'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'The coordinator sends its catalog to the workers; a change made on a worker would be lost at its next change.',
+				  HINT = 'Connect to the coordinator and run it there.';
+	END IF;
+END
+$$;
+
+/*
  * Set citus.enable_unsafe_triggers for the rest of the transaction, for
  * statusflow's own triggers on Citus tables (Citus refuses triggers on them
  * otherwise); returns the previous value, to put back.
@@ -164,40 +199,57 @@ END
 $$;
 
 /*
- * Set statusflow.context, for the rest of the transaction, on this node and
- * the workers' connections of the transaction: the context of a transition
- * API call on a distributed table (binding NULL: clear it), as JSON.  Run
- * by the API (src/citus.c) from a nested statement, where Citus sends SET
- * LOCAL to the workers when citus.propagate_set_commands is 'local'; that
+ * SET LOCAL setting, one of statusflow's settings the workers read
+ * (statusflow.context, statusflow.pruning), to value (NULL: its default),
+ * on this node and on the workers' connections of the transaction: run by
+ * statusflow's C code from a nested statement, where Citus sends SET LOCAL
+ * to the workers when citus.propagate_set_commands is 'local'; that
  * setting is put back after.
  */
-CREATE FUNCTION statusflow_internal.citus_context(binding integer, event text,
-												  reason text, actor text,
-												  metadata jsonb,
-												  occurred_at timestamptz,
-												  event_id text)
+CREATE FUNCTION statusflow_internal.citus_set_local(setting text, value text)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	propagate text := pg_catalog.current_setting('citus.propagate_set_commands', true);
 BEGIN
+	IF setting IS NULL OR setting NOT IN ('statusflow.context', 'statusflow.pruning') THEN
+		RAISE EXCEPTION 'statusflow sends only statusflow.context and statusflow.pruning to Citus''s workers'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	IF propagate IS NULL THEN
 		RAISE EXCEPTION 'Citus is not loaded'
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
 	SET LOCAL citus.propagate_set_commands = 'local';
-	IF binding IS NULL THEN
-		SET LOCAL statusflow.context TO DEFAULT;
+	IF value IS NULL THEN
+		EXECUTE pg_catalog.format('SET LOCAL %s TO DEFAULT', setting);
 	ELSE
-		EXECUTE pg_catalog.format('SET LOCAL statusflow.context = %L',
-			pg_catalog.jsonb_build_object(
-				'binding', binding, 'event', event, 'reason', reason,
-				'actor', actor, 'metadata', metadata,
-				'occurred_at', pg_catalog.to_jsonb(occurred_at), 'event_id', event_id)::text);
+		EXECUTE pg_catalog.format('SET LOCAL %s = %L', setting, value);
 	END IF;
 	PERFORM pg_catalog.set_config('citus.propagate_set_commands', propagate, true);
 END
+$$;
+
+/*
+ * Set statusflow.context (citus_set_local()): the context of a transition
+ * API call on a distributed table (binding NULL: clear it), as JSON.
+ */
+CREATE FUNCTION statusflow_internal.citus_context(binding integer, event text,
+												  reason text, actor text,
+												  metadata jsonb,
+												  occurred_at timestamptz,
+												  event_id text)
+RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT statusflow_internal.citus_set_local('statusflow.context',
+		CASE WHEN binding IS NOT NULL THEN
+			pg_catalog.jsonb_build_object(
+				'binding', binding, 'event', event, 'reason', reason,
+				'actor', actor, 'metadata', metadata,
+				'occurred_at', pg_catalog.to_jsonb(occurred_at), 'event_id', event_id)::text
+		END)
 $$;
 
 /*
@@ -335,6 +387,26 @@ END
 $$;
 
 /*
+ * On the coordinator of a cluster sharing its catalog, write the catalog
+ * into cluster_catalog, in this transaction: the workers load it (see
+ * apply_catalog()) and change with it or not at all.  As the extension's
+ * owner; runs no user code and writes only what the catalog holds.
+ */
+CREATE FUNCTION statusflow_internal.citus_publish()
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF statusflow_internal.citus_present() AND statusflow_internal.catalog_shared() THEN
+		UPDATE statusflow_internal.cluster_catalog c
+		SET generation = c.generation OPERATOR(pg_catalog.+) 1,
+			payload = statusflow_internal.catalog_payload()
+		WHERE c.id OPERATOR(pg_catalog.=) 1;
+	END IF;
+END
+$$;
+
+/*
  * Statement trigger on the catalog tables: on the coordinator of a cluster
  * sharing its catalog, write the catalog into cluster_catalog (in this
  * transaction, so the workers change with it or not at all).  As the
@@ -345,12 +417,7 @@ RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF statusflow_internal.citus_present() AND statusflow_internal.catalog_shared() THEN
-		UPDATE statusflow_internal.cluster_catalog c
-		SET generation = c.generation OPERATOR(pg_catalog.+) 1,
-			payload = statusflow_internal.catalog_payload()
-		WHERE c.id OPERATOR(pg_catalog.=) 1;
-	END IF;
+	PERFORM statusflow_internal.citus_publish();
 	RETURN NULL;
 END
 $$;
@@ -378,27 +445,73 @@ CREATE TRIGGER publish_catalog
 	FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.publish_catalog();
 
 /*
- * Row trigger of cluster_catalog, fired on every placement: on a worker,
- * replace the catalog with the payload.  Names are resolved on this node;
- * a binding whose table is not a Citus table here (a coordinator's local
- * table) is left out, and so are the workflows whose type is missing.  The
- * catalog's own checks ran on the coordinator: the rows are loaded with
- * triggers and foreign keys off (session_replication_role), but for
- * invalidate_cache, enabled ALWAYS, which tells every backend of this node
- * to reload.  As the extension's owner; runs no user code.
+ * Trigger on the catalog tables, before each row changes (and before a
+ * TRUNCATE): on a Citus worker, refuse (check_coordinator()), so that every
+ * API function that changes the catalog (and any direct write) is refused
+ * there, with its transaction, before its change is made.  Per row, so
+ * that statements changing nothing pass (the event triggers' clean-ups
+ * after a DROP on a worker).  Not fired when a worker loads the
+ * coordinator's catalog (load_catalog() runs with session_replication_role
+ * = replica).  Allowed in the connections Citus opens to run a
+ * coordinator's statement (application_name "citus_internal gpid=...", as
+ * Citus names its own backends): the catalog writes of statusflow's event
+ * triggers there follow DDL Citus propagates (a dropped table, a renamed
+ * enum value), and the coordinator's catalog, which replaces the worker's
+ * in the same transaction, has them too.
  */
-CREATE FUNCTION statusflow_internal.apply_catalog()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION statusflow_internal.refuse_on_worker()
+RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('application_name') NOT LIKE 'citus\_internal gpid=%' THEN
+		PERFORM statusflow_internal.check_coordinator();
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['workflow', 'status', 'transition', 'binding', 'quota', 'timer',
+							 'action', 'feed', 'summary'] LOOP
+		EXECUTE pg_catalog.format('CREATE TRIGGER refuse_on_worker '
+								  'BEFORE INSERT OR UPDATE OR DELETE ON statusflow.%1$I '
+								  'FOR EACH ROW EXECUTE FUNCTION statusflow_internal.refuse_on_worker(); '
+								  'CREATE TRIGGER refuse_truncate_on_worker '
+								  'BEFORE TRUNCATE ON statusflow.%1$I '
+								  'FOR EACH STATEMENT EXECUTE FUNCTION statusflow_internal.refuse_on_worker()', t);
+	END LOOP;
+END
+$$;
+
+/*
+ * On a worker, replace the catalog with payload p (see catalog_payload()).
+ * Names are resolved on this node; a binding whose table is not a Citus
+ * table here (a coordinator's local table) is left out, and so are the
+ * workflows whose type is missing.  The catalog's own checks ran on the
+ * coordinator: the rows are loaded with triggers and foreign keys off
+ * (session_replication_role), but for invalidate_cache, enabled ALWAYS,
+ * which tells every backend of this node to reload.  One load at a time
+ * (a lock on the bindings).  As the extension's owner; runs no user code.
+ */
+CREATE FUNCTION statusflow_internal.load_catalog(p jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p jsonb := NEW.payload;
 	role text := pg_catalog.current_setting('session_replication_role');
 	part text;
 BEGIN
-	IF NOT statusflow_internal.citus_worker() THEN
-		RETURN NULL;
+	IF NOT statusflow_internal.citus_worker() OR p IS NULL THEN
+		RETURN;
 	END IF;
+	LOCK TABLE statusflow.binding IN SHARE ROW EXCLUSIVE MODE;
 	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
 	DELETE FROM statusflow.action;
 	DELETE FROM statusflow.timer;
@@ -433,7 +546,60 @@ BEGIN
 	WHERE u.binding_id NOT IN (SELECT b.id FROM statusflow.binding b)
 	   OR u.quota_id NOT IN (SELECT q.id FROM statusflow.quota q);
 	PERFORM pg_catalog.set_config('session_replication_role', role, true);
+END
+$$;
+
+/* Row trigger of cluster_catalog, fired on every placement: load it. */
+CREATE FUNCTION statusflow_internal.apply_catalog()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM statusflow_internal.load_catalog(NEW.payload);
 	RETURN NULL;
+END
+$$;
+
+/*
+ * On a worker whose catalog lacks binding, which a trigger on a shard here
+ * names: load the catalog from this node's placement of cluster_catalog.
+ * A node added after the catalog was last written (citus_add_node) gets the
+ * placement from Citus (replicate_reference_tables(), or the first shard
+ * placed there) without the trigger that loads it firing; the shards
+ * moved there carry the triggers of bindings it does not know.  Returns
+ * whether the binding is known then.  Waits for a load in progress (the
+ * lock load_catalog() takes), then loads only when still needed.  As the
+ * extension's owner; runs no user code.
+ */
+CREATE FUNCTION statusflow_internal.citus_reload_catalog(binding integer)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	placement regclass;
+	p jsonb;
+BEGIN
+	IF NOT statusflow_internal.citus_worker() THEN
+		RETURN false;
+	END IF;
+	LOCK TABLE statusflow.binding IN SHARE ROW EXCLUSIVE MODE;
+	IF EXISTS (SELECT FROM statusflow.binding b
+			   WHERE b.id OPERATOR(pg_catalog.=) citus_reload_catalog.binding) THEN
+		RETURN true;
+	END IF;
+	-- the placement itself: a query of the reference table would be Citus's
+	EXECUTE 'SELECT pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))'
+			' FROM pg_catalog.pg_dist_shard s'
+			' WHERE s.logicalrelid OPERATOR(pg_catalog.=) ''statusflow_internal.cluster_catalog''::pg_catalog.regclass'
+	INTO placement;
+	IF placement IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT c.payload FROM %s c WHERE c.id OPERATOR(pg_catalog.=) 1', placement)
+	INTO p;
+	PERFORM statusflow_internal.load_catalog(p);
+	RETURN EXISTS (SELECT FROM statusflow.binding b
+				   WHERE b.id OPERATOR(pg_catalog.=) citus_reload_catalog.binding);
 END
 $$;
 
@@ -449,3 +615,235 @@ ALTER TABLE statusflow.binding ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE statusflow.quota ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE statusflow.timer ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE statusflow.action ENABLE ALWAYS TRIGGER invalidate_cache;
+
+/*
+ * Raise unless statusflow.distribute() can distribute table_name by
+ * dist_column: checked before anything changes.  Citus present, on the
+ * coordinator; the caller owns a plain, unpartitioned table bound by
+ * statusflow and not yet a Citus table; the column exists, is no bound
+ * status column and is one of every binding's key columns; the bindings'
+ * quotas count per it; no feed or summaries; no trigger Citus refuses; each
+ * history a plain table whose unique keys other than its primary key and
+ * event ids include the column.
+ */
+CREATE FUNCTION statusflow_internal.check_distribute(table_name regclass,
+													 dist_column name,
+													 colocate_with text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel pg_catalog.pg_class;
+	b statusflow.binding;
+	other text;
+BEGIN
+	PERFORM statusflow_internal.require(table_name IS NOT NULL, 'table_name');
+	PERFORM statusflow_internal.require(dist_column IS NOT NULL, 'distribution_column');
+	PERFORM statusflow_internal.require(colocate_with IS NOT NULL, 'colocate_with');
+	IF NOT statusflow_internal.citus_present() THEN
+		RAISE EXCEPTION 'Citus is not installed in this database'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'statusflow.distribute() distributes a bound table on a Citus coordinator.';
+	END IF;
+	PERFORM statusflow_internal.check_coordinator();
+	SELECT * INTO rel FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) table_name;
+	IF NOT statusflow_internal.owns_relation(table_name) THEN
+		RAISE EXCEPTION 'must be owner of table %', table_name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF (statusflow_internal.citus_table(table_name)).kind IS NOT NULL THEN
+		RAISE EXCEPTION 'table % is already a Citus % table', table_name,
+			(statusflow_internal.citus_table(table_name)).kind
+			USING ERRCODE = 'invalid_table_definition',
+				  HINT = 'statusflow.distribute() distributes a plain PostgreSQL table.';
+	END IF;
+	IF rel.relkind OPERATOR(pg_catalog.<>) 'r' OR rel.relispartition THEN
+		RAISE EXCEPTION 'statusflow.distribute() does not distribute partitioned tables or partitions'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = pg_catalog.format('Table %s is partitioned or a partition.', table_name),
+				  HINT = 'Detach the workflow, distribute the table with create_distributed_table(), then attach it again.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM statusflow.binding x
+				   WHERE x.table_name OPERATOR(pg_catalog.=) check_distribute.table_name) THEN
+		RAISE EXCEPTION 'table % has no column bound by statusflow', table_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Distribute it with create_distributed_table().';
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+				   WHERE a.attrelid OPERATOR(pg_catalog.=) table_name
+					 AND a.attname OPERATOR(pg_catalog.=) dist_column
+					 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of table % does not exist', dist_column, table_name
+			USING ERRCODE = 'undefined_column';
+	END IF;
+	-- what attach() refuses on a distributed table
+	PERFORM statusflow_internal.check_citus_table(check_distribute.table_name, x.column_name,
+												  'distributed', dist_column)
+	FROM statusflow.binding x
+	WHERE x.table_name OPERATOR(pg_catalog.=) check_distribute.table_name;
+	FOR b IN SELECT * FROM statusflow.binding x
+			 WHERE x.table_name OPERATOR(pg_catalog.=) check_distribute.table_name
+			 ORDER BY x.id LOOP
+		PERFORM statusflow_internal.check_quota_column(table_name, q.per_column, dist_column)
+		FROM statusflow.quota q WHERE q.workflow OPERATOR(pg_catalog.=) b.workflow;
+		IF NOT dist_column OPERATOR(pg_catalog.=) ANY (b.key_columns) THEN
+			RAISE EXCEPTION 'column "%" is not a key column of the binding of %.%',
+				dist_column, table_name, pg_catalog.quote_ident(b.column_name)
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = pg_catalog.format('History rows are keyed by %s; each entity''s history is kept on the shard of its row.',
+												 pg_catalog.array_to_string(b.key_columns, ', ')),
+					  HINT = 'Distribute the table by a column of its primary key, such as the account.';
+		END IF;
+		IF EXISTS (SELECT FROM statusflow.feed f WHERE f.binding_id OPERATOR(pg_catalog.=) b.id) THEN
+			RAISE EXCEPTION 'the binding of %.% has change feeds', table_name,
+				pg_catalog.quote_ident(b.column_name)
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'Change feeds are not supported on Citus-distributed tables.',
+					  HINT = 'Drop them with statusflow.drop_feed() first.';
+		END IF;
+		IF EXISTS (SELECT FROM statusflow.summary s WHERE s.binding_id OPERATOR(pg_catalog.=) b.id) THEN
+			RAISE EXCEPTION 'the binding of %.% keeps summaries', table_name,
+				pg_catalog.quote_ident(b.column_name)
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'Summaries are not supported on Citus-distributed tables.',
+					  HINT = 'Stop keeping them with statusflow.disable_summaries() first.';
+		END IF;
+		IF (statusflow_internal.citus_table(b.history_table)).kind IS NOT NULL THEN
+			RAISE EXCEPTION 'history table % is already a Citus table', b.history_table
+				USING ERRCODE = 'feature_not_supported',
+					  HINT = 'Detach the workflow and attach it again after distributing the table.';
+		END IF;
+		SELECT pg_catalog.format('index %s', i.indexrelid::pg_catalog.regclass) INTO other
+		FROM pg_catalog.pg_index i
+		WHERE i.indrelid OPERATOR(pg_catalog.=) b.history_table AND i.indisunique
+		  AND NOT i.indisprimary
+		  AND NOT statusflow_internal.is_event_id_index(i.indexrelid)
+		  AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+						  WHERE a.attrelid OPERATOR(pg_catalog.=) b.history_table
+							AND a.attname OPERATOR(pg_catalog.=) dist_column
+							AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey::int2[]))
+		LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'history table % has a unique % without column "%"',
+				b.history_table, other, dist_column
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'Citus keeps unique keys of distributed tables only when they include the distribution column.',
+					  HINT = 'Drop the index, or add the distribution column to it.';
+		END IF;
+	END LOOP;
+	-- Citus refuses other triggers unless told it may (statusflow's own go
+	-- and come back)
+	IF NOT pg_catalog.current_setting('citus.enable_unsafe_triggers')::boolean THEN
+		SELECT pg_catalog.format('trigger %I on %s', g.tgname, g.tgrelid::pg_catalog.regclass)
+		INTO other
+		FROM pg_catalog.pg_trigger g
+		WHERE NOT g.tgisinternal
+		  AND ((g.tgrelid OPERATOR(pg_catalog.=) check_distribute.table_name
+				AND NOT EXISTS (SELECT FROM statusflow.binding x
+								WHERE x.table_name OPERATOR(pg_catalog.=) check_distribute.table_name
+								  AND g.tgname IN (SELECT statusflow_internal.trigger_names(x.table_name, x.id))))
+			   OR (g.tgrelid IN (SELECT x.history_table FROM statusflow.binding x
+								 WHERE x.table_name OPERATOR(pg_catalog.=) check_distribute.table_name)
+				   AND g.tgname NOT IN ('statusflow_append_only', 'statusflow_append_only_truncate')))
+		LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'Citus does not distribute a table with %', other
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'Citus refuses triggers on distributed tables unless citus.enable_unsafe_triggers is on.',
+					  HINT = 'Drop the trigger, or set citus.enable_unsafe_triggers if it is safe on every shard.';
+		END IF;
+	END IF;
+END
+$$;
+
+/* Is index a unique index of event ids (event_id), as the history's? */
+CREATE FUNCTION statusflow_internal.is_event_id_index(index regclass)
+RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT i.indisunique AND i.indnatts OPERATOR(pg_catalog.=) 1
+		AND a.attname OPERATOR(pg_catalog.=) 'event_id'
+	FROM pg_catalog.pg_index i
+	JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+								  AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+	WHERE i.indexrelid OPERATOR(pg_catalog.=) index
+$$;
+
+/*
+ * Give binding b's history table the keys attach() gives the history of a
+ * table distributed by dist_column (primary key (dist_column, history_id),
+ * event ids unique per dist_column), then distribute it by that column,
+ * co-located with the bound table, with its rows.  Its append-only trigger
+ * goes (Citus refuses triggers); sync_binding() puts it back.
+ */
+CREATE FUNCTION statusflow_internal.distribute_history(b statusflow.binding,
+													   dist_column name)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ix record;
+BEGIN
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS statusflow_append_only ON %1$s; '
+							  'DROP TRIGGER IF EXISTS statusflow_append_only_truncate ON %1$s',
+							  b.history_table);
+	FOR ix IN SELECT i.indexrelid::pg_catalog.regclass AS name, i.indisprimary AS pk, co.conname
+			  FROM pg_catalog.pg_index i
+			  LEFT JOIN pg_catalog.pg_constraint co
+				ON co.conindid OPERATOR(pg_catalog.=) i.indexrelid
+			   AND co.conrelid OPERATOR(pg_catalog.=) i.indrelid
+			  WHERE i.indrelid OPERATOR(pg_catalog.=) b.history_table
+				AND (i.indisprimary OR statusflow_internal.is_event_id_index(i.indexrelid)) LOOP
+		IF ix.conname IS NOT NULL THEN
+			EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', b.history_table,
+									  ix.conname);
+		ELSE
+			EXECUTE pg_catalog.format('DROP INDEX %s', ix.name);
+		END IF;
+	END LOOP;
+	EXECUTE pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%I, history_id)',
+							  b.history_table, dist_column);
+	EXECUTE pg_catalog.format('CREATE UNIQUE INDEX ON %s (%I, event_id) WHERE event_id IS NOT NULL',
+							  b.history_table, dist_column);
+	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+	USING b.history_table, dist_column::text, b.table_name::text;
+	EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)'
+	USING b.history_table;
+END
+$$;
+
+CREATE FUNCTION statusflow.distribute(table_name regclass,
+									  distribution_column name,
+									  colocate_with text DEFAULT 'default',
+									  shard_count integer DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b statusflow.binding;
+	trigger_name name;
+BEGIN
+	PERFORM statusflow_internal.check_distribute(table_name, distribution_column, colocate_with);
+	-- statusflow's triggers go while Citus distributes the table, then come back
+	FOR b IN SELECT * FROM statusflow.binding x
+			 WHERE x.table_name OPERATOR(pg_catalog.=) distribute.table_name
+			 ORDER BY x.id LOOP
+		FOR trigger_name IN SELECT g.tgname FROM statusflow_internal.trigger_names(b.table_name, b.id) g LOOP
+			EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', trigger_name, b.table_name);
+		END LOOP;
+	END LOOP;
+	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3, shard_count => $4)'
+	USING table_name, distribution_column::text, colocate_with, shard_count;
+	EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)'
+	USING table_name;
+	PERFORM statusflow_internal.citus_setup();
+	FOR b IN SELECT * FROM statusflow.binding x
+			 WHERE x.table_name OPERATOR(pg_catalog.=) distribute.table_name
+			 ORDER BY x.id LOOP
+		PERFORM statusflow_internal.distribute_history(b, distribution_column);
+		PERFORM statusflow_internal.sync_binding(b.id);
+	END LOOP;
+	-- the workers load the bindings of the table, now distributed there
+	PERFORM statusflow_internal.citus_publish();
+END
+$$;

@@ -98,6 +98,8 @@ COMMENT ON FUNCTION statusflow.attach(regclass, name, text, text, boolean, name)
 	'Bind a column of a table to a workflow: install its triggers, create its history table';
 COMMENT ON FUNCTION statusflow.detach(regclass, name) IS
 	'Unbind a column: remove its triggers (its history table stays)';
+COMMENT ON FUNCTION statusflow.distribute(regclass, name, text, integer) IS
+	'On a Citus coordinator: distribute a bound table and its history tables, co-located, keeping enforcement';
 COMMENT ON FUNCTION statusflow.set_notify(regclass, text, name) IS
 	'NOTIFY a channel of every committed status change of a bound column';
 COMMENT ON FUNCTION statusflow.prune_history(regclass, timestamp with time zone, boolean, name) IS

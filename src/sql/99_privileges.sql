@@ -43,8 +43,9 @@ BEGIN
 		'adopt_history', 'owns_history',
 		-- Citus
 		'citus_present', 'citus_worker', 'citus_table', 'check_citus_table',
-		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_history_id', 'citus_shard_of', 'check_citus_quota',
-		'check_not_distributed',
+		'citus_allow_triggers', 'citus_setup', 'citus_context', 'citus_set_local', 'citus_history_id', 'citus_shard_of', 'check_citus_quota',
+		'check_not_distributed', 'check_coordinator', 'check_quota_column', 'check_distribute',
+		'is_event_id_index', 'distribute_history', 'citus_publish', 'citus_reload_catalog',
 		-- presets
 		'describe_statuses', 'option', 'preset_review_request',
 		'preset_establishment_invitation', 'preset_beta', 'preset_beta_prelaunch',

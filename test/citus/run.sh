@@ -7,7 +7,10 @@
 #     sessions, reports, plain tables next to distributed ones;
 #   - a concurrency run: several pgbench clients fire events through the
 #     coordinator; every entity's history must then be a chain of declared
-#     transitions ending at its current status.
+#     transitions ending at its current status;
+#   - a third worker added after attach(): reference tables replicated to
+#     it, a shard of a bound table moved there, writes to that shard
+#     enforced (its catalog loaded at the first one) and recorded there.
 # Prints "ok - " / "not ok - " lines (see docs/citus-design.md).
 #
 #   bash test/citus/run.sh
@@ -164,5 +167,70 @@ check "after the run, every entity's history is a chain of declared transitions 
 		       (SELECT pg_catalog.count(*) FROM h WHERE n > 1) > 200;
 	SQL
 	)"
+
+started=$SECONDS
+# a worker added after the catalog was written: it gets no catalog until a
+# shard with statusflow's triggers is written there; its first write loads
+# the catalog from its placement of the reference table cluster_catalog
+q >/dev/null <<-'SQL'
+	SELECT statusflow.create_workflow('late', ARRAY['new', 'sent', 'done'], ARRAY['new'],
+		ARRAY['done']) IS NOT NULL;
+	SELECT statusflow.add_transition('late', ARRAY['new'], 'sent', 'send');
+	SELECT statusflow.add_transition('late', ARRAY['sent'], 'done', 'finish');
+	CREATE TABLE late (account_id bigint, id bigint, status late_status NOT NULL DEFAULT 'new',
+	                   PRIMARY KEY (account_id, id));
+	SELECT pg_catalog.create_distributed_table('late', 'account_id', shard_count => 4);
+	INSERT INTO late (account_id, id) SELECT a, i FROM pg_catalog.generate_series(1, 8) a,
+		pg_catalog.generate_series(1, 2) i;
+	SELECT statusflow.attach('late', 'status', 'late');
+	UPDATE late SET status = 'sent' WHERE id = 1;
+SQL
+if sf_citus_add_worker worker3 >"$SF_CITUS_DIR/worker3.add.log" 2>&1; then
+	worker3=$SF_CITUS_NODE_PORT
+	echo "ok - a third worker on port $worker3 joined the cluster after attach()"
+	check "the third worker has no statusflow binding yet" \
+		"0" "$(q -p "$worker3" -c "SELECT pg_catalog.count(*) FROM statusflow.binding")"
+	# the shard of account 1, with its co-located history shard, moved there
+	check "reference tables replicated and the shard of account 1 moved to the third worker" \
+		"$worker3|2" "$(q <<-SQL
+			SELECT pg_catalog.replicate_reference_tables('block_writes') \gset
+			SELECT pg_catalog.citus_move_shard_placement(s.shardid, p.nodename, p.nodeport,
+				'127.0.0.1', $worker3, shard_transfer_mode => 'block_writes')
+			FROM pg_catalog.pg_dist_shard_placement p
+			JOIN pg_catalog.pg_dist_shard s ON s.shardid = p.shardid
+			WHERE s.shardid = pg_catalog.get_shard_id_for_distribution_column('late', 1) \gset
+			SELECT p.nodeport, pg_catalog.count(*) FROM pg_catalog.pg_dist_shard_placement p
+			WHERE p.shardid IN (pg_catalog.get_shard_id_for_distribution_column('late', 1),
+			                    pg_catalog.get_shard_id_for_distribution_column('late_status_history', 1))
+			GROUP BY 1;
+		SQL
+		)"
+	check "on the third worker, an undeclared change is refused (23514) and nothing is written" \
+		"23514|sent" "$(psql -X -q -At 2>/dev/null <<-'SQL'
+			UPDATE late SET status = 'new' WHERE account_id = 1 AND id = 1;
+			SELECT :'LAST_ERROR_SQLSTATE' || '|' || status::text FROM late WHERE account_id = 1 AND id = 1;
+		SQL
+		)"
+	check "on the third worker, a declared change is applied and its history row written in the history shard there" \
+		"done|$worker3|1|1" "$(q <<-'SQL'
+			UPDATE late SET status = 'done' WHERE account_id = 1 AND id = 1 RETURNING status \gset
+			SELECT :'status' || '|' || r.nodeport || '|' || r.result || '|' ||
+			       (SELECT pg_catalog.count(*) FROM late_status_history
+			        WHERE account_id = 1 AND id = 1 AND to_status = 'done')
+			FROM pg_catalog.run_command_on_placements('late_status_history',
+				$$SELECT count(*) FROM %s WHERE account_id = 1 AND id = 1 AND to_status = 'done'$$) r
+			WHERE r.shardid = pg_catalog.get_shard_id_for_distribution_column('late_status_history', 1);
+		SQL
+		)"
+	check "the third worker loaded the catalog: the binding of late, its workflow's transitions" \
+		"1|2" "$(q -p "$worker3" -c "SELECT (SELECT pg_catalog.count(*) FROM statusflow.binding b
+			WHERE b.table_name = 'late'::regclass) || '|' || (SELECT pg_catalog.count(*)
+			FROM statusflow.transition t WHERE t.workflow = 'late')")"
+else
+	echo "not ok - a third worker joined the cluster after attach()"
+	sed 's/^/#   /' "$SF_CITUS_DIR/worker3.add.log" | tail -n 20
+	failed=$((failed + 1))
+fi
+sf_log "the third worker's checks took $((SECONDS - started)) s"
 
 [ "$failed" -eq 0 ]
