@@ -10,8 +10,9 @@
 # through auto_explain).  --summaries keeps summaries of both tables
 # (enable_summaries(), timed), with a tail of TAIL (1000) history rows not
 # folded yet, and times the reports they serve both ways, side by side:
-# from the history alone and from the summaries plus the tail.  Not run by
-# CI; about 10 minutes on 2 cores at the default sizes.
+# from the history alone and from the summaries plus the tail.  Both sizes
+# are generated first, then measured in turn, a round of each at a time.
+# Not run by CI; about 15 minutes on 2 cores at the default sizes.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/pgenv.sh"
 
@@ -57,8 +58,42 @@ for size in small large; do
 			-v tail="$TAIL" -f "$BENCH/reports_summarize.sql" | grep '|')
 		sf_log "summaries: $(echo "${folds[$size]}" | tr '\n' ' ')"
 	fi
-	sf_log "measuring, $ROUNDS rounds"
-	results[$size]=$(psql -X -q -v tbl="bench_$size" -v rounds="$ROUNDS" -f "$BENCH/reports_measure.sql")
+done
+
+# the two sizes measured in turn, a round of each at a time (each after a
+# warm-up run), so that both see the same machine and caches; every report
+# line keeps its place (NR) from round to round
+declare -A rounds
+for round in $(seq 1 "$ROUNDS"); do
+	for size in small large; do
+		sf_log "measuring $size, round $round of $ROUNDS"
+		rounds[$size]+=$(psql -X -q -v tbl="bench_$size" -v rounds=1 -f "$BENCH/reports_measure.sql" |
+			awk -F'|' '{print NR "|" $0}')$'\n'
+	done
+done
+
+# per report line, the median of each round's milliseconds (from the
+# history, from the summaries), and their ratios to the median count(*)
+medians() {
+	echo "$1" | awk -F'|' 'NF {print $1 "|h|" $3; if ($5 != "") print $1 "|s|" $5; names[$1] = $2}
+		END {for (i in names) print i "|n|" names[i]}' |
+		sort -t '|' -k1,1n -k2,2 -k3,3g |
+		awk -F'|' '
+			function flush() { if (key != "") med[key] = vals[int((n + 1) / 2)] }
+			$2 == "n" {name[$1] = $3; next}
+			$1 "|" $2 != key {flush(); key = $1 "|" $2; n = 0}
+			{vals[++n] = $3}
+			END {
+				flush()
+				for (i = 1; i in name; i++) {
+					h = med[i "|h"]; c = med[1 "|h"]; s = ""; r = ""
+					if ((i "|s") in med) { s = med[i "|s"]; r = sprintf("%.2f", s / c) }
+					printf "%s|%s|%.2f|%s|%s\n", name[i], h, h / c, s, r
+				}
+			}'
+}
+for size in small large; do
+	results[$size]=$(medians "${rounds[$size]}")
 done
 
 history_rows() { psql -X -At -c "SELECT to_char(count(*), 'FM999,999,999') FROM bench_${1}_history"; }

@@ -13,6 +13,7 @@
 #
 #   sf_citus_installed   true when citus.so and citus.control are in PG_CONFIG's
 #                        installation
+#   sf_citus_versions    the PostgreSQL major versions CITUS_SRC builds for
 #   sf_citus_deps        install the Debian packages the build needs (root)
 #   sf_citus_build       build and install Citus from CITUS_SRC, unless installed
 #   sf_citus_start       start a coordinator and two workers, register them
@@ -47,7 +48,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/pgenv.sh"
 # which Citus's columnar code tests), gssapi.h (libpq-be.h includes it:
 # ENABLE_GSS), OpenSSL (Citus's automatic TLS setup), patch.  lz4 and libcurl
 # are configured out.
-SF_CITUS_PACKAGES="libzstd-dev libkrb5-dev libssl-dev patch"
+SF_CITUS_PACKAGES="libzstd-dev libkrb5-dev libssl-dev libicu-dev patch"
 
 sf_citus_installed() {
 	[ -f "$("$PG_CONFIG" --pkglibdir)/citus.so" ] &&
@@ -77,6 +78,18 @@ sf_citus_tarball() {
 		echo "$found"
 		;;
 	esac
+}
+
+# The PostgreSQL major versions the Citus of CITUS_SRC builds for, as its
+# configure script checks them (one per line; nothing when it is unreadable).
+sf_citus_versions() {
+	local tarball
+	if tarball=$(sf_citus_tarball "$CITUS_SRC"); then
+		tar xzf "$tarball" --wildcards -O '*/configure' 2>/dev/null
+	else
+		cat "$CITUS_SRC/configure" 2>/dev/null
+	fi | grep -m 1 'is not compatible' -B 3 | grep -oE "version_num\" != '[0-9]+'" |
+		grep -oE '[0-9]+'
 }
 
 # Apply each patch to the source tree in $1, unless it is applied already.

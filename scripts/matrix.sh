@@ -10,7 +10,10 @@
 # sources name.  Needs root (debootstrap, chroot, mount).  SF_MATRIX_DIR
 # (default /var/tmp/statusflow-matrix) keeps the chroots between runs;
 # SF_DUMP_FROM names a dump (pg_dump -Fc) taken by another version, which
-# each version restores and checks too.  A version whose packages cannot be
+# each version restores and checks too; CITUS_SRC (see scripts/citus.sh) is
+# copied into each chroot, where the suite builds Citus from it and runs the
+# Citus suite, or says it skipped it for a version that Citus does not
+# build for.  A version whose packages cannot be
 # fetched is skipped, with a banner saying so; anything else that goes
 # wrong is a failure.  "run" ends with one line "N passed, N failed" over
 # all versions, and each version's log is in $SF_MATRIX_DIR/VERSION.log.
@@ -132,11 +135,25 @@ run_version() {
 		dump=(SF_DUMP_FROM=/sf/other-version.dump)
 	fi
 	# a chroot prepared by an earlier run may have lost its mounts
+	local citus=()
+	if [ -n "${CITUS_SRC:-}" ]; then
+		# the Citus source, for the suite's Citus run (skipped by a version it
+		# does not build for)
+		rm -rf "$dir/citus-src"
+		mkdir -p "$dir/citus-src"
+		if [ -d "$CITUS_SRC" ]; then
+			cp -a "$CITUS_SRC/." "$dir/citus-src/"
+			citus=(CITUS_SRC=/citus-src)
+		else
+			cp "$CITUS_SRC" "$dir/citus-src/"
+			citus=(CITUS_SRC="/citus-src/$(basename "$CITUS_SRC")")
+		fi
+	fi
 	mount_chroot "$dir"
 	started=$(date +%s)
 	say "PostgreSQL $version: the whole suite in $dir"
 	chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-		SF_PG_VERSION="$version" PG_CFLAGS="${PG_CFLAGS:-}" "${dump[@]}" \
+		SF_PG_VERSION="$version" PG_CFLAGS="${PG_CFLAGS:-}" "${dump[@]}" "${citus[@]}" \
 		bash /sf/scripts/test.sh >"$MATRIX_DIR/$version.log" 2>&1
 	say "PostgreSQL $version: $(tail -n 1 "$MATRIX_DIR/$version.log") in $(($(date +%s) - started)) s"
 }

@@ -486,6 +486,8 @@ DECLARE
 BEGIN
 	PERFORM statusflow_internal.require(period IS NOT NULL, 'period');
 	PERFORM statusflow_internal.bucket(pg_catalog.now(), period);
+	-- transaction ids and snapshots are each node's own on Citus
+	PERFORM statusflow_internal.check_not_distributed(b.table_name, 'keeping summaries');
 	IF NOT statusflow_internal.owns_relation(b.table_name) THEN
 		RAISE EXCEPTION 'must be owner of table % to keep summaries of its history',
 			b.table_name

@@ -31,6 +31,12 @@ if ! sf_citus_installed && [ -z "${CITUS_SRC:-}" ]; then
 	echo "skipped: Citus not installed and CITUS_SRC not given"
 	exit 0
 fi
+major=$("$PG_CONFIG" --version | grep -oE '[0-9]+' | head -n 1)
+if ! sf_citus_installed && ! sf_citus_versions | grep -qx "$major"; then
+	echo "skipped: the Citus of CITUS_SRC does not build for PostgreSQL $major" \
+		"(it builds for: $(sf_citus_versions | paste -sd ' '))"
+	exit 0
+fi
 
 failed=0
 # check TITLE EXPECTED ACTUAL
@@ -91,9 +97,13 @@ tests=$(cd test/citus/sql && ls *.sql | sed 's/\.sql$//' | sort)
 rm -rf test/citus/results test/citus/regression.diffs test/citus/regression.out
 mkdir -p test/citus/results
 [ "$(id -u)" != 0 ] || chown postgres test/citus/results
-if "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" --use-existing \
+pg_regress="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress"
+# from PostgreSQL 16, expected files are looked for apart from inputdir
+dirs=(--inputdir=test/citus --outputdir=test/citus)
+! "$pg_regress" --help | grep -q -- --expecteddir || dirs+=(--expecteddir=test/citus)
+if "$pg_regress" --use-existing \
 	--dbname=postgres --host="$PGHOST" --port="$PGPORT" --user=postgres \
-	--bindir="$SF_PGBIN" --inputdir=test/citus --outputdir=test/citus \
+	--bindir="$SF_PGBIN" "${dirs[@]}" \
 	$tests >test/citus/results/pg_regress.log 2>&1; then
 	echo "ok - pg_regress suite test/citus ($(echo $tests))"
 else
