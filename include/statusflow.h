@@ -335,6 +335,15 @@ extern double sf_interpolate(double low, double high, double fraction);
 extern double sf_mean_seconds(int128 sum, int64 count);
 
 /* summaries.c */
+typedef struct SfSummary
+{
+	char	   *counts;			/* the summary tables, qualified */
+	char	   *entities;
+	int64		period;			/* microseconds */
+	Datum		folded;			/* pg_snapshot: what they count */
+} SfSummary;
+
+extern bool sf_summary_for(int binding_id, SfSummary *summary);
 extern void sf_tick_summaries(void);
 
 /* statusflow.c */

@@ -25,13 +25,47 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "statusflow.h"
 
 PG_FUNCTION_INFO_V1(sf_fold_as_owner);
 PG_FUNCTION_INFO_V1(sf_system_id);
+
+/*
+ * The summaries of a binding that its reports may read (summary_for():
+ * built for this cluster and history table, readable by the current
+ * role), into summary, in the current memory context; false when there
+ * are none.  The caller is connected to SPI.
+ */
+bool
+sf_summary_for(int binding_id, SfSummary *summary)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(binding_id)};
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT s.counts::pg_catalog.oid, s.entities::pg_catalog.oid, "
+							  "s.period, s.folded FROM statusflow.binding b, "
+							  "statusflow_internal.summary_for(b, NULL) s "
+							  "WHERE b.id OPERATOR(pg_catalog.=) $1 AND s.binding_id IS NOT NULL",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "statusflow: could not read the summaries of binding %d", binding_id);
+	if (SPI_processed == 0)
+		return false;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	summary->counts = sf_relation_name(DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull)));
+	summary->entities = sf_relation_name(DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull)));
+	summary->period = sf_period_usecs(DatumGetIntervalP(SPI_getbinval(tuple, desc, 3, &isnull)));
+	summary->folded = datumCopy(SPI_getbinval(tuple, desc, 4, &isnull), false, -1);
+	return true;
+}
 
 /*
  * statusflow_internal.system_id(): the cluster's system identifier, which

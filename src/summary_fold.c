@@ -622,21 +622,13 @@ seed_query(SfBinding *b, bool has_upto, const char *entities)
 static char *
 summary_entities(SfBinding *b, Datum folded)
 {
-	Oid			argtypes[2] = {INT4OID, PG_SNAPSHOTOID};
-	Datum		args[2] = {Int32GetDatum(b->id), folded};
-	bool		isnull;
+	SfSummary	summary;
 
-	if (SPI_execute_with_args("SELECT s.entities::pg_catalog.oid FROM statusflow.binding b, "
-							  "statusflow_internal.summary_for(b, NULL) s "
-							  "WHERE b.id OPERATOR(pg_catalog.=) $1 "
-							  "AND s.folded::pg_catalog.text OPERATOR(pg_catalog.=) $2::pg_catalog.text",
-							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "statusflow: could not look up the summary of binding %d", b->id);
-	if (SPI_processed == 0)
+	if (!sf_summary_for(b->id, &summary) ||
+		strcmp(DatumGetCString(DirectFunctionCall1(pg_snapshot_out, summary.folded)),
+			   DatumGetCString(DirectFunctionCall1(pg_snapshot_out, folded))) != 0)
 		return NULL;
-	return sf_relation_name(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-														   SPI_tuptable->tupdesc, 1,
-														   &isnull)));
+	return summary.entities;
 }
 
 /*

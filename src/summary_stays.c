@@ -33,7 +33,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -179,40 +178,22 @@ static Datum
 read_summary(SfStaysRun *run)
 {
 	static const Oid entity_types[2] = {InvalidOid, TIMESTAMPTZOID};
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(run->binding->id)};
-	bool		isnull;
+	SfSummary	summary;
 
-	Datum		folded;
-
-	if (SPI_execute_with_args("SELECT s.counts::pg_catalog.oid, s.entities::pg_catalog.oid, "
-							  "s.period, s.folded FROM statusflow.binding b, "
-							  "statusflow_internal.summary_for(b, NULL) s "
-							  "WHERE b.id OPERATOR(pg_catalog.=) $1 AND s.binding_id IS NOT NULL",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "statusflow: could not read the summaries of binding %d", run->binding->id);
-	if (SPI_processed == 0)
+	if (!sf_summary_for(run->binding->id, &summary))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table %s keeps no summaries the current role may read",
 						run->binding->relname),
 				 errhint("Reports use summaries when statusflow.summaries shows them built and the role may read the whole history.")));
-	run->counts = sf_relation_name(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-																	SPI_tuptable->tupdesc, 1,
-																	&isnull)));
-	run->entities = sf_relation_name(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-																	  SPI_tuptable->tupdesc, 2,
-																	  &isnull)));
-	run->period = sf_period_usecs(DatumGetIntervalP(SPI_getbinval(SPI_tuptable->vals[0],
-																  SPI_tuptable->tupdesc, 3,
-																  &isnull)));
-	folded = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull),
-					   false, -1);
+	run->counts = summary.counts;
+	run->entities = summary.entities;
+	run->period = summary.period;
 	if (SPI_execute(psprintf("SELECT e.last_status, e.last_at FROM %s e LIMIT 0",
 							 run->entities), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: could not read summary entities");
 	check_result(run, run->entities, 2, entity_types);
-	return folded;
+	return summary.folded;
 }
 
 /* Load the counts of stays: totals (t, u), durations (h), starts (o). */
