@@ -32,9 +32,10 @@ if ! sf_citus_installed && [ -z "${CITUS_SRC:-}" ]; then
 	exit 0
 fi
 major=$("$PG_CONFIG" --version | grep -oE '[0-9]+' | head -n 1)
-if ! sf_citus_installed && ! sf_citus_versions | grep -qx "$major"; then
-	echo "skipped: the Citus of CITUS_SRC does not build for PostgreSQL $major" \
-		"(it builds for: $(sf_citus_versions | paste -sd ' '))"
+# (read whole first: with pipefail, grep -q leaving early fails the pipe)
+versions=$(sf_citus_versions | paste -sd ' ')
+if ! sf_citus_installed && [[ " $versions " != *" $major "* ]]; then
+	echo "skipped: the Citus of CITUS_SRC does not build for PostgreSQL $major (it builds for: $versions)"
 	exit 0
 fi
 
