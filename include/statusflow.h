@@ -324,6 +324,8 @@ typedef void (*SfFoldSink) (void *arg, const SfFoldOut *out);
 extern void sf_fold(SfBinding *binding, Datum *folded, Datum *upto, int64 period,
 					bool open_rows, SfFoldSink sink, void *sink_arg);
 extern int	sf_reached_oids(const SfFoldOut *out, Oid *oids);
+extern bool sf_columns_are(SfBinding *binding, TupleDesc desc, int first,
+						   const Oid *types, int ntypes);
 extern int64 sf_period_usecs(Interval *period);
 extern TimestampTz sf_bucket_of(TimestampTz t, int64 period);
 extern int64 sf_duration_bucket(int64 usecs);
@@ -359,6 +361,7 @@ extern void sf_cache_init(void);
 extern void sf_cache_xact_end(void);
 extern char *sf_relation_name(Oid relid);
 extern SfBinding *sf_binding_by_id(int binding_id);
+extern SfBinding *sf_binding_arg(int binding_id);
 extern int	sf_binding_count(void);
 extern SfBinding *sf_binding_at(int i);
 extern SfBinding *sf_binding_for_table(Oid relid, const char *column);
@@ -373,7 +376,8 @@ extern int	sf_find_transition(SfWorkflow *wf, int from, int to,
 							   const char *event);
 extern void sf_row_keys(SfBinding *binding, SfRelInfo *ri, TupleDesc tupdesc,
 						HeapTuple tuple, Datum *keys, bool *nulls);
-extern char *sf_key_columns(SfBinding *binding);
+extern char *sf_key_columns(SfBinding *binding, const char *alias);
+extern char *sf_same_key(SfBinding *binding, const char *a, const char *c);
 extern char *sf_format_key(SfBinding *binding, Datum *keys, bool *nulls);
 extern char *sf_status_list(SfWorkflow *wf, bool initial_only);
 extern char *sf_events_list(SfWorkflow *wf, int from);

@@ -1031,6 +1031,22 @@ sf_binding_by_id(int binding_id)
 }
 
 /*
+ * The binding of an id an internal function was given, checked; raises
+ * when there is none.
+ */
+SfBinding *
+sf_binding_arg(int binding_id)
+{
+	SfBinding  *b = sf_binding_by_id(binding_id);
+
+	if (b == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("statusflow binding %d does not exist", binding_id)));
+	return b;
+}
+
+/*
  * The number of bindings, and the i-th, to go through all of them; these
  * are not checked (see sf_check_binding).
  */
@@ -1330,17 +1346,39 @@ sf_binding_plan(SfBinding *b, SfPlanKind kind, const char *sql, int nargs,
 	return plan;
 }
 
-/* "a, b": the key columns of a binding, quoted as needed. */
+/*
+ * "a, b": the key columns of a binding, quoted as needed; with an alias
+ * ("t"), "t.a, t.b".
+ */
 char *
-sf_key_columns(SfBinding *b)
+sf_key_columns(SfBinding *b, const char *alias)
 {
 	StringInfoData buf;
 	int			k;
 
 	initStringInfo(&buf);
 	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&buf, "%s%s", k ? ", " : "",
-						 quote_identifier(b->key_names[k]));
+		appendStringInfo(&buf, "%s%s%s%s", k ? ", " : "", alias ? alias : "",
+						 alias ? "." : "", quote_identifier(b->key_names[k]));
+	return buf.data;
+}
+
+/*
+ * "a.k1 OPERATOR(s.=) c.k1 AND ...": the rows of aliases a and c have the
+ * same key (generated SQL names its operators).
+ */
+char *
+sf_same_key(SfBinding *b, const char *a, const char *c)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < b->nkeys; k++)
+		appendStringInfo(&buf, "%s%s.%s OPERATOR(%s) %s.%s", k > 0 ? " AND " : "",
+						 a, quote_identifier(b->key_names[k]),
+						 sf_equality_operator(b->key_types[k]),
+						 c, quote_identifier(b->key_names[k]));
 	return buf.data;
 }
 
@@ -1352,7 +1390,7 @@ sf_format_key(SfBinding *b, Datum *keys, bool *nulls)
 	int			k;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "(%s)=(", sf_key_columns(b));
+	appendStringInfo(&buf, "(%s)=(", sf_key_columns(b, NULL));
 	for (k = 0; k < b->nkeys; k++)
 	{
 		Oid			typoutput;

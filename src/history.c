@@ -515,8 +515,7 @@ sf_prune_history(PG_FUNCTION_ARGS)
 	StringInfoData sql;
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		args[1];
-	int			k,
-				nest;
+	int			nest;
 	uint64		deleted;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -539,14 +538,8 @@ sf_prune_history(PG_FUNCTION_ARGS)
 	{
 		appendStringInfo(&sql,
 						 " AND EXISTS (SELECT 1 FROM %s l WHERE"
-						 " l.history_id OPERATOR(pg_catalog.>) h.history_id",
-						 sf_relation_name(b->history_relid));
-		for (k = 0; k < b->nkeys; k++)
-			appendStringInfo(&sql, " AND l.%s OPERATOR(%s) h.%s",
-							 quote_identifier(b->key_names[k]),
-							 sf_equality_operator(b->key_types[k]),
-							 quote_identifier(b->key_names[k]));
-		appendStringInfoChar(&sql, ')');
+						 " l.history_id OPERATOR(pg_catalog.>) h.history_id AND %s)",
+						 sf_relation_name(b->history_relid), sf_same_key(b, "l", "h"));
 	}
 	args[0] = PG_GETARG_DATUM(1);
 

@@ -117,11 +117,7 @@ sf_fold_as_owner(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("binding, rebuild and skip_locked must not be null")));
-	b = sf_binding_by_id(PG_GETARG_INT32(0));
-	if (b == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(0))));
+	b = sf_binding_arg(PG_GETARG_INT32(0));
 	history_owner = relation_owner(b->history_relid);
 	if (!has_privs_of_role(GetUserId(), b->owner) &&
 		!has_privs_of_role(GetUserId(), history_owner))

@@ -515,36 +515,6 @@ fold_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* The binding's key columns of alias a: "a.k1, a.k2". */
-static char *
-key_columns(SfBinding *b, const char *a)
-{
-	StringInfoData buf;
-	int			k;
-
-	initStringInfo(&buf);
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&buf, "%s%s.%s", k > 0 ? ", " : "", a,
-						 quote_identifier(b->key_names[k]));
-	return buf.data;
-}
-
-/* The rows of aliases a and c belong to the same entity. */
-static char *
-same_entity(SfBinding *b, const char *a, const char *c)
-{
-	StringInfoData buf;
-	int			k;
-
-	initStringInfo(&buf);
-	for (k = 0; k < b->nkeys; k++)
-		appendStringInfo(&buf, "%s%s.%s OPERATOR(%s) %s.%s", k > 0 ? " AND " : "",
-						 a, quote_identifier(b->key_names[k]),
-						 sf_equality_operator(b->key_types[k]),
-						 c, quote_identifier(b->key_names[k]));
-	return buf.data;
-}
-
 /*
  * The tail, as a CTE: the history rows not visible in the folded snapshot
  * $1 (and visible in upto $2, when given), found through the txid index.
@@ -556,7 +526,7 @@ tail_cte(SfBinding *b, bool has_upto)
 					"t.to_status, t.occurred_at, t.applied FROM %s t "
 					"WHERE t.txid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($1) "
 					"AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)%s) ",
-					key_columns(b, "t"), b->history_relname,
+					sf_key_columns(b, "t"), b->history_relname,
 					has_upto ? " AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)" : "");
 }
 
@@ -578,7 +548,7 @@ fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities)
 	if (!has_folded)
 		return psprintf("SELECT %s, %s, false AS folded FROM %s h WHERE %s "
 						"ORDER BY h.history_id",
-						key_columns(b, "h"), columns, b->history_relname, visible);
+						sf_key_columns(b, "h"), columns, b->history_relname, visible);
 	return psprintf("%s, again AS MATERIALIZED (SELECT DISTINCT %s FROM tail n%s) "
 					"SELECT %s, %s, h.folded FROM ("
 					"SELECT %s, %s, false AS folded FROM tail h "
@@ -587,15 +557,15 @@ fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities)
 					"SELECT %s, %s, pg_catalog.pg_visible_in_snapshot(h.txid, $1) "
 					"FROM again n CROSS JOIN LATERAL (SELECT %s, %s, h.txid FROM %s h "
 					"WHERE %s AND %s) h) h ORDER BY h.history_id",
-					tail_cte(b, has_upto), key_columns(b, "n"),
+					tail_cte(b, has_upto), sf_key_columns(b, "n"),
 					entities == NULL ? "" :
 					psprintf(" JOIN %s e ON %s WHERE n.history_id OPERATOR(pg_catalog.<) e.last_id",
-							 entities, same_entity(b, "n", "e")),
-					key_columns(b, "h"), columns,
-					key_columns(b, "h"), columns, same_entity(b, "n", "h"),
-					key_columns(b, "h"), columns,
-					key_columns(b, "h"), columns, b->history_relname,
-					visible, same_entity(b, "h", "n"));
+							 entities, sf_same_key(b, "n", "e")),
+					sf_key_columns(b, "h"), columns,
+					sf_key_columns(b, "h"), columns, sf_same_key(b, "n", "h"),
+					sf_key_columns(b, "h"), columns,
+					sf_key_columns(b, "h"), columns, b->history_relname,
+					visible, sf_same_key(b, "h", "n"));
 }
 
 /*
@@ -610,8 +580,8 @@ seed_query(SfBinding *b, bool has_upto, const char *entities)
 					"e.last_at, e.regular FROM (SELECT %s, pg_catalog.min(t.history_id) AS lo "
 					"FROM tail t GROUP BY %s) n JOIN %s e ON %s "
 					"WHERE n.lo OPERATOR(pg_catalog.>) e.last_id",
-					tail_cte(b, has_upto), key_columns(b, "n"), key_columns(b, "t"),
-					key_columns(b, "t"), entities, same_entity(b, "n", "e"));
+					tail_cte(b, has_upto), sf_key_columns(b, "n"), sf_key_columns(b, "t"),
+					sf_key_columns(b, "t"), entities, sf_same_key(b, "n", "e"));
 }
 
 /*
@@ -632,28 +602,40 @@ summary_entities(SfBinding *b, Datum folded)
 }
 
 /*
- * Whether the columns of desc are the binding's key columns, then columns
- * of types (InvalidOid: the workflow's type; ANYARRAYOID: an array of it).
+ * Whether columns first... of desc have types, in order (InvalidOid: the
+ * workflow's type; ANYARRAYOID: an array of it), or with types NULL, the
+ * binding's key types.  Summary queries and fold() check their results
+ * with it: a summary or history table whose columns changed type.
  */
-static bool
-columns_are(SfBinding *b, TupleDesc desc, const Oid *types, int ntypes)
+bool
+sf_columns_are(SfBinding *b, TupleDesc desc, int first, const Oid *types, int ntypes)
 {
 	int			i;
 
-	if (desc->natts != b->nkeys + ntypes)
+	if (types == NULL)
+		ntypes = b->nkeys;
+	if (first + ntypes > desc->natts)
 		return false;
-	for (i = 0; i < desc->natts; i++)
+	for (i = 0; i < ntypes; i++)
 	{
-		Oid			want = i < b->nkeys ? b->key_types[i] : types[i - b->nkeys];
+		Oid			want = types ? types[i] : b->key_types[i];
 
 		if (want == InvalidOid)
 			want = b->workflow->type_oid;
 		else if (want == ANYARRAYOID)
 			want = get_array_type(b->workflow->type_oid);
-		if (TupleDescAttr(desc, i)->atttypid != want)
+		if (TupleDescAttr(desc, first + i)->atttypid != want)
 			return false;
 	}
 	return true;
+}
+
+/* Whether desc is the binding's key columns, then columns of types. */
+static bool
+keys_then(SfBinding *b, TupleDesc desc, const Oid *types, int ntypes)
+{
+	return desc->natts == b->nkeys + ntypes && sf_columns_are(b, desc, 0, NULL, 0) &&
+		sf_columns_are(b, desc, b->nkeys, types, ntypes);
 }
 
 /* Look up how to hash the keys of desc, once, and start the entities. */
@@ -683,7 +665,7 @@ fold_startup(DestReceiver *self, int operation, TupleDesc desc)
 	SfFoldRun  *run = (SfFoldRun *) self;
 	SfBinding  *b = run->binding;
 
-	if (!columns_are(b, desc, types, FQ_COUNT))
+	if (!keys_then(b, desc, types, FQ_COUNT))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("history table %s does not have the column types of a history table",
@@ -738,7 +720,7 @@ seed_entities(SfFoldRun *run, const char *entities, bool has_upto, Oid *types,
 	if (plan == NULL || SPI_execute_plan_extended(plan, options) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: could not read the summary entities of binding %d", b->id);
 	desc = SPI_tuptable->tupdesc;
-	if (!columns_are(b, desc, seed_types, FS_COUNT))
+	if (!keys_then(b, desc, seed_types, FS_COUNT))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("summary table %s does not have the columns of a summary's entities",
@@ -1006,16 +988,12 @@ put_fold_row(void *arg, const SfFoldOut *out)
 static void
 check_fold_result(SfBinding *b, TupleDesc desc)
 {
+	static const Oid types[FO_COUNT] = {CHAROID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	InvalidOid, InvalidOid, INT8OID, ANYARRAYOID, INT8OID, NUMERICOID, BOOLOID};
 	Oid			status = b->workflow->type_oid;
-	Oid			types[FO_COUNT] = {CHAROID, TIMESTAMPTZOID, TIMESTAMPTZOID, status,
-	status, INT8OID, get_array_type(status), INT8OID, NUMERICOID, BOOLOID};
-	bool		ok = desc->natts == FO_COUNT + b->nkeys;
-	int			i;
 
-	for (i = 0; ok && i < desc->natts; i++)
-		ok = TupleDescAttr(desc, i)->atttypid ==
-			(i < FO_COUNT ? types[i] : b->key_types[i - FO_COUNT]);
-	if (!ok)
+	if (desc->natts != FO_COUNT + b->nkeys || !sf_columns_are(b, desc, 0, types, FO_COUNT) ||
+		!sf_columns_are(b, desc, FO_COUNT, NULL, 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("statusflow_internal.fold() returns (kind \"char\", bucket timestamptz, at timestamptz, from_status %s, status %s, x bigint, reached %s[], n bigint, total numeric, regular boolean) and the key columns of %s",
@@ -1046,11 +1024,7 @@ sf_fold_summary(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("binding must not be null")));
-	b = sf_binding_by_id(PG_GETARG_INT32(0));
-	if (b == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(0))));
+	b = sf_binding_arg(PG_GETARG_INT32(0));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_fold_result(b, rsinfo->setDesc);
 	result.rsinfo = rsinfo;

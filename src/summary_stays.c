@@ -156,13 +156,8 @@ static void
 check_result(SfStaysRun *run, const char *table, int ntypes, const Oid *types)
 {
 	TupleDesc	desc = SPI_tuptable->tupdesc;
-	bool		ok = desc->natts == ntypes;
-	int			i;
 
-	for (i = 0; ok && i < ntypes; i++)
-		ok = TupleDescAttr(desc, i)->atttypid ==
-			(OidIsValid(types[i]) ? types[i] : run->binding->workflow->type_oid);
-	if (!ok)
+	if (desc->natts != ntypes || !sf_columns_are(run->binding, desc, 0, types, ntypes))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("summary table %s does not have the columns of a summary", table),
@@ -588,11 +583,7 @@ sf_summary_stays(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("binding and include_open must not be null")));
 	run = palloc0(sizeof(SfStaysRun));
-	run->binding = sf_binding_by_id(PG_GETARG_INT32(0));
-	if (run->binding == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(0))));
+	run->binding = sf_binding_arg(PG_GETARG_INT32(0));
 	run->include_open = PG_GETARG_BOOL(1);
 	run->now = GetCurrentTransactionStartTimestamp();
 	run->read_bucket = -1;

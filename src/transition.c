@@ -381,7 +381,7 @@ key_arity_error(SfBinding *b)
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("a key of table %s has %d columns", b->relname, b->nkeys),
 			 errhint("Pass a row of the values of (%s), such as ROW(...), or its text form.",
-					 sf_key_columns(b))));
+					 sf_key_columns(b, NULL))));
 }
 
 /*
@@ -518,12 +518,7 @@ sf_key_object(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be null", PG_ARGISNULL(1) ? "key" : "binding")));
-	b = sf_binding_by_id(PG_GETARG_INT32(0));
-	if (b == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("statusflow binding %d does not exist", PG_GETARG_INT32(0))));
-	sf_check_binding(b);
+	b = sf_binding_arg(PG_GETARG_INT32(0));
 	sf_key_values(b, PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
 				  keys);
 	PG_RETURN_DATUM(sf_key_json(b, keys));
@@ -929,7 +924,7 @@ sf_no_row(SfBinding *b, const char *key)
 			 errdetail("No row of %s has this key, or none the current role can see.",
 					   b->relname),
 			 errhint("Keys are compared exactly, converted to the type of the key columns (%s).",
-					 sf_key_columns(b)),
+					 sf_key_columns(b, NULL)),
 			 sf_errbinding(b)));
 }
 
