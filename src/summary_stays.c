@@ -18,9 +18,14 @@
  * buckets finds the bucket holding that rank, counting the stays shorter
  * than a bucket's first duration: closed ones from the h counts, open ones
  * from the o counts of the periods that began late enough and the entities
- * of the one period that straddles the limit.  Then the stays of that one
- * bucket are read, sorted, and counted up to the rank.  Values, mean and
- * interpolation are computed as stay_stats() computes them.
+ * of the one period that straddles the limit.  A bucket of long stays
+ * spans many periods of starts (1% of a year is three days), so a second
+ * search over the periods' starts inside the bucket finds the one period
+ * holding the rank, counting the bucket's closed stays from their exact
+ * durations.  Then the stays of that part are read (one period's open
+ * stays: their number does not grow with the history's span), sorted, and
+ * counted up to the rank.  Values, mean and interpolation are computed as
+ * stay_stats() computes them.
  *
  *-------------------------------------------------------------------------
  */
@@ -84,8 +89,8 @@ typedef struct SfStaysRun
 	SPIPlanPtr	count_open;		/* open stays begun in (t, end) */
 	SPIPlanPtr	read_closed;	/* closed stays of durations in [lo, hi) */
 	SPIPlanPtr	read_open;		/* starts of open stays in (t1, t2] */
-	/* the values of the bucket read last */
-	int64		read_bucket;
+	/* the stays read last: their durations, sorted, and how many are shorter */
+	bool		have_read;
 	int64		read_below;
 	SfValues	read;
 } SfStaysRun;
@@ -362,18 +367,14 @@ count_open_between(SfStaysRun *run, SfStatusStays *st, TimestampTz t, TimestampT
 }
 
 /*
- * How many stays of a status last less than v microseconds (v the first
- * duration of a bucket): closed ones by their buckets, open ones (lasting
- * from their start until now, at least 0) by the period they began in and,
- * for the one period that straddles now - v, by their exact start.
+ * How many closed stays of a status last less than v microseconds, v the
+ * first duration of a bucket: those of the buckets below it, and the tail's.
  */
 static int64
-stays_below(SfStaysRun *run, SfStatusStays *st, int64 v)
+closed_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 {
 	int64		below = 0;
 	int64		bucket = sf_duration_bucket(v);
-	TimestampTz t;
-	TimestampTz straddling;
 	int			i;
 
 	if (v <= 0)
@@ -383,9 +384,25 @@ stays_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 	for (i = 0; i < st->tail_closed.len; i++)
 		if (st->tail_closed.items[i].v < v)
 			below += st->tail_closed.items[i].n;
-	if (!run->include_open)
-		return below;
-	/* open stays shorter than v began after now - v */
+	return below;
+}
+
+/*
+ * How many open stays of a status (lasting from their start until now, at
+ * least 0) last less than v microseconds, any v: those that began after
+ * now - v, by the period they began in and, for the one period that
+ * straddles now - v, by their exact start; and the tail's.
+ */
+static int64
+open_below(SfStaysRun *run, SfStatusStays *st, int64 v)
+{
+	int64		below = 0;
+	TimestampTz t;
+	TimestampTz straddling;
+	int			i;
+
+	if (v <= 0 || !run->include_open)
+		return 0;
 	t = time_before_now(run, v);
 	straddling = sf_bucket_of(t, run->period);
 	for (i = 0; i < st->periods.len; i++)
@@ -399,6 +416,13 @@ stays_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 		if (st->tail_open.items[i].v > t)
 			below += st->tail_open.items[i].n;
 	return below;
+}
+
+/* How many stays of a status last less than v, the first duration of a bucket. */
+static int64
+stays_below(SfStaysRun *run, SfStatusStays *st, int64 v)
+{
+	return closed_below(run, st, v) + open_below(run, st, v);
 }
 
 /*
@@ -444,38 +468,6 @@ merge_values(SfValues *list)
 	list->len = len;
 }
 
-/*
- * Read the stays of a status whose durations fall in [lo, hi), sorted into
- * run->read: closed ones from their exact durations, open ones from their
- * starts, and the tail's.
- */
-static void
-read_bucket(SfStaysRun *run, SfStatusStays *st, int64 lo, int64 hi)
-{
-	SfValues	starts = {0};
-	uint64		i;
-	int			j;
-
-	run->read.len = 0;
-	run_read(run->read_closed, st, Int64GetDatum(lo), Int64GetDatum(hi));
-	for (i = 0; i < SPI_processed; i++)
-		add_value(&run->read, DatumGetInt64(result_value(i, 1)),
-				  DatumGetInt64(result_value(i, 2)));
-	for (j = 0; j < st->tail_closed.len; j++)
-		if (st->tail_closed.items[j].v >= lo && st->tail_closed.items[j].v < hi)
-			add_value(&run->read, st->tail_closed.items[j].v, st->tail_closed.items[j].n);
-	if (run->include_open)
-	{
-		/* lasting from start until now: at least lo, less than hi */
-		read_open_starts(run, st, time_before_now(run, hi),
-						 lo > 0 ? time_before_now(run, lo) : DT_NOEND, &starts);
-		for (j = 0; j < starts.len; j++)
-			add_value(&run->read, Max(run->now - starts.items[j].v, 0), starts.items[j].n);
-	}
-	qsort(run->read.items, run->read.len, sizeof(SfValue), compare_values);
-	merge_values(&run->read);
-}
-
 /* The first duration bucket whose stays of a status reach past rank r. */
 static int64
 bucket_of_rank(SfStaysRun *run, SfStatusStays *st, int64 r)
@@ -495,6 +487,124 @@ bucket_of_rank(SfStaysRun *run, SfStatusStays *st, int64 r)
 	return lo;
 }
 
+/* The number of values of a sorted list below v. */
+static int64
+values_below(SfValues *list, int64 v)
+{
+	int64		below = 0;
+	int			i;
+
+	for (i = 0; i < list->len && list->items[i].v < v; i++)
+		below += list->items[i].n;
+	return below;
+}
+
+/*
+ * The closed stays of a status whose durations fall in [lo, hi), sorted:
+ * the summary's exact durations and the tail's.
+ */
+static void
+read_closed(SfStaysRun *run, SfStatusStays *st, int64 lo, int64 hi, SfValues *into)
+{
+	uint64		i;
+	int			j;
+
+	run_read(run->read_closed, st, Int64GetDatum(lo), Int64GetDatum(hi));
+	for (i = 0; i < SPI_processed; i++)
+		add_value(into, DatumGetInt64(result_value(i, 1)), DatumGetInt64(result_value(i, 2)));
+	for (j = 0; j < st->tail_closed.len; j++)
+		if (st->tail_closed.items[j].v >= lo && st->tail_closed.items[j].v < hi)
+			add_value(into, st->tail_closed.items[j].v, st->tail_closed.items[j].n);
+	qsort(into->items, into->len, sizeof(SfValue), compare_values);
+}
+
+/*
+ * Narrow the durations [*lo, *hi) of a bucket holding rank r to those of
+ * the open stays begun in one summary period, so that one period's starts
+ * are read rather than the bucket's (a bucket of stays months long spans
+ * a day of starts, whose number grows with the entities).  A binary search
+ * over the starts of the periods counts the stays shorter than each: closed
+ * ones from the bucket's (closed, sorted), open ones from the periods.
+ * below is the number of stays shorter than *lo; returns the same for the
+ * new *lo.
+ */
+static int64
+narrow_to_period(SfStaysRun *run, SfStatusStays *st, SfValues *closed, int64 r,
+				 int64 below, int64 *lo, int64 *hi)
+{
+	TimestampTz after = time_before_now(run, *hi);
+	TimestampTz newest;
+	int64		closed_before;
+	int64		first = -1,
+				cuts,
+				next;
+
+	if (!run->include_open || *lo <= 0 || TIMESTAMP_NOT_FINITE(after))
+		return below;
+	/* cut j is the duration until now of newest - j periods, after now - *hi */
+	newest = sf_bucket_of(time_before_now(run, *lo), run->period);
+	if (newest <= after)
+		return below;
+	cuts = (newest - after + run->period - 1) / run->period;
+	closed_before = closed_below(run, st, *lo);
+	/* the last cut with at most r stays below it, and the next one */
+	next = cuts;
+	while (next - first > 1)
+	{
+		int64		mid = first + (next - first) / 2;
+		int64		v = run->now - (newest - mid * run->period);
+		int64		n = closed_before + values_below(closed, v) + open_below(run, st, v);
+
+		if (n <= r)
+		{
+			first = mid;
+			below = n;
+		}
+		else
+			next = mid;
+	}
+	if (first >= 0)
+		*lo = run->now - (newest - first * run->period);
+	if (next < cuts)
+		*hi = run->now - (newest - next * run->period);
+	return below;
+}
+
+/*
+ * Read the stays of a status around rank r into run->read, sorted, with
+ * run->read_below the number of stays shorter: those of the bucket holding
+ * the rank or, with open stays, of the part of it narrow_to_period() finds.
+ */
+static void
+read_stays(SfStaysRun *run, SfStatusStays *st, int64 r)
+{
+	int64		bucket = bucket_of_rank(run, st, r);
+	int64		lo = sf_duration_bucket_start(bucket);
+	int64		hi = sf_duration_bucket_start(bucket + 1);
+	SfValues	closed = {0};
+	SfValues	starts = {0};
+	int			j;
+
+	read_closed(run, st, lo, hi, &closed);
+	run->read_below = narrow_to_period(run, st, &closed, r, stays_below(run, st, lo),
+									   &lo, &hi);
+	run->read.len = 0;
+	for (j = 0; j < closed.len; j++)
+		if (closed.items[j].v >= lo && closed.items[j].v < hi)
+			add_value(&run->read, closed.items[j].v, closed.items[j].n);
+	if (run->include_open)
+	{
+		/* lasting from start until now: at least lo, less than hi */
+		read_open_starts(run, st, time_before_now(run, hi),
+						 lo > 0 ? time_before_now(run, lo) : DT_NOEND, &starts);
+		for (j = 0; j < starts.len; j++)
+			add_value(&run->read, Max(run->now - starts.items[j].v, 0), starts.items[j].n);
+	}
+	qsort(run->read.items, run->read.len, sizeof(SfValue), compare_values);
+	merge_values(&run->read);
+	run->have_read = true;
+}
+
 /*
  * The duration, in seconds, of the stay of 0-based rank r among the stays
  * of a status.  The bucket read last is kept: the next rank is often in it.
@@ -509,14 +619,8 @@ stay_at_rank(SfStaysRun *run, SfStatusStays *st, int64 r)
 		int64		seen;
 		int			i;
 
-		if (run->read_bucket < 0 || r < run->read_below)
-		{
-			run->read_bucket = bucket_of_rank(run, st, r);
-			run->read_below = stays_below(run, st,
-										  sf_duration_bucket_start(run->read_bucket));
-			read_bucket(run, st, sf_duration_bucket_start(run->read_bucket),
-						sf_duration_bucket_start(run->read_bucket + 1));
-		}
+		if (!run->have_read || r < run->read_below)
+			read_stays(run, st, r);
 		seen = run->read_below;
 		for (i = 0; i < run->read.len; i++)
 		{
@@ -524,8 +628,8 @@ stay_at_rank(SfStaysRun *run, SfStatusStays *st, int64 r)
 			if (seen > r)
 				return run->read.items[i].v / (double) USECS_PER_SEC;
 		}
-		/* the rank lies in a later bucket */
-		run->read_bucket = -1;
+		/* the rank lies in later stays */
+		run->have_read = false;
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
@@ -586,7 +690,7 @@ sf_summary_stays(PG_FUNCTION_ARGS)
 	run->binding = sf_binding_arg(PG_GETARG_INT32(0));
 	run->include_open = PG_GETARG_BOOL(1);
 	run->now = GetCurrentTransactionStartTimestamp();
-	run->read_bucket = -1;
+	run->have_read = false;
 	InitMaterializedSRF(fcinfo, 0);
 
 	/* one connection: what is read lives in its memory until the end */
@@ -606,13 +710,13 @@ sf_summary_stays(PG_FUNCTION_ARGS)
 
 		if (n <= 0)
 			continue;
-		run->read_bucket = -1;
+		run->have_read = false;
 		values[0] = ObjectIdGetDatum(st->status);
 		values[1] = Int64GetDatum(n);
 		values[2] = Int64GetDatum(open);
 		values[3] = Float8GetDatum(sf_mean_seconds(st->closed_sum +
 												   (open > 0 ? open_total(run, st) : 0), n));
-		run->read_bucket = -1;
+		run->have_read = false;
 		values[4] = Float8GetDatum(stays_percentile(run, st, n, 0.5));
 		values[5] = Float8GetDatum(stays_percentile(run, st, n, 0.9));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
