@@ -32,6 +32,9 @@
  *		a time is the number of entities in each status then, for entities
  *		whose rows occurred in history_id order ("regular" ones).
  *	f	entities by (bucket of their first entry, the statuses they reached)
+ *	F	entities by the statuses they reached, whenever they entered: a
+ *		funnel over the whole history reads a row per set of statuses,
+ *		not one per bucket and set
  *	o	open stays (each entity's last one) by (bucket entered, status)
  *	u	open stays per status: n, total = the sum of the times entered
  *	h	closed stays by (status, duration bucket x)
@@ -393,6 +396,7 @@ finish_entity(SfFoldRun *run, SfEntityFold *f, int sign)
 		return;
 	add_count(run, 'f', sf_bucket_of(f->first_at, run->period), InvalidOid, InvalidOid,
 		  0, f->reached, sign, 0);
+	add_count(run, 'F', 0, InvalidOid, InvalidOid, 0, f->reached, sign, 0);
 	add_count(run, 'o', sf_bucket_of(f->last_at, run->period), InvalidOid, f->last_status,
 		  0, 0, sign, 0);
 	add_count(run, 'u', 0, InvalidOid, f->last_status, 0, 0, sign, (int128) sign * f->last_at);
@@ -906,6 +910,9 @@ put_fold_row(void *arg, const SfFoldOut *out)
 			break;
 		case 'f':
 			cols = "brn";
+			break;
+		case 'F':
+			cols = "rn";
 			break;
 		case 'u':
 		case 't':

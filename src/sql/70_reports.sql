@@ -596,13 +596,16 @@ BEGIN
 	   AND statusflow_internal.on_bucket(s, until)
 	   AND (period IS NULL
 			OR statusflow_internal.periods_on_buckets(s, 'f', period, since, until)) THEN
+		-- without cohorts or window, the counts of every bucket summed (F)
 		RETURN format('SELECT g.cohort, (SELECT coalesce(pg_catalog.bit_or(CASE st %s ELSE 0 END), 0) '
 					  'FROM pg_catalog.unnest(g.reached) st) AS mask, pg_catalog.sum(g.n) AS n '
 					  'FROM (SELECT %s AS cohort, c.reached, pg_catalog.sum(c.n) AS n FROM %s c '
 					  'GROUP BY 1, 2 HAVING pg_catalog.sum(c.n) OPERATOR(pg_catalog.<>) 0) g '
 					  'GROUP BY 1, 2',
 					  bits, statusflow_internal.cohort_sql(period, 'c.bucket'),
-					  statusflow_internal.summary_sql(b, s, 'f',
+					  statusflow_internal.summary_sql(b, s,
+						  CASE WHEN period IS NULL AND since IS NULL AND until IS NULL
+							   THEN 'F' ELSE 'f' END::"char",
 						  statusflow_internal.window_sql('c.bucket', since, until)));
 	END IF;
 	RETURN format('SELECT e.cohort, e.mask, pg_catalog.count(*) AS n FROM ('
