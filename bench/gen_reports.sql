@@ -1,15 +1,20 @@
 -- Benchmark data for bench/reports.sh: an SMS outreach list of :entities
 -- accounts in table :"tbl", bound to workflow "bench_outreach", with exactly
--- 10 history rows per entity on average, written directly (as the owner may).
+-- 10 history rows per entity on average, or 10 times :depth (1 unless set),
+-- written directly (as the owner may).
 --
--- Entity i has 1 + 2 * ((3 i) mod 10) rows (1, 3, ..., 19: a mean of 10 over
--- every 10 entities): new_account, then no_sms_reply and sms_in_progress
+-- Entity i has :depth * (1 + 2 * ((3 i) mod 10)) rows (at depth 1: 1, 3, ..., 19, a mean
+-- of 10 over every 10 entities): new_account, then no_sms_reply and sms_in_progress
 -- flipping back and forth (who sent the last message), and for two thirds of
 -- them an ending: a sale (sale_in_progress, then sold or no_sale) or
 -- no_sale.  Entities start over a
 -- year; their steps are 1 to 48 hours apart.  Rows are inserted in time
 -- order, as they would be recorded, so that the heap follows occurred_at.
 \set ON_ERROR_STOP on
+\if :{?depth}
+\else
+\set depth 1
+\endif
 SET client_min_messages = warning;
 
 SELECT NOT EXISTS (SELECT 1 FROM statusflow.workflows
@@ -59,7 +64,7 @@ CREATE TABLE :"tbl" (
 INSERT INTO :"tbl"
 SELECT i, 1 + i % 1000, '+1555' || lpad(i::text, 7, '0'),
 	   bench_step(i, n - 1, n)::bench_outreach_status
-FROM generate_series(1::bigint, :entities) i, LATERAL (SELECT 1 + 2 * ((3 * i) % 10) AS n) p;
+FROM generate_series(1::bigint, :entities) i, LATERAL (SELECT :depth * (1 + 2 * ((3 * i) % 10)) AS n) p;
 SELECT statusflow.attach(:'tbl', 'status', 'bench_outreach',
 						 history_table => :'tbl_history', backfill => false);
 
@@ -71,7 +76,7 @@ SELECT i, bench_step(i, j - 1, n)::bench_outreach_status,
 	   t.event, CASE WHEN t.kind = 'automatic' THEN 'sms-gateway' ELSE 'agent-' || i % 50 END,
 	   at, at
 FROM generate_series(1::bigint, :entities) i
-CROSS JOIN LATERAL (SELECT 1 + 2 * ((3 * i) % 10) AS n,
+CROSS JOIN LATERAL (SELECT :depth * (1 + 2 * ((3 * i) % 10)) AS n,
 						   timestamptz '2024-01-01 00:00+00'
 						   + (i * 7919 % :entities) * interval '365 days' / :entities AS start,
 						   (1 + i % 48) * interval '1 hour' AS gap) p

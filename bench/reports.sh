@@ -2,17 +2,21 @@
 # Reports benchmark: every report on two sizes of the same data, each timed
 # against SELECT count(*) over its history table in the same run.
 #
-#   bash bench/reports.sh [--no-build] [--explain] [--summaries]
+#   bash bench/reports.sh [--no-build] [--explain] [--summaries] [--deep]
 #
 # Environment: LARGE (1000000 entities, 10,000,000 history rows), SMALL
 # (100000 entities, 1,000,000 rows), ROUNDS (3, medians).  --explain also
 # prints the plans of the main reports on the large table (EXPLAIN ANALYZE
-# through auto_explain).  --summaries keeps summaries of both tables
+# through auto_explain).  --summaries keeps summaries of the tables
 # (enable_summaries(), timed), with a tail of TAIL (1000) history rows not
 # folded yet, and times the reports they serve both ways, side by side:
-# from the history alone and from the summaries plus the tail.  Both sizes
-# are generated first, then measured in turn, a round of each at a time.
-# Not run by CI; about 15 minutes on 2 cores at the default sizes.
+# from the history alone and from the summaries plus the tail.  --deep
+# adds a third table, "deep": the small one's entities with three times
+# their history (30 rows each on average), compared with the small one (the
+# large one has more history and more entities; the deep one more history
+# only).  The sizes are generated first, then measured in turn, a round of
+# each at a time.  Not run by CI; about 15 minutes on 2 cores at the
+# default sizes, 20 with --deep.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/pgenv.sh"
 
@@ -24,12 +28,17 @@ TAIL=${TAIL:-1000}
 build=1
 explain=0
 summaries=0
+# each size: its entities and depth (history rows per entity, in tens)
+sizes="small large"
+declare -A size_entities=([small]=$SMALL [large]=$LARGE [deep]=$SMALL)
+declare -A size_depth=([small]=1 [large]=1 [deep]=3)
 for arg in "$@"; do
 	case "$arg" in
 		--no-build) build=0 ;;
 		--explain) explain=1 ;;
 		--summaries) summaries=1 ;;
-		*) echo "usage: $0 [--no-build] [--explain] [--summaries]" >&2; exit 2 ;;
+		--deep) sizes="small large deep" ;;
+		*) echo "usage: $0 [--no-build] [--explain] [--summaries] [--deep]" >&2; exit 2 ;;
 	esac
 done
 
@@ -45,13 +54,13 @@ psql -X -q -c 'CREATE EXTENSION statusflow'
 
 declare -A results
 declare -A folds
-for size in small large; do
-	entities=$SMALL
-	[ "$size" = large ] && entities=$LARGE
-	sf_log "generating $size: $entities entities, $((entities * 10)) history rows"
+for size in $sizes; do
+	entities=${size_entities[$size]}
+	depth=${size_depth[$size]}
+	sf_log "generating $size: $entities entities, $((entities * 10 * depth)) history rows"
 	start=$(date +%s)
-	psql -X -q -v entities="$entities" -v tbl="bench_$size" -v tbl_history="bench_${size}_history" \
-		-f "$BENCH/gen_reports.sql" >/dev/null
+	psql -X -q -v entities="$entities" -v depth="$depth" -v tbl="bench_$size" \
+		-v tbl_history="bench_${size}_history" -f "$BENCH/gen_reports.sql" >/dev/null
 	sf_log "generated in $(($(date +%s) - start)) s"
 	if [ "$summaries" = 1 ]; then
 		folds[$size]=$(psql -X -q -v tbl="bench_$size" -v tbl_history="bench_${size}_history" \
@@ -65,7 +74,7 @@ done
 # line keeps its place (NR) from round to round
 declare -A rounds
 for round in $(seq 1 "$ROUNDS"); do
-	for size in small large; do
+	for size in $sizes; do
 		sf_log "measuring $size, round $round of $ROUNDS"
 		rounds[$size]+=$(psql -X -q -v tbl="bench_$size" -v rounds=1 -f "$BENCH/reports_measure.sql" |
 			awk -F'|' '{print NR "|" $0}')$'\n'
@@ -92,40 +101,56 @@ medians() {
 				}
 			}'
 }
-for size in small large; do
+for size in $sizes; do
 	results[$size]=$(medians "${rounds[$size]}")
 done
 
 history_rows() { psql -X -At -c "SELECT to_char(count(*), 'FM999,999,999') FROM bench_${1}_history"; }
+
+# the table of every report on size $1 against size $2
+compare() {
+	local a=$1 b=$2
+	if [ "$summaries" = 1 ]; then
+		printf '%-30s %22s %22s %22s %22s %8s %8s\n' report "$a history" "$a summaries" \
+			"$b history" "$b summaries" "growth" "growth"
+		printf '%-30s %22s %22s %22s %22s %8s %8s\n' "" "ms (x count)" "ms (x count)" \
+			"ms (x count)" "ms (x count)" history summ.
+		join -t '|' -j 1 -o '1.1,1.2,1.3,1.4,1.5,2.2,2.3,2.4,2.5' \
+			<(echo "${results[$a]}" | awk -F'|' '{printf "%02d %s|%s|%s|%s|%s\n", NR, $1, $2, $3, $4, $5}') \
+			<(echo "${results[$b]}" | awk -F'|' '{printf "%02d %s|%s|%s|%s|%s\n", NR, $1, $2, $3, $4, $5}') |
+			awk -F'|' '{
+				s1 = $4 == "" ? "-" : sprintf("%.1f (%.2f)", $4, $5)
+				s2 = $8 == "" ? "-" : sprintf("%.1f (%.2f)", $8, $9)
+				g2 = $8 == "" ? "-" : sprintf("%.2fx", $8 / $4)
+				printf "%-30s %22s %22s %22s %22s %7.2fx %8s\n", substr($1, 4),
+					sprintf("%.1f (%.2f)", $2, $3), s1, sprintf("%.1f (%.2f)", $6, $7), s2,
+					$6 / $2, g2 }'
+	else
+		printf '%-30s %12s %9s %12s %9s %8s\n' report "$a ms" "x count" "$b ms" "x count" growth
+		join -t '|' -j 1 -o '1.1,1.2,1.3,2.2,2.3' \
+			<(echo "${results[$a]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') \
+			<(echo "${results[$b]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') |
+			awk -F'|' '{printf "%-30s %12.1f %9.2f %12.1f %9.2f %7.1fx\n", substr($1, 4), $2, $3, $4, $5, $4 / $2}'
+	fi
+}
+
 echo
 echo "statusflow reports benchmark: medians of $ROUNDS rounds, work_mem 64MB, 2 parallel workers"
-echo "small: $SMALL entities, $(history_rows small) history rows; large: $LARGE entities, $(history_rows large) history rows"
+for size in $sizes; do
+	echo "$size: ${size_entities[$size]} entities, $(history_rows "$size") history rows"
+done
 if [ "$summaries" = 1 ]; then
-	for size in small large; do
+	for size in $sizes; do
 		echo "$size, summaries: $(echo "${folds[$size]}" | sed 's/|/: /' | paste -sd ';' | sed 's/;/; /g')"
 	done
 	echo "ms: median milliseconds; x count: ratio to count(*) over the history in the same round;"
 	echo "history: the report from the history alone; summaries: from the summaries plus the tail"
-	printf '%-30s %22s %22s %22s %22s %8s %8s\n' report "small history" "small summaries" \
-		"large history" "large summaries" "growth" "growth"
-	printf '%-30s %22s %22s %22s %22s %8s %8s\n' "" "ms (x count)" "ms (x count)" \
-		"ms (x count)" "ms (x count)" history summ.
-	join -t '|' -j 1 -o '1.1,1.2,1.3,1.4,1.5,2.2,2.3,2.4,2.5' \
-		<(echo "${results[small]}" | awk -F'|' '{printf "%02d %s|%s|%s|%s|%s\n", NR, $1, $2, $3, $4, $5}') \
-		<(echo "${results[large]}" | awk -F'|' '{printf "%02d %s|%s|%s|%s|%s\n", NR, $1, $2, $3, $4, $5}') |
-		awk -F'|' '{
-			s1 = $4 == "" ? "-" : sprintf("%.1f (%.2f)", $4, $5)
-			s2 = $8 == "" ? "-" : sprintf("%.1f (%.2f)", $8, $9)
-			g2 = $8 == "" ? "-" : sprintf("%.2fx", $8 / $4)
-			printf "%-30s %22s %22s %22s %22s %7.2fx %8s\n", substr($1, 4),
-				sprintf("%.1f (%.2f)", $2, $3), s1, sprintf("%.1f (%.2f)", $6, $7), s2,
-				$6 / $2, g2 }'
-else
-	printf '%-30s %12s %9s %12s %9s %8s\n' report "small ms" "x count" "large ms" "x count" growth
-	join -t '|' -j 1 -o '1.1,1.2,1.3,2.2,2.3' \
-		<(echo "${results[small]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') \
-		<(echo "${results[large]}" | awk -F'|' '{printf "%02d %s|%s|%s\n", NR, $1, $2, $3}') |
-		awk -F'|' '{printf "%-30s %12.1f %9.2f %12.1f %9.2f %7.1fx\n", substr($1, 4), $2, $3, $4, $5, $4 / $2}'
+fi
+compare small large
+if [[ " $sizes " == *" deep "* ]]; then
+	echo
+	echo "the same entities with three times the history:"
+	compare small deep
 fi
 
 if [ "$explain" = 1 ]; then
