@@ -307,6 +307,22 @@ SELECT pg_temp.add_history(0.31, 200, 10, first_id => 300) > 0 AS tail;
 SELECT statusflow.refresh_summaries('deals') > 0 AS folded;
 SELECT * FROM pg_temp.compare('seed 3, folded twice');
 
+-- open stays packed together (300 entities entering 17 minutes apart): a
+-- percentile falls inside a duration bucket of many summary periods, each
+-- holding a start or none, with some of them moved on in the tail
+INSERT INTO deals_status_history (region, id, from_status, to_status, occurred_at, recorded_at)
+SELECT e % 3, e, NULL, 'lead', t, t
+FROM generate_series(2000, 2299) e,
+	 LATERAL (SELECT timestamptz '2024-03-01 00:00+00' + (e - 2000) * interval '17 minutes' AS t) x;
+SET session_replication_role = replica;
+INSERT INTO deals (region, id, status) SELECT e % 3, e, 'lead' FROM generate_series(2000, 2299) e;
+RESET session_replication_role;
+SELECT statusflow.refresh_summaries('deals') > 0 AS folded;
+INSERT INTO deals_status_history (region, id, from_status, to_status, occurred_at, recorded_at)
+SELECT e % 3, e, 'lead', 'meeting', timestamptz '2024-03-04 00:00+00' + e * interval '3 minutes', now()
+FROM generate_series(2000, 2299, 7) e;
+SELECT * FROM pg_temp.compare('seed 3, open stays packed');
+
 -- detach drops the summaries
 SELECT statusflow.detach('deals');
 SELECT count(*) AS summaries_left FROM statusflow.summary;
