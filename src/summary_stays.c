@@ -389,33 +389,68 @@ closed_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 
 /*
  * How many open stays of a status (lasting from their start until now, at
- * least 0) last less than v microseconds, any v: those that began after
- * now - v, by the period they began in and, for the one period that
- * straddles now - v, by their exact start; and the tail's.
+ * least 0) last less than v microseconds, any v, but for one period: those
+ * that began after now - v, by the period they began in, and the tail's.
+ * The stays of the period that straddles now - v, which began before or
+ * after it, are left out: *straddling is their number, *t is now - v.
+ */
+static int64
+open_below_but_one(SfStaysRun *run, SfStatusStays *st, int64 v, TimestampTz *t,
+				   int64 *straddling)
+{
+	int64		below = 0;
+	TimestampTz first;
+	int			i;
+
+	*straddling = 0;
+	if (v <= 0 || !run->include_open)
+		return 0;
+	*t = time_before_now(run, v);
+	first = sf_bucket_of(*t, run->period);
+	for (i = 0; i < st->periods.len; i++)
+	{
+		if (st->periods.items[i].v > *t)
+			below += st->periods.items[i].n;
+		else if (st->periods.items[i].v == first && !TIMESTAMP_NOT_FINITE(*t))
+			*straddling += st->periods.items[i].n;
+	}
+	for (i = 0; i < st->tail_open.len; i++)
+		if (st->tail_open.items[i].v > *t)
+			below += st->tail_open.items[i].n;
+	return below;
+}
+
+/*
+ * How many open stays of a status last less than v: those of the period
+ * straddling now - v counted by their exact start, from the entities.
  */
 static int64
 open_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 {
-	int64		below = 0;
 	TimestampTz t;
-	TimestampTz straddling;
-	int			i;
+	int64		straddling;
+	int64		below = open_below_but_one(run, st, v, &t, &straddling);
 
-	if (v <= 0 || !run->include_open)
-		return 0;
-	t = time_before_now(run, v);
-	straddling = sf_bucket_of(t, run->period);
-	for (i = 0; i < st->periods.len; i++)
-	{
-		if (st->periods.items[i].v > t)
-			below += st->periods.items[i].n;
-		else if (st->periods.items[i].v == straddling && !TIMESTAMP_NOT_FINITE(t))
-			below += count_open_between(run, st, t, straddling + run->period);
-	}
-	for (i = 0; i < st->tail_open.len; i++)
-		if (st->tail_open.items[i].v > t)
-			below += st->tail_open.items[i].n;
+	if (straddling != 0)
+		below += count_open_between(run, st, t, sf_bucket_of(t, run->period) + run->period);
 	return below;
+}
+
+/*
+ * Whether more than r stays of a status last less than v, closed of them
+ * closed.  The straddling period's entities are counted only when its
+ * stays can change the answer: most steps of a search need no query.
+ */
+static bool
+more_below(SfStaysRun *run, SfStatusStays *st, int64 closed, int64 v, int64 r)
+{
+	TimestampTz t;
+	int64		straddling;
+	int64		below = closed + open_below_but_one(run, st, v, &t, &straddling);
+
+	if (below > r || below + straddling <= r)
+		return below > r;
+	return below + count_open_between(run, st, t, sf_bucket_of(t, run->period) + run->period) > r;
 }
 
 /* How many stays of a status last less than v, the first duration of a bucket. */
@@ -478,8 +513,9 @@ bucket_of_rank(SfStaysRun *run, SfStatusStays *st, int64 r)
 	while (lo < hi)
 	{
 		int64		mid = lo + (hi - lo) / 2;
+		int64		v = sf_duration_bucket_start(mid + 1);
 
-		if (stays_below(run, st, sf_duration_bucket_start(mid + 1)) > r)
+		if (more_below(run, st, closed_below(run, st, v), v, r))
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -553,18 +589,17 @@ narrow_to_period(SfStaysRun *run, SfStatusStays *st, SfValues *closed, int64 r,
 	{
 		int64		mid = first + (next - first) / 2;
 		int64		v = run->now - (newest - mid * run->period);
-		int64		n = closed_before + values_below(closed, v) + open_below(run, st, v);
 
-		if (n <= r)
-		{
-			first = mid;
-			below = n;
-		}
-		else
+		if (more_below(run, st, closed_before + values_below(closed, v), v, r))
 			next = mid;
+		else
+			first = mid;
 	}
 	if (first >= 0)
+	{
 		*lo = run->now - (newest - first * run->period);
+		below = closed_before + values_below(closed, *lo) + open_below(run, st, *lo);
+	}
 	if (next < cuts)
 		*hi = run->now - (newest - next * run->period);
 	return below;
