@@ -262,7 +262,7 @@ read_counts(SfStaysRun *run)
 				break;
 		}
 	}
-	/* the duration buckets in order: stays_below() counts up to one */
+	/* the duration buckets in order: closed_below() counts up to one */
 	for (i = 0; i < (uint64) run->nstatuses; i++)
 		qsort(run->statuses[i].buckets.items, run->statuses[i].buckets.len, sizeof(SfValue),
 			  compare_values);
@@ -453,13 +453,6 @@ more_below(SfStaysRun *run, SfStatusStays *st, int64 closed, int64 v, int64 r)
 	return below + count_open_between(run, st, t, sf_bucket_of(t, run->period) + run->period) > r;
 }
 
-/* How many stays of a status last less than v, the first duration of a bucket. */
-static int64
-stays_below(SfStaysRun *run, SfStatusStays *st, int64 v)
-{
-	return closed_below(run, st, v) + open_below(run, st, v);
-}
-
 /*
  * The starts of the open stays of a status that began after after, until
  * until (inclusive), each with how many times it counts: the entities'
@@ -560,29 +553,26 @@ read_closed(SfStaysRun *run, SfStatusStays *st, int64 lo, int64 hi, SfValues *in
  * are read rather than the bucket's (a bucket of stays months long spans
  * a day of starts, whose number grows with the entities).  A binary search
  * over the starts of the periods counts the stays shorter than each: closed
- * ones from the bucket's (closed, sorted), open ones from the periods.
- * below is the number of stays shorter than *lo; returns the same for the
- * new *lo.
+ * ones from closed_before (those of the buckets below) and the bucket's
+ * (closed, sorted), open ones from the periods.
  */
-static int64
-narrow_to_period(SfStaysRun *run, SfStatusStays *st, SfValues *closed, int64 r,
-				 int64 below, int64 *lo, int64 *hi)
+static void
+narrow_to_period(SfStaysRun *run, SfStatusStays *st, SfValues *closed,
+				 int64 closed_before, int64 r, int64 *lo, int64 *hi)
 {
 	TimestampTz after = time_before_now(run, *hi);
 	TimestampTz newest;
-	int64		closed_before;
 	int64		first = -1,
 				cuts,
 				next;
 
 	if (!run->include_open || *lo <= 0 || TIMESTAMP_NOT_FINITE(after))
-		return below;
+		return;
 	/* cut j is the duration until now of newest - j periods, after now - *hi */
 	newest = sf_bucket_of(time_before_now(run, *lo), run->period);
 	if (newest <= after)
-		return below;
+		return;
 	cuts = (newest - after + run->period - 1) / run->period;
-	closed_before = closed_below(run, st, *lo);
 	/* the last cut with at most r stays below it, and the next one */
 	next = cuts;
 	while (next - first > 1)
@@ -596,13 +586,9 @@ narrow_to_period(SfStaysRun *run, SfStatusStays *st, SfValues *closed, int64 r,
 			first = mid;
 	}
 	if (first >= 0)
-	{
 		*lo = run->now - (newest - first * run->period);
-		below = closed_before + values_below(closed, *lo) + open_below(run, st, *lo);
-	}
 	if (next < cuts)
 		*hi = run->now - (newest - next * run->period);
-	return below;
 }
 
 /*
@@ -616,13 +602,14 @@ read_stays(SfStaysRun *run, SfStatusStays *st, int64 r)
 	int64		bucket = bucket_of_rank(run, st, r);
 	int64		lo = sf_duration_bucket_start(bucket);
 	int64		hi = sf_duration_bucket_start(bucket + 1);
+	int64		closed_before = closed_below(run, st, lo);
 	SfValues	closed = {0};
 	SfValues	starts = {0};
 	int			j;
 
 	read_closed(run, st, lo, hi, &closed);
-	run->read_below = narrow_to_period(run, st, &closed, r, stays_below(run, st, lo),
-									   &lo, &hi);
+	narrow_to_period(run, st, &closed, closed_before, r, &lo, &hi);
+	run->read_below = closed_before + values_below(&closed, lo) + open_below(run, st, lo);
 	run->read.len = 0;
 	for (j = 0; j < closed.len; j++)
 		if (closed.items[j].v >= lo && closed.items[j].v < hi)
