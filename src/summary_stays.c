@@ -356,12 +356,14 @@ result_value(uint64 i, int col)
 }
 
 /*
- * How many open stays of a status began after t and before end (exclusive
- * both), from the table of entities.
+ * How many open stays of a status began after t in the summary period of
+ * t, from the table of entities.
  */
 static int64
-count_open_between(SfStaysRun *run, SfStatusStays *st, TimestampTz t, TimestampTz end)
+count_open_after(SfStaysRun *run, SfStatusStays *st, TimestampTz t)
 {
+	TimestampTz end = sf_bucket_of(t, run->period) + run->period;
+
 	run_read(run->count_open, st, TimestampTzGetDatum(t), TimestampTzGetDatum(end));
 	return DatumGetInt64(result_value(0, 1));
 }
@@ -432,7 +434,7 @@ open_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 	int64		below = open_below_but_one(run, st, v, &t, &straddling);
 
 	if (straddling != 0)
-		below += count_open_between(run, st, t, sf_bucket_of(t, run->period) + run->period);
+		below += count_open_after(run, st, t);
 	return below;
 }
 
@@ -450,7 +452,7 @@ more_below(SfStaysRun *run, SfStatusStays *st, int64 closed, int64 v, int64 r)
 
 	if (below > r || below + straddling <= r)
 		return below > r;
-	return below + count_open_between(run, st, t, sf_bucket_of(t, run->period) + run->period) > r;
+	return below + count_open_after(run, st, t) > r;
 }
 
 /*
