@@ -36,6 +36,9 @@
  *		funnel over the whole history reads a row per set of statuses,
  *		not one per bucket and set
  *	o	open stays (each entity's last one) by (bucket entered, status)
+ *	p	the same by (block entered, status), a block being
+ *		SF_PERIODS_PER_BLOCK buckets: time in status reads these, and the
+ *		buckets of one block, not a row per bucket of the whole history
  *	u	open stays per status: n, total = the sum of the times entered
  *	h	closed stays by (status, duration bucket x)
  *	s	closed stays by (status, duration x in microseconds)
@@ -399,6 +402,8 @@ finish_entity(SfFoldRun *run, SfEntityFold *f, int sign)
 	add_count(run, 'F', 0, InvalidOid, InvalidOid, 0, f->reached, sign, 0);
 	add_count(run, 'o', sf_bucket_of(f->last_at, run->period), InvalidOid, f->last_status,
 		  0, 0, sign, 0);
+	add_count(run, 'p', sf_bucket_of(f->last_at, run->period * SF_PERIODS_PER_BLOCK),
+		  InvalidOid, f->last_status, 0, 0, sign, 0);
 	add_count(run, 'u', 0, InvalidOid, f->last_status, 0, 0, sign, (int128) sign * f->last_at);
 	if (run->open_rows)
 		add_count(run, 'O', f->last_at, InvalidOid, f->last_status, 0, 0, sign, 0);
@@ -906,6 +911,7 @@ put_fold_row(void *arg, const SfFoldOut *out)
 			break;
 		case 'n':
 		case 'o':
+		case 'p':
 			cols = "bsn";
 			break;
 		case 'f':

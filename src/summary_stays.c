@@ -9,16 +9,20 @@
  * A summary keeps the closed stays per status by exact duration (kind s)
  * and by duration bucket (h), with their number and total (t); and the
  * open ones, each entity's last stay, which lasts until now, by the bucket
- * of the time they began (o), with their number and the total of those
- * times (u), and exactly in the table of entities (last_status, last_at).
+ * of the time they began (o) and by block of SF_PERIODS_PER_BLOCK buckets
+ * (p), with their number and the total of those times (u), and exactly in
+ * the table of entities (last_status, last_at).
  * The tail, the history rows not folded yet, is folded here (exact times)
  * and its changes are added.
  *
  * A percentile is the value at a rank.  A binary search over the duration
  * buckets finds the bucket holding that rank, counting the stays shorter
  * than a bucket's first duration: closed ones from the h counts, open ones
- * from the o counts of the periods that began late enough and the entities
- * of the one period that straddles the limit.  A bucket of long stays
+ * from the p counts of the blocks that began late enough, the o counts of
+ * the one block that straddles the limit and the entities of the one period
+ * that does (each read only when the counts before cannot decide the step).
+ * The blocks are what is read whole: their number grows with the history's
+ * span 64 times slower than the periods'.  A bucket of long stays
  * spans many periods of starts (1% of a year is three days), so a second
  * search over the periods' starts inside the bucket finds the one period
  * holding the rank, counting the bucket's closed stays from their exact
@@ -69,11 +73,18 @@ typedef struct SfStatusStays
 	int64		open;			/* open stays, the total of their starts */
 	int128		open_started;
 	SfValues	buckets;		/* closed stays by duration bucket, sorted */
-	SfValues	periods;		/* open stays by the period they began in,
-								 * sorted */
+	SfValues	blocks;			/* open stays by the block they began in */
+	List	   *block_periods;	/* SfBlock: the blocks read by period */
 	SfValues	tail_closed;	/* the tail's changes: durations */
 	SfValues	tail_open;		/* and times open stays began */
 } SfStatusStays;
+
+/* The open stays of a status begun in each period of a block. */
+typedef struct SfBlock
+{
+	TimestampTz start;
+	SfValues	periods;
+} SfBlock;
 
 /* Everything a call works with. */
 typedef struct SfStaysRun
@@ -82,6 +93,7 @@ typedef struct SfStaysRun
 	char	   *counts;			/* the summary tables' names */
 	char	   *entities;
 	int64		period;
+	int64		block;			/* SF_PERIODS_PER_BLOCK periods */
 	TimestampTz now;
 	bool		include_open;
 	int			nstatuses;
@@ -89,6 +101,7 @@ typedef struct SfStaysRun
 	SPIPlanPtr	count_open;		/* open stays begun in (t, end) */
 	SPIPlanPtr	read_closed;	/* closed stays of durations in [lo, hi) */
 	SPIPlanPtr	read_open;		/* starts of open stays in (t1, t2] */
+	SPIPlanPtr	read_periods;	/* open stays by period in [t1, t2) */
 	/* the stays read last: their durations, sorted, and how many are shorter */
 	bool		have_read;
 	int64		read_below;
@@ -189,6 +202,7 @@ read_summary(SfStaysRun *run)
 	run->counts = summary.counts;
 	run->entities = summary.entities;
 	run->period = summary.period;
+	run->block = summary.period * SF_PERIODS_PER_BLOCK;
 	if (SPI_execute(psprintf("SELECT e.last_status, e.last_at FROM %s e LIMIT 0",
 							 run->entities), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: could not read summary entities");
@@ -208,7 +222,7 @@ compare_values(const void *a, const void *b)
 
 /*
  * Load the counts of stays: totals (t, u), durations (h, in order), starts
- * (o).  Ordered here, not by the query: sorting by an enum costs more.
+ * by block (p).  Ordered here, not by the query: sorting by an enum costs more.
  */
 static void
 read_counts(SfStaysRun *run)
@@ -218,7 +232,7 @@ read_counts(SfStaysRun *run)
 	uint64		i;
 
 	if (SPI_execute(psprintf("SELECT c.kind, c.status, c.x, c.bucket, c.n, c.total FROM %s c "
-							 "WHERE c.kind OPERATOR(pg_catalog.=) ANY ('{t,u,h,o}'::\"char\"[]) "
+							 "WHERE c.kind OPERATOR(pg_catalog.=) ANY ('{t,u,h,p}'::\"char\"[]) "
 							 "AND c.status IS NOT NULL",
 							 run->counts), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: could not read summary counts");
@@ -239,7 +253,7 @@ read_counts(SfStaysRun *run)
 		Datum		total = SPI_getbinval(tup, desc, 6, &totalnull);
 
 		if (((kind == 't' || kind == 'u') && totalnull) ||
-			(kind == 'h' && xnull) || (kind == 'o' && bucketnull))
+			(kind == 'h' && xnull) || (kind == 'p' && bucketnull))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("summary table %s lacks a total or a bucket", run->counts),
@@ -257,8 +271,8 @@ read_counts(SfStaysRun *run)
 			case 'h':
 				add_value(&st->buckets, x, n);
 				break;
-			case 'o':
-				add_value(&st->periods, bucket, n);
+			case 'p':
+				add_value(&st->blocks, bucket, n);
 				break;
 		}
 	}
@@ -321,6 +335,13 @@ prepare_reads(SfStaysRun *run)
 											"AND c.x OPERATOR(pg_catalog.<) $3",
 											run->counts), 3, argtypes);
 	argtypes[1] = argtypes[2] = TIMESTAMPTZOID;
+	run->read_periods = SPI_prepare(psprintf("SELECT c.bucket, c.n FROM %s c "
+											 "WHERE c.kind OPERATOR(pg_catalog.=) 'o' "
+											 "AND c.status OPERATOR(pg_catalog.=) $1 "
+											 "AND c.x IS NULL "
+											 "AND c.bucket OPERATOR(pg_catalog.>=) $2 "
+											 "AND c.bucket OPERATOR(pg_catalog.<) $3",
+											 run->counts), 3, argtypes);
 	run->read_open = SPI_prepare(psprintf("SELECT e.last_at FROM %s e "
 										  "WHERE e.last_status OPERATOR(pg_catalog.=) $1 "
 										  "AND e.last_at OPERATOR(pg_catalog.>) $2 "
@@ -331,7 +352,8 @@ prepare_reads(SfStaysRun *run)
 										   "AND e.last_at OPERATOR(pg_catalog.>) $2 "
 										   "AND e.last_at OPERATOR(pg_catalog.<) $3",
 										   run->entities), 3, argtypes);
-	if (run->read_closed == NULL || run->read_open == NULL || run->count_open == NULL)
+	if (run->read_closed == NULL || run->read_periods == NULL || run->read_open == NULL ||
+		run->count_open == NULL)
 		elog(ERROR, "statusflow: could not prepare a summary query: %s",
 			 SPI_result_code_string(SPI_result));
 }
@@ -390,69 +412,101 @@ closed_below(SfStaysRun *run, SfStatusStays *st, int64 v)
 }
 
 /*
- * How many open stays of a status (lasting from their start until now, at
- * least 0) last less than v microseconds, any v, but for one period: those
- * that began after now - v, by the period they began in, and the tail's.
- * The stays of the period that straddles now - v, which began before or
- * after it, are left out: *straddling is their number, *t is now - v.
+ * The open stays of a status begun in each period of the block starting at
+ * start, read on first use.
+ */
+static SfValues *
+block_periods(SfStaysRun *run, SfStatusStays *st, TimestampTz start)
+{
+	ListCell   *lc;
+	SfBlock    *block;
+	uint64		i;
+
+	foreach(lc, st->block_periods)
+	{
+		block = lfirst(lc);
+		if (block->start == start)
+			return &block->periods;
+	}
+	block = palloc0(sizeof(SfBlock));
+	block->start = start;
+	run_read(run->read_periods, st, TimestampTzGetDatum(start),
+			 TimestampTzGetDatum(start + run->block));
+	for (i = 0; i < SPI_processed; i++)
+		add_value(&block->periods, DatumGetTimestampTz(result_value(i, 1)),
+				  DatumGetInt64(result_value(i, 2)));
+	st->block_periods = lappend(st->block_periods, block);
+	return &block->periods;
+}
+
+/*
+ * Of the open stays of a status begun in list's blocks or periods, each
+ * of length len: add to *after those begun after t, and return the number
+ * of those of the one that straddles t (begun before or after it).
  */
 static int64
-open_below_but_one(SfStaysRun *run, SfStatusStays *st, int64 v, TimestampTz *t,
-				   int64 *straddling)
+split_at(SfValues *list, int64 len, TimestampTz t, int64 *after)
 {
-	int64		below = 0;
-	TimestampTz first;
+	TimestampTz straddling = sf_bucket_of(t, len);
+	int64		n = 0;
 	int			i;
 
-	*straddling = 0;
-	if (v <= 0 || !run->include_open)
-		return 0;
-	*t = time_before_now(run, v);
-	first = sf_bucket_of(*t, run->period);
-	for (i = 0; i < st->periods.len; i++)
+	for (i = 0; i < list->len; i++)
 	{
-		if (st->periods.items[i].v > *t)
-			below += st->periods.items[i].n;
-		else if (st->periods.items[i].v == first && !TIMESTAMP_NOT_FINITE(*t))
-			*straddling += st->periods.items[i].n;
+		if (list->items[i].v > t)
+			*after += list->items[i].n;
+		else if (list->items[i].v == straddling && !TIMESTAMP_NOT_FINITE(t))
+			n += list->items[i].n;
 	}
-	for (i = 0; i < st->tail_open.len; i++)
-		if (st->tail_open.items[i].v > *t)
-			below += st->tail_open.items[i].n;
-	return below;
+	return n;
 }
 
 /*
- * How many open stays of a status last less than v: those of the period
- * straddling now - v counted by their exact start, from the entities.
+ * Whether a count of stays shorter than a limit decides whether more than
+ * r are: below of them counted, and up to unsure more.
+ */
+static inline bool
+decided(int64 below, int64 unsure, int64 r)
+{
+	return below > r || below + unsure <= r;
+}
+
+/*
+ * How many open stays of a status (lasting from their start until now, at
+ * least 0) last less than v microseconds, each counted from the blocks,
+ * the periods of the block straddling now - v and the entities of the
+ * period straddling it, as far as needed to decide whether more than r
+ * stays last less than v, closed of them closed; r < 0: counted exactly.
  */
 static int64
-open_below(SfStaysRun *run, SfStatusStays *st, int64 v)
+open_below(SfStaysRun *run, SfStatusStays *st, int64 closed, int64 v, int64 r)
 {
 	TimestampTz t;
-	int64		straddling;
-	int64		below = open_below_but_one(run, st, v, &t, &straddling);
+	int64		below = 0;
+	int64		unsure;
+	int			i;
 
-	if (straddling != 0)
-		below += count_open_after(run, st, t);
-	return below;
+	if (v <= 0 || !run->include_open)
+		return 0;
+	t = time_before_now(run, v);
+	for (i = 0; i < st->tail_open.len; i++)
+		if (st->tail_open.items[i].v > t)
+			below += st->tail_open.items[i].n;
+	unsure = split_at(&st->blocks, run->block, t, &below);
+	if (unsure == 0 || (r >= 0 && decided(closed + below, unsure, r)))
+		return below;
+	unsure = split_at(block_periods(run, st, sf_bucket_of(t, run->block)), run->period, t,
+					  &below);
+	if (unsure == 0 || (r >= 0 && decided(closed + below, unsure, r)))
+		return below;
+	return below + count_open_after(run, st, t);
 }
 
-/*
- * Whether more than r stays of a status last less than v, closed of them
- * closed.  The straddling period's entities are counted only when its
- * stays can change the answer: most steps of a search need no query.
- */
+/* Whether more than r stays of a status last less than v, closed of them closed. */
 static bool
 more_below(SfStaysRun *run, SfStatusStays *st, int64 closed, int64 v, int64 r)
 {
-	TimestampTz t;
-	int64		straddling;
-	int64		below = closed + open_below_but_one(run, st, v, &t, &straddling);
-
-	if (below > r || below + straddling <= r)
-		return below > r;
-	return below + count_open_after(run, st, t) > r;
+	return closed + open_below(run, st, closed, v, r) > r;
 }
 
 /*
@@ -611,7 +665,7 @@ read_stays(SfStaysRun *run, SfStatusStays *st, int64 r)
 
 	read_closed(run, st, lo, hi, &closed);
 	narrow_to_period(run, st, &closed, closed_before, r, &lo, &hi);
-	run->read_below = closed_before + values_below(&closed, lo) + open_below(run, st, lo);
+	run->read_below = closed_before + values_below(&closed, lo) + open_below(run, st, 0, lo, -1);
 	run->read.len = 0;
 	for (j = 0; j < closed.len; j++)
 		if (closed.items[j].v >= lo && closed.items[j].v < hi)
