@@ -7,13 +7,18 @@
 -- of 10 over every 10 entities): new_account, then no_sms_reply and sms_in_progress
 -- flipping back and forth (who sent the last message), and for two thirds of
 -- them an ending: a sale (sale_in_progress, then sold or no_sale) or
--- no_sale.  Entities start over a
--- year; their steps are 1 to 48 hours apart.  Rows are inserted in time
--- order, as they would be recorded, so that the heap follows occurred_at.
+-- no_sale.  Entities start over a year (from 2024-01-01), or over :years
+-- years of 365 days ending where that one ends; their steps are 1 to 48 hours
+-- apart.  Rows are inserted in time order, as they would be recorded, so that
+-- the heap follows occurred_at.
 \set ON_ERROR_STOP on
 \if :{?depth}
 \else
 \set depth 1
+\endif
+\if :{?years}
+\else
+\set years 1
 \endif
 SET client_min_messages = warning;
 
@@ -77,8 +82,9 @@ SELECT i, bench_step(i, j - 1, n)::bench_outreach_status,
 	   at, at
 FROM generate_series(1::bigint, :entities) i
 CROSS JOIN LATERAL (SELECT :depth * (1 + 2 * ((3 * i) % 10)) AS n,
-						   timestamptz '2024-01-01 00:00+00'
-						   + (i * 7919 % :entities) * interval '365 days' / :entities AS start,
+						   timestamptz '2024-01-01 00:00+00' - (:years - 1) * interval '365 days'
+						   + (i * 7919 % :entities) * :years * interval '365 days' / :entities
+						   AS start,
 						   (1 + i % 48) * interval '1 hour' AS gap) p
 CROSS JOIN LATERAL generate_series(0, n - 1) j
 CROSS JOIN LATERAL (SELECT start + j * gap AS at) a

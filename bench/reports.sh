@@ -2,7 +2,7 @@
 # Reports benchmark: every report on two sizes of the same data, each timed
 # against SELECT count(*) over its history table in the same run.
 #
-#   bash bench/reports.sh [--no-build] [--explain] [--summaries] [--deep]
+#   bash bench/reports.sh [--no-build] [--explain] [--summaries] [--deep] [--long]
 #
 # Environment: LARGE (1000000 entities, 10,000,000 history rows), SMALL
 # (100000 entities, 1,000,000 rows), ROUNDS (3, medians).  --explain also
@@ -14,9 +14,11 @@
 # adds a third table, "deep": the small one's entities with three times
 # their history (30 rows each on average), compared with the small one (the
 # large one has more history and more entities; the deep one more history
-# only).  The sizes are generated first, then measured in turn, a round of
-# each at a time.  Not run by CI; about 15 minutes on 2 cores at the
-# default sizes, 20 with --deep.
+# only).  --long adds a table "long": three years of the small one's
+# traffic (three times its entities, starting over three years instead of
+# one), the way a history grows in time.  The sizes are generated first,
+# then measured in turn, a round of each at a time.  Not run by CI; about
+# 15 minutes on 2 cores at the default sizes, 20 with --deep, 30 with both.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/pgenv.sh"
 
@@ -30,15 +32,17 @@ explain=0
 summaries=0
 # each size: its entities and depth (history rows per entity, in tens)
 sizes="small large"
-declare -A size_entities=([small]=$SMALL [large]=$LARGE [deep]=$SMALL)
-declare -A size_depth=([small]=1 [large]=1 [deep]=3)
+declare -A size_entities=([small]=$SMALL [large]=$LARGE [deep]=$SMALL [long]=$((3 * SMALL)))
+declare -A size_depth=([small]=1 [large]=1 [deep]=3 [long]=1)
+declare -A size_years=([small]=1 [large]=1 [deep]=1 [long]=3)
 for arg in "$@"; do
 	case "$arg" in
 		--no-build) build=0 ;;
 		--explain) explain=1 ;;
 		--summaries) summaries=1 ;;
-		--deep) sizes="small large deep" ;;
-		*) echo "usage: $0 [--no-build] [--explain] [--summaries] [--deep]" >&2; exit 2 ;;
+		--deep) sizes+=" deep" ;;
+		--long) sizes+=" long" ;;
+		*) echo "usage: $0 [--no-build] [--explain] [--summaries] [--deep] [--long]" >&2; exit 2 ;;
 	esac
 done
 
@@ -52,14 +56,17 @@ sf_start_cluster -c shared_buffers=2GB -c work_mem=64MB -c max_wal_size=8GB \
 export PGDATABASE=bench
 psql -X -q -c 'CREATE EXTENSION statusflow'
 
+span() { [ "$1" = 1 ] && echo "over a year" || echo "over $1 years"; }
+
 declare -A results
 declare -A folds
 for size in $sizes; do
 	entities=${size_entities[$size]}
 	depth=${size_depth[$size]}
-	sf_log "generating $size: $entities entities, $((entities * 10 * depth)) history rows"
+	years=${size_years[$size]}
+	sf_log "generating $size: $entities entities, $((entities * 10 * depth)) history rows, $(span "$years")"
 	start=$(date +%s)
-	psql -X -q -v entities="$entities" -v depth="$depth" -v tbl="bench_$size" \
+	psql -X -q -v entities="$entities" -v depth="$depth" -v years="$years" -v tbl="bench_$size" \
 		-v tbl_history="bench_${size}_history" -f "$BENCH/gen_reports.sql" >/dev/null
 	sf_log "generated in $(($(date +%s) - start)) s"
 	if [ "$summaries" = 1 ]; then
@@ -137,7 +144,7 @@ compare() {
 echo
 echo "statusflow reports benchmark: medians of $ROUNDS rounds, work_mem 64MB, 2 parallel workers"
 for size in $sizes; do
-	echo "$size: ${size_entities[$size]} entities, $(history_rows "$size") history rows"
+	echo "$size: ${size_entities[$size]} entities, $(history_rows "$size") history rows, $(span "${size_years[$size]}")"
 done
 if [ "$summaries" = 1 ]; then
 	for size in $sizes; do
@@ -151,6 +158,11 @@ if [[ " $sizes " == *" deep "* ]]; then
 	echo
 	echo "the same entities with three times the history:"
 	compare small deep
+fi
+if [[ " $sizes " == *" long "* ]]; then
+	echo
+	echo "three years of the same traffic (three times the history, the entities and the span):"
+	compare small long
 fi
 
 if [ "$explain" = 1 ]; then
