@@ -33,6 +33,21 @@ CREATE TABLE deals (region int NOT NULL, id int NOT NULL, status deal_status NOT
 SELECT statusflow.attach('deals', 'status', 'deal');
 CREATE TABLE unbound (id int PRIMARY KEY);
 
+-- blocks of 64 buckets (since 2000-01-01 UTC): the one holding a time, and
+-- the first one starting at or after it (none after the last time there is)
+SET TimeZone = 'UTC';
+SELECT t, statusflow_internal.block(t, '1 hour', false) AS holding,
+	   statusflow_internal.block(t, '1 hour', true) AS next
+FROM unnest(ARRAY[timestamptz '2000-01-01 00:00', '2000-01-03 15:59:59.999999',
+				  '2000-01-03 16:00', '1999-12-31 23:00', '294276-12-31 23:00',
+				  'infinity', '-infinity', NULL]) t;
+SELECT statusflow_internal.block('2000-01-03 16:00', '15 minutes', false) AS quarter_hours,
+	   statusflow_internal.block('2000-03-05 00:00', '1 day', true) AS days,
+	   statusflow_internal.block('2000-03-05 00:00', NULL, true) AS no_period;
+SELECT pg_temp.try($$SELECT statusflow_internal.block(now(), '1 month', false)$$);
+SELECT pg_temp.try($$SELECT statusflow_internal.block(now(), '7 minutes', false)$$);
+RESET TimeZone;
+
 -- enabling: the table's owner only, once, with a sound period
 SELECT pg_temp.try($$SELECT statusflow.enable_summaries('unbound')$$);
 SELECT pg_temp.try($$SELECT statusflow.enable_summaries('deals', NULL)$$);

@@ -36,15 +36,16 @@
  *		funnel over the whole history reads a row per set of statuses,
  *		not one per bucket and set
  *	o	open stays (each entity's last one) by (bucket entered, status)
- *	p	the same by (block entered, status), a block being
- *		SF_PERIODS_PER_BLOCK buckets: time in status reads these, and the
- *		buckets of one block, not a row per bucket of the whole history
+ *	M, N, O	the counts of m, n and o by block of SF_PERIODS_PER_BLOCK
+ *		buckets instead of by bucket: a report over a long window reads
+ *		the blocks that lie in it and the buckets at its ends, not a row
+ *		per bucket (summaries only: a fold without a period has no blocks)
  *	u	open stays per status: n, total = the sum of the times entered
  *	h	closed stays by (status, duration bucket x)
  *	s	closed stays by (status, duration x in microseconds)
  *	t	closed stays per status: n, total = the sum of their durations
  *	r	history rows read that were not folded: n
- *	O	open stays by (status, entered at): n (only when asked for)
+ *	a	open stays by (status, entered at): n (only when asked for)
  *	E	an entity as all its rows leave it: its keys, first entry (bucket),
  *		last entry (at, its history_id x and status), the statuses it
  *		reached, and whether its rows occurred in history_id order
@@ -81,6 +82,7 @@
 
 PG_FUNCTION_INFO_V1(sf_fold_summary);
 PG_FUNCTION_INFO_V1(sf_bucket);
+PG_FUNCTION_INFO_V1(sf_block);
 
 /* Distinct counts kept in memory before they are handed on. */
 #define SF_FOLD_FLUSH 262144
@@ -190,6 +192,29 @@ sf_bucket_of(TimestampTz t, int64 period)
 		return t;
 	offset = t % period;
 	return offset < 0 ? t - offset - period : t - offset;
+}
+
+/*
+ * statusflow_internal.block(t timestamptz, period interval, next boolean):
+ * the start of the block of SF_PERIODS_PER_BLOCK buckets of period that
+ * holds t or, with next, the first start at or after t (infinity past the
+ * last time there is).
+ */
+Datum
+sf_block(PG_FUNCTION_ARGS)
+{
+	TimestampTz t;
+	TimestampTz start;
+	int64		len;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	t = PG_GETARG_TIMESTAMPTZ(0);
+	len = sf_period_usecs(PG_GETARG_INTERVAL_P(1)) * SF_PERIODS_PER_BLOCK;
+	start = sf_bucket_of(t, len);
+	if (PG_GETARG_BOOL(2) && start < t)
+		start = t < END_TIMESTAMP - len ? start + len : DT_NOEND;
+	PG_RETURN_TIMESTAMPTZ(start);
 }
 
 /*
@@ -338,6 +363,21 @@ add_count(SfFoldRun *run, char kind, TimestampTz bucket, Oid from_status, Oid st
 		flush_counts(run);
 }
 
+/*
+ * Add n to a count kept by bucket of time at (m, n, o) and, in a fold with
+ * a period, to the same count by block (M, N, O).
+ */
+static void
+add_bucketed(SfFoldRun *run, char kind, TimestampTz at, Oid from_status, Oid status,
+			 int64 n)
+{
+	add_count(run, kind, sf_bucket_of(at, run->period), from_status, status, 0, 0, n, 0);
+	if (run->period > 0)
+		add_count(run, pg_ascii_toupper(kind),
+				  sf_bucket_of(at, run->period * SF_PERIODS_PER_BLOCK), from_status, status,
+				  0, 0, n, 0);
+}
+
 /* b - a in microseconds, at least 0, at most PG_INT64_MAX. */
 static int64
 duration(TimestampTz a, TimestampTz b)
@@ -359,8 +399,6 @@ static void
 fold_entry(SfFoldRun *run, SfEntityFold *f, int64 id, Oid status, TimestampTz at,
 		   int sign)
 {
-	TimestampTz bucket = sf_bucket_of(at, run->period);
-
 	if (!f->exists)
 	{
 		f->exists = true;
@@ -379,12 +417,12 @@ fold_entry(SfFoldRun *run, SfEntityFold *f, int64 id, Oid status, TimestampTz at
 			  sign, 0);
 		add_count(run, 't', 0, InvalidOid, f->last_status, 0, 0, sign,
 			  (int128) sign * stay);
-		add_count(run, 'n', bucket, InvalidOid, f->last_status, 0, 0, -sign, 0);
+		add_bucketed(run, 'n', at, InvalidOid, f->last_status, -sign);
 		if (at < f->last_at)
 			f->regular = false;
 		f->first_at = Min(f->first_at, at);
 	}
-	add_count(run, 'n', bucket, InvalidOid, status, 0, 0, sign, 0);
+	add_bucketed(run, 'n', at, InvalidOid, status, sign);
 	f->reached |= status_bit(run, status);
 	f->last_at = at;
 	f->last_id = id;
@@ -400,13 +438,10 @@ finish_entity(SfFoldRun *run, SfEntityFold *f, int sign)
 	add_count(run, 'f', sf_bucket_of(f->first_at, run->period), InvalidOid, InvalidOid,
 		  0, f->reached, sign, 0);
 	add_count(run, 'F', 0, InvalidOid, InvalidOid, 0, f->reached, sign, 0);
-	add_count(run, 'o', sf_bucket_of(f->last_at, run->period), InvalidOid, f->last_status,
-		  0, 0, sign, 0);
-	add_count(run, 'p', sf_bucket_of(f->last_at, run->period * SF_PERIODS_PER_BLOCK),
-		  InvalidOid, f->last_status, 0, 0, sign, 0);
+	add_bucketed(run, 'o', f->last_at, InvalidOid, f->last_status, sign);
 	add_count(run, 'u', 0, InvalidOid, f->last_status, 0, 0, sign, (int128) sign * f->last_at);
 	if (run->open_rows)
-		add_count(run, 'O', f->last_at, InvalidOid, f->last_status, 0, 0, sign, 0);
+		add_count(run, 'a', f->last_at, InvalidOid, f->last_status, 0, 0, sign, 0);
 }
 
 /* Hand on every entity with its counts as a whole. */
@@ -502,7 +537,7 @@ fold_receive(TupleTableSlot *slot, DestReceiver *self)
 	{
 		add_count(run, 'r', 0, InvalidOid, InvalidOid, 0, 0, 1, 0);
 		if (DatumGetBool(v[nkeys + FQ_APPLIED]))
-			add_count(run, 'm', sf_bucket_of(at, run->period), from, to, 0, 0, 1, 0);
+			add_bucketed(run, 'm', at, from, to, 1);
 	}
 	/* the rows of stays: applied, and not a repeated event */
 	entry = DatumGetBool(v[nkeys + FQ_APPLIED]) &&
@@ -907,11 +942,13 @@ put_fold_row(void *arg, const SfFoldOut *out)
 	switch (out->kind)
 	{
 		case 'm':
+		case 'M':
 			cols = "bfsn";
 			break;
 		case 'n':
 		case 'o':
-		case 'p':
+		case 'N':
+		case 'O':
 			cols = "bsn";
 			break;
 		case 'f':
@@ -928,7 +965,7 @@ put_fold_row(void *arg, const SfFoldOut *out)
 		case 's':
 			cols = "sxn";
 			break;
-		case 'O':
+		case 'a':
 			cols = "asn";
 			break;
 		case 'E':

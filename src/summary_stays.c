@@ -10,7 +10,7 @@
  * and by duration bucket (h), with their number and total (t); and the
  * open ones, each entity's last stay, which lasts until now, by the bucket
  * of the time they began (o) and by block of SF_PERIODS_PER_BLOCK buckets
- * (p), with their number and the total of those times (u), and exactly in
+ * (O), with their number and the total of those times (u), and exactly in
  * the table of entities (last_status, last_at).
  * The tail, the history rows not folded yet, is folded here (exact times)
  * and its changes are added.
@@ -18,7 +18,7 @@
  * A percentile is the value at a rank.  A binary search over the duration
  * buckets finds the bucket holding that rank, counting the stays shorter
  * than a bucket's first duration: closed ones from the h counts, open ones
- * from the p counts of the blocks that began late enough, the o counts of
+ * from the O counts of the blocks that began late enough, the o counts of
  * the one block that straddles the limit and the entities of the one period
  * that does (each read only when the counts before cannot decide the step).
  * The blocks are what is read whole: their number grows with the history's
@@ -222,7 +222,7 @@ compare_values(const void *a, const void *b)
 
 /*
  * Load the counts of stays: totals (t, u), durations (h, in order), starts
- * by block (p).  Ordered here, not by the query: sorting by an enum costs more.
+ * by block (O).  Ordered here, not by the query: sorting by an enum costs more.
  */
 static void
 read_counts(SfStaysRun *run)
@@ -232,7 +232,7 @@ read_counts(SfStaysRun *run)
 	uint64		i;
 
 	if (SPI_execute(psprintf("SELECT c.kind, c.status, c.x, c.bucket, c.n, c.total FROM %s c "
-							 "WHERE c.kind OPERATOR(pg_catalog.=) ANY ('{t,u,h,p}'::\"char\"[]) "
+							 "WHERE c.kind OPERATOR(pg_catalog.=) ANY ('{t,u,h,O}'::\"char\"[]) "
 							 "AND c.status IS NOT NULL",
 							 run->counts), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "statusflow: could not read summary counts");
@@ -253,7 +253,7 @@ read_counts(SfStaysRun *run)
 		Datum		total = SPI_getbinval(tup, desc, 6, &totalnull);
 
 		if (((kind == 't' || kind == 'u') && totalnull) ||
-			(kind == 'h' && xnull) || (kind == 'p' && bucketnull))
+			(kind == 'h' && xnull) || (kind == 'O' && bucketnull))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("summary table %s lacks a total or a bucket", run->counts),
@@ -271,7 +271,7 @@ read_counts(SfStaysRun *run)
 			case 'h':
 				add_value(&st->buckets, x, n);
 				break;
-			case 'p':
+			case 'O':
 				add_value(&st->blocks, bucket, n);
 				break;
 		}
@@ -289,7 +289,7 @@ add_tail(void *arg, const SfFoldOut *out)
 	SfStaysRun *run = arg;
 	SfStatusStays *st;
 
-	if (strchr("tusO", out->kind) == NULL)
+	if (strchr("tusa", out->kind) == NULL)
 		return;
 	st = status_stays(run, out->status);
 	switch (out->kind)
@@ -305,7 +305,7 @@ add_tail(void *arg, const SfFoldOut *out)
 		case 's':
 			add_value(&st->tail_closed, out->x, out->n);
 			break;
-		case 'O':
+		case 'a':
 			add_value(&st->tail_open, out->at, out->n);
 			break;
 	}

@@ -56,6 +56,14 @@ CREATE FUNCTION statusflow_internal.bucket(t timestamptz, period interval)
 RETURNS timestamptz LANGUAGE c IMMUTABLE
 AS 'MODULE_PATHNAME', 'sf_bucket';
 
+/*
+ * The start of the block of summary buckets (src/summary_fold.c) that holds
+ * t or, with next, the first start of a block at or after t.
+ */
+CREATE FUNCTION statusflow_internal.block(t timestamptz, period interval, next boolean)
+RETURNS timestamptz LANGUAGE c IMMUTABLE
+AS 'MODULE_PATHNAME', 'sf_block';
+
 /* The cluster's system identifier: the cluster transaction ids belong to. */
 CREATE FUNCTION statusflow_internal.system_id()
 RETURNS bigint LANGUAGE c STABLE
@@ -180,26 +188,62 @@ AS $$
 $$;
 
 /*
+ * The rows of kind in a summary's counts table, for UNION ALL, with the
+ * columns bucket, from_status, status, x, reached, n, total; cond is a
+ * condition on them (alias c).  With blocked, the counts of kind m, n or o
+ * within [since, until), two SQL expressions (null: unbounded), cond not
+ * reaching outside it: those of the blocks that lie in it (M, N, O) and
+ * those of the buckets at its ends.
+ */
+CREATE FUNCTION statusflow_internal.counts_sql(s statusflow.summary, kind "char", cond text,
+											   blocked boolean, since text DEFAULT '$1',
+											   until text DEFAULT '$2')
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN NOT blocked THEN pg_catalog.format(
+		'SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
+		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L%3$s', s.counts, kind, cond)
+	ELSE pg_catalog.format(
+		'SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
+		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %3$L '
+		'AND c.bucket OPERATOR(pg_catalog.>=) %4$s AND c.bucket OPERATOR(pg_catalog.<) %5$s%6$s '
+		'UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
+		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L '
+		'AND c.bucket OPERATOR(pg_catalog.<) %4$s%6$s '
+		'UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
+		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L '
+		'AND c.bucket OPERATOR(pg_catalog.>=) GREATEST(%4$s, %5$s)%6$s',
+		s.counts, kind, pg_catalog.upper(kind::text),
+		pg_catalog.format('COALESCE(statusflow_internal.block(%s, %L::pg_catalog.interval, true), '
+						  '%L::pg_catalog.timestamptz)', since, s.period, '-infinity'),
+		pg_catalog.format('COALESCE(statusflow_internal.block(%s, %L::pg_catalog.interval, false), '
+						  '%L::pg_catalog.timestamptz)', until, s.period, 'infinity'),
+		cond) END
+$$;
+
+/*
  * The counts of kind in a summary and its tail, for FROM: the counts table
  * (alias c) and the folded tail, with the columns of both (bucket, at,
  * from_status, status, x, reached, n, total); cond is a condition on them
- * (alias c), such as a time window on bucket.
+ * (alias c), such as a time window on bucket.  With blocked, the counts
+ * table's are read by block, as counts_sql() says.
  */
 CREATE FUNCTION statusflow_internal.summary_sql(b statusflow.binding, s statusflow.summary,
-												kind "char", cond text DEFAULT '')
+												kind "char", cond text DEFAULT '',
+												blocked boolean DEFAULT false)
 RETURNS text LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.format(
-		'(SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
-		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L%3$s '
-		'UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
-		'FROM (%4$s) c WHERE true%3$s)',
-		s.counts, kind, cond,
+		'(%1$s UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
+		'FROM (%2$s) c WHERE true%3$s)',
+		statusflow_internal.counts_sql(s, kind, cond, blocked),
 		CASE WHEN kind OPERATOR(pg_catalog.=) 'm' THEN statusflow_internal.tail_moves_sql(b, s)
 			 ELSE pg_catalog.format('SELECT d.bucket, d.from_status, d.status, d.x, d.reached, '
 									'd.n, d.total FROM %s WHERE d.kind OPERATOR(pg_catalog.=) %L',
-									statusflow_internal.tail_sql(b, s), kind) END)
+									statusflow_internal.tail_sql(b, s), kind) END,
+		cond)
 $$;
 
 /* Does t fall on a bucket of the summary (NULL and infinities do)? */
@@ -331,7 +375,7 @@ BEGIN
 			INSERT INTO %2$s AS c (kind, bucket, from_status, status, x, reached, n, total)
 			SELECT d.kind, d.bucket, d.from_status, d.status, d.x, d.reached,
 				   pg_catalog.sum(d.n), pg_catalog.sum(d.total)
-			FROM d WHERE d.kind OPERATOR(pg_catalog.<>) ALL ('{E,O,r}'::"char"[])
+			FROM d WHERE d.kind OPERATOR(pg_catalog.<>) ALL ('{E,a,r}'::"char"[])
 			GROUP BY 1, 2, 3, 4, 5, 6
 			ON CONFLICT (kind, status, x, bucket, from_status, reached)
 			DO UPDATE SET n = c.n OPERATOR(pg_catalog.+) excluded.n,

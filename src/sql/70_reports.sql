@@ -289,7 +289,7 @@ BEGIN
 		RETURN format('SELECT c.from_status, c.status AS to_status, '
 					  'pg_catalog.sum(c.n)::bigint AS n FROM %s c GROUP BY 1, 2',
 					  statusflow_internal.summary_sql(b, s, 'm',
-						  statusflow_internal.window_sql('c.bucket', since, until)));
+						  statusflow_internal.window_sql('c.bucket', since, until), true));
 	END IF;
 	RETURN format('SELECT h.from_status, h.to_status, pg_catalog.count(*) AS n '
 				  'FROM %s h WHERE h.applied%s%s GROUP BY 1, 2',
@@ -414,8 +414,8 @@ $$;
 
 /*
  * Entities per status at the time $2 (on a bucket of the summary), from the
- * summary, as (status, n): the n counts of the buckets before $2 (and of
- * the tail's rows before it) give each entity whose rows occurred in
+ * summary, as (status, n): the n counts of the buckets before $2, read by
+ * block but for the last (and of the tail's rows before it) give each entity whose rows occurred in
  * history_id order its status then.  The others ("irregular": a row
  * backdated before the one it follows) are corrected one by one, from
  * their own rows: their n counts taken back, their status at $2 added.
@@ -439,8 +439,7 @@ AS $$
 				SELECT h.history_id, h.to_status, h.occurred_at FROM %7$s h
 				WHERE %8$s AND h.applied AND %9$s) h),
 		net AS (
-			SELECT c.status, c.n FROM %10$s c
-			WHERE c.kind OPERATOR(pg_catalog.=) 'n' AND c.bucket < $2
+			SELECT c.status, c.n FROM (%10$s) c
 			UNION ALL SELECT d.status, d.n FROM d
 			WHERE d.kind OPERATOR(pg_catalog.=) 'n' AND d.bucket < $2
 			UNION ALL SELECT r.to_status, -1 FROM r WHERE r.occurred_at < $2
@@ -459,7 +458,8 @@ AS $$
 		b.history_table,
 		statusflow_internal.each_key(b, 'h.%1$I OPERATOR(pg_catalog.=) x.%1$I', ' AND '),
 		statusflow_internal.entry_sql('h'),
-		s.counts,
+		statusflow_internal.counts_sql(s, 'n', ' AND c.bucket OPERATOR(pg_catalog.<) $2', true,
+									   'NULL', '$2'),
 		statusflow_internal.each_key(b, 'r.%1$I', ', '))
 $$;
 

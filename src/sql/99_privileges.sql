@@ -60,8 +60,8 @@ BEGIN
 		-- summaries: the reports' (the caller's rights), the folds' (run as
 		-- the history table's owner, who cannot fold anyone else's), the
 		-- summary tables' policy
-		'index_txid', 'bucket', 'system_id', 'fold', 'fold_columns', 'fold_keys',
-		'may_read_summaries', 'summary_for', 'tail_sql', 'tail_moves_sql', 'summary_sql', 'on_bucket',
+		'index_txid', 'bucket', 'block', 'system_id', 'fold', 'fold_columns', 'fold_keys',
+		'may_read_summaries', 'summary_for', 'tail_sql', 'tail_moves_sql', 'counts_sql', 'summary_sql', 'on_bucket',
 		'periods_on_buckets', 'summary_stays', 'fold_snapshot', 'fold_summaries',
 		'fold_as_owner', 'entity_columns', 'create_summary_tables', 'drop_summaries',
 		'tick_summaries', 'summary_status_at_sql', 'funnel_masks_sql', 'cohort_sql',
