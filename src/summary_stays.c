@@ -416,7 +416,7 @@ closed_below(SfStaysRun *run, SfStatusStays *st, int64 v)
  * start, read on first use.
  */
 static SfValues *
-block_periods(SfStaysRun *run, SfStatusStays *st, TimestampTz start)
+periods_of_block(SfStaysRun *run, SfStatusStays *st, TimestampTz start)
 {
 	ListCell   *lc;
 	SfBlock    *block;
@@ -495,7 +495,7 @@ open_below(SfStaysRun *run, SfStatusStays *st, int64 closed, int64 v, int64 r)
 	unsure = split_at(&st->blocks, run->block, t, &below);
 	if (unsure == 0 || (r >= 0 && decided(closed + below, unsure, r)))
 		return below;
-	unsure = split_at(block_periods(run, st, sf_bucket_of(t, run->block)), run->period, t,
+	unsure = split_at(periods_of_block(run, st, sf_bucket_of(t, run->block)), run->period, t,
 					  &below);
 	if (unsure == 0 || (r >= 0 && decided(closed + below, unsure, r)))
 		return below;

@@ -679,12 +679,13 @@ BEGIN
 				  FROM masks m %s),
 		reached AS (
 			SELECT z.cohort, z.size, s.n::integer AS step_no, s.name AS step,
-				   (SELECT coalesce(sum(m.n), 0) FROM masks m
-					WHERE m.cohort IS NOT DISTINCT FROM z.cohort
-					  AND CASE WHEN $3 THEN (m.mask >> (s.n::integer - 1)) <> 0
-							   ELSE ((m.mask >> (s.n::integer - 1)) & 1) = 1 END)
+				   coalesce(sum(m.n) FILTER (
+					   WHERE CASE WHEN $3 THEN (m.mask >> (s.n::integer - 1)) <> 0
+								  ELSE ((m.mask >> (s.n::integer - 1)) & 1) = 1 END), 0)
 				   AS entities
-			FROM sizes z CROSS JOIN unnest($4::text[]) WITH ORDINALITY AS s(name, n))
+			FROM sizes z CROSS JOIN unnest($4::text[]) WITH ORDINALITY AS s(name, n)
+			LEFT JOIN masks m ON %s
+			GROUP BY z.cohort, z.size, s.n, s.name)
 		SELECT r.cohort, r.size::bigint, r.step_no, r.step, r.entities::bigint,
 			   round(r.entities / nullif(lag(r.entities) OVER w, 0), 4),
 			   lag(r.step) OVER w,
@@ -694,7 +695,9 @@ BEGIN
 		WINDOW w AS (PARTITION BY r.cohort ORDER BY r.step_no)
 		ORDER BY r.cohort, r.step_no$q$,
 		statusflow_internal.funnel_masks_sql(b, bits, period, since, until, filter),
-		CASE WHEN period IS NOT NULL THEN 'GROUP BY m.cohort' END)
+		CASE WHEN period IS NOT NULL THEN 'GROUP BY m.cohort' END,
+		-- one cohort without a period (NULL); by cohort, a hash join
+		CASE WHEN period IS NOT NULL THEN 'm.cohort = z.cohort' ELSE 'true' END)
 	USING since, until, later_implies_earlier, steps;
 END
 $$;
