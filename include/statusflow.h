@@ -301,7 +301,7 @@ extern Datum sf_key_copy_key(SfKeyInfo *info, Datum key);
 #endif
 #define SF_MAX_SUMMARY_STATUSES 64
 #define SF_DURATION_BUCKETS 7296	/* see sf_duration_bucket() */
-#define SF_PERIODS_PER_BLOCK 64	/* open stays are also kept by block */
+#define SF_PERIODS_PER_BLOCK 64	/* moves, entries, open stays by block */
 
 typedef struct SfFoldOut
 {

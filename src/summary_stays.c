@@ -768,7 +768,6 @@ sf_summary_stays(PG_FUNCTION_ARGS)
 	run->binding = sf_binding_arg(PG_GETARG_INT32(0));
 	run->include_open = PG_GETARG_BOOL(1);
 	run->now = GetCurrentTransactionStartTimestamp();
-	run->have_read = false;
 	InitMaterializedSRF(fcinfo, 0);
 
 	/* one connection: what is read lives in its memory until the end */
@@ -788,12 +787,12 @@ sf_summary_stays(PG_FUNCTION_ARGS)
 
 		if (n <= 0)
 			continue;
-		run->have_read = false;
 		values[0] = ObjectIdGetDatum(st->status);
 		values[1] = Int64GetDatum(n);
 		values[2] = Int64GetDatum(open);
 		values[3] = Float8GetDatum(sf_mean_seconds(st->closed_sum +
 												   (open > 0 ? open_total(run, st) : 0), n));
+		/* the stays read last are another status's */
 		run->have_read = false;
 		values[4] = Float8GetDatum(stays_percentile(run, st, n, 0.5));
 		values[5] = Float8GetDatum(stays_percentile(run, st, n, 0.9));
