@@ -193,7 +193,7 @@ $$;
  * condition on them (alias c).  With blocked, the counts of kind m, n or o
  * within [since, until), two SQL expressions (null: unbounded), cond not
  * reaching outside it: those of the blocks that lie in it (M, N, O) and
- * those of the buckets at its ends.
+ * those of the buckets at its ends, the three parts made unblocked.
  */
 CREATE FUNCTION statusflow_internal.counts_sql(s statusflow.summary, kind "char", cond text,
 											   blocked boolean, since text DEFAULT '$1',
@@ -204,22 +204,19 @@ AS $$
 	SELECT CASE WHEN NOT blocked THEN pg_catalog.format(
 		'SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
 		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L%3$s', s.counts, kind, cond)
-	ELSE pg_catalog.format(
-		'SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
-		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %3$L '
-		'AND c.bucket OPERATOR(pg_catalog.>=) %4$s AND c.bucket OPERATOR(pg_catalog.<) %5$s%6$s '
-		'UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
-		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L '
-		'AND c.bucket OPERATOR(pg_catalog.<) %4$s%6$s '
-		'UNION ALL SELECT c.bucket, c.from_status, c.status, c.x, c.reached, c.n, c.total '
-		'FROM %1$s c WHERE c.kind OPERATOR(pg_catalog.=) %2$L '
-		'AND c.bucket OPERATOR(pg_catalog.>=) GREATEST(%4$s, %5$s)%6$s',
-		s.counts, kind, pg_catalog.upper(kind::text),
-		pg_catalog.format('COALESCE(statusflow_internal.block(%s, %L::pg_catalog.interval, true), '
-						  '%L::pg_catalog.timestamptz)', since, s.period, '-infinity'),
-		pg_catalog.format('COALESCE(statusflow_internal.block(%s, %L::pg_catalog.interval, false), '
-						  '%L::pg_catalog.timestamptz)', until, s.period, 'infinity'),
-		cond) END
+	ELSE pg_catalog.concat_ws(' UNION ALL ',
+		statusflow_internal.counts_sql(s, pg_catalog.upper(kind::text)::"char",
+			pg_catalog.format(' AND c.bucket OPERATOR(pg_catalog.>=) %s '
+							  'AND c.bucket OPERATOR(pg_catalog.<) %s', e.lo, e.hi) || cond, false),
+		statusflow_internal.counts_sql(s, kind,
+			pg_catalog.format(' AND c.bucket OPERATOR(pg_catalog.<) %s', e.lo) || cond, false),
+		statusflow_internal.counts_sql(s, kind,
+			pg_catalog.format(' AND c.bucket OPERATOR(pg_catalog.>=) GREATEST(%s, %s)', e.lo, e.hi)
+			|| cond, false)) END
+	FROM (SELECT pg_catalog.format('COALESCE(statusflow_internal.block(%s, %L::pg_catalog.interval, true), '
+								   '%L::pg_catalog.timestamptz)', since, s.period, '-infinity') AS lo,
+				 pg_catalog.format('COALESCE(statusflow_internal.block(%s, %L::pg_catalog.interval, false), '
+								   '%L::pg_catalog.timestamptz)', until, s.period, 'infinity') AS hi) e
 $$;
 
 /*

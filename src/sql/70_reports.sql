@@ -416,9 +416,10 @@ $$;
  * Entities per status at the time $2 (on a bucket of the summary), from the
  * summary, as (status, n): the n counts of the buckets before $2, read by
  * block but for those of $2's block (and of the tail's rows before it),
- * give each entity whose rows occurred in history_id order its status then.  The others ("irregular": a row
- * backdated before the one it follows) are corrected one by one, from
- * their own rows: their n counts taken back, their status at $2 added.
+ * give each entity whose rows occurred in history_id order its status
+ * then.  The others ("irregular": a row backdated before the one it
+ * follows) are corrected one by one, from their own rows: their n counts
+ * taken back, their status at $2 added.
  */
 CREATE FUNCTION statusflow_internal.summary_status_at_sql(b statusflow.binding,
 														  s statusflow.summary)
