@@ -580,10 +580,12 @@ tail_cte(SfBinding *b, bool has_upto)
  * or, with folded, the rows of the entities that have rows not folded yet,
  * in history_id order: every row of those that must be folded again (all
  * of them, or, given the summary's table of entities, those with a row not
- * folded before their last folded one), the rows not folded of the others.
+ * folded before their last folded one: reread says whether there are
+ * any), the rows not folded of the others.
  */
 static char *
-fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities)
+fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities,
+		   bool reread)
 {
 	const char *columns = "h.history_id, h.from_status, h.to_status, h.occurred_at, h.applied";
 	const char *visible = has_upto ?
@@ -593,6 +595,9 @@ fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities)
 		return psprintf("SELECT %s, %s, false AS folded FROM %s h WHERE %s "
 						"ORDER BY h.history_id",
 						sf_key_columns(b, "h"), columns, b->history_relname, visible);
+	if (entities != NULL && !reread)
+		return psprintf("%sSELECT %s, %s, false AS folded FROM tail h ORDER BY h.history_id",
+						tail_cte(b, has_upto), sf_key_columns(b, "h"), columns);
 	return psprintf("%s, again AS MATERIALIZED (SELECT DISTINCT %s FROM tail n%s) "
 					"SELECT %s, %s, h.folded FROM ("
 					"SELECT %s, %s, false AS folded FROM tail h "
@@ -614,16 +619,16 @@ fold_query(SfBinding *b, bool has_folded, bool has_upto, const char *entities)
 
 /*
  * The query of what the summary's table of entities says of the entities
- * whose rows not folded all come after their last folded one: their state
- * after the folded rows, from which their new rows go on (seed_entities()).
+ * that have rows not folded (their state after the folded rows), with the
+ * first of those rows: an entity whose rows not folded all come after its
+ * last folded one goes on from that state (seed_entities()).
  */
 static char *
 seed_query(SfBinding *b, bool has_upto, const char *entities)
 {
 	return psprintf("%sSELECT %s, e.first_at, e.reached, e.last_id, e.last_status, "
-					"e.last_at, e.regular FROM (SELECT %s, pg_catalog.min(t.history_id) AS lo "
-					"FROM tail t GROUP BY %s) n JOIN %s e ON %s "
-					"WHERE n.lo OPERATOR(pg_catalog.>) e.last_id",
+					"e.last_at, e.regular, n.lo FROM (SELECT %s, pg_catalog.min(t.history_id) AS lo "
+					"FROM tail t GROUP BY %s) n JOIN %s e ON %s",
 					tail_cte(b, has_upto), sf_key_columns(b, "n"), sf_key_columns(b, "t"),
 					sf_key_columns(b, "t"), entities, sf_same_key(b, "n", "e"));
 }
@@ -722,7 +727,8 @@ fold_startup(DestReceiver *self, int operation, TupleDesc desc)
 /* The columns of seed_query() after the key columns. */
 enum
 {
-	FS_FIRST_AT, FS_REACHED, FS_LAST_ID, FS_LAST_STATUS, FS_LAST_AT, FS_REGULAR, FS_COUNT
+	FS_FIRST_AT, FS_REACHED, FS_LAST_ID, FS_LAST_STATUS, FS_LAST_AT, FS_REGULAR, FS_LO,
+	FS_COUNT
 };
 
 /* The statuses of an array read from a summary, as a set of bits. */
@@ -748,15 +754,18 @@ reached_bits(SfFoldRun *run, Datum array)
  * Start the entities whose rows not folded all come after their last
  * folded one from what the summary's table of entities says of them (the
  * state their folded rows add up to): their new rows go on from there, as
- * if all their rows had been read (seed_query()).
+ * if all their rows had been read (seed_query()).  Returns whether any
+ * other entity the table knows has rows not folded: those must be read
+ * again, whole.
  */
-static void
+static bool
 seed_entities(SfFoldRun *run, const char *entities, bool has_upto, Oid *types,
 			  SPIExecuteOptions *options)
 {
 	static const Oid seed_types[FS_COUNT] = {TIMESTAMPTZOID, ANYARRAYOID, INT8OID,
-	InvalidOid, TIMESTAMPTZOID, BOOLOID};
+	InvalidOid, TIMESTAMPTZOID, BOOLOID, INT8OID};
 	SfBinding  *b = run->binding;
+	bool		reread = false;
 	SPIPlanPtr	plan = SPI_prepare(seed_query(b, has_upto, entities), 2, types);
 	TupleDesc	desc;
 	uint64		i;
@@ -779,12 +788,18 @@ seed_entities(SfFoldRun *run, const char *entities, bool has_upto, Oid *types,
 		int			k;
 
 		heap_deform_tuple(SPI_tuptable->vals[i], desc, v, isnull);
-		for (k = 0; k < desc->natts; k++)
+		for (k = 0; k < b->nkeys + FS_LO; k++)
 			if (isnull[k])
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
 						 errmsg("summary table %s has an entity with a null column", entities),
 						 errhint("Build the summaries again with statusflow.refresh_summaries(rebuild => true).")));
+		if (isnull[b->nkeys + FS_LO] ||
+			DatumGetInt64(v[b->nkeys + FS_LO]) <= DatumGetInt64(v[b->nkeys + FS_LAST_ID]))
+		{
+			reread = true;
+			continue;
+		}
 		memcpy(run->rowkey, v, b->nkeys * sizeof(Datum));
 		e = entity_of(run);
 		e->after.exists = true;
@@ -797,6 +812,7 @@ seed_entities(SfFoldRun *run, const char *entities, bool has_upto, Oid *types,
 		e->before = MemoryContextAlloc(run->cxt, sizeof(SfEntityFold));
 		*e->before = e->after;
 	}
+	return reread;
 }
 
 static void
@@ -826,6 +842,7 @@ sf_fold(SfBinding *b, Datum *folded, Datum *upto, int64 period, bool open_rows,
 	SPIExecuteOptions options;
 	SPIPlanPtr	plan;
 	char	   *entities;
+	bool		reread = false;
 	int			nest;
 
 	memset(&run, 0, sizeof(run));
@@ -858,8 +875,9 @@ sf_fold(SfBinding *b, Datum *folded, Datum *upto, int64 period, bool open_rows,
 	options.read_only = true;
 	entities = folded != NULL ? summary_entities(b, *folded) : NULL;
 	if (entities != NULL)
-		seed_entities(&run, entities, upto != NULL, types, &options);
-	plan = SPI_prepare(fold_query(b, folded != NULL, upto != NULL, entities), 2, types);
+		reread = seed_entities(&run, entities, upto != NULL, types, &options);
+	plan = SPI_prepare(fold_query(b, folded != NULL, upto != NULL, entities, reread),
+					   2, types);
 	if (plan == NULL)
 		elog(ERROR, "statusflow: cannot prepare a fold query: %s",
 			 SPI_result_code_string(SPI_result));
