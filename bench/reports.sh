@@ -5,7 +5,8 @@
 #   bash bench/reports.sh [--no-build] [--explain] [--summaries] [--deep] [--long]
 #
 # Environment: LARGE (1000000 entities, 10,000,000 history rows), SMALL
-# (100000 entities, 1,000,000 rows), ROUNDS (3, medians).  --explain also
+# (100000 entities, 1,000,000 rows), ROUNDS (3, medians), REPEAT (5: runs
+# of each report from summaries per round, all in the median).  --explain also
 # prints the plans of the main reports on the large table (EXPLAIN ANALYZE
 # through auto_explain).  --summaries keeps summaries of the tables
 # (enable_summaries(), timed), with a tail of TAIL (1000) history rows not
@@ -25,6 +26,7 @@ source "$(dirname "$0")/../scripts/pgenv.sh"
 LARGE=${LARGE:-1000000}
 SMALL=${SMALL:-100000}
 ROUNDS=${ROUNDS:-3}
+REPEAT=${REPEAT:-5}
 BENCH="$SF_ROOT/bench"
 TAIL=${TAIL:-1000}
 build=1
@@ -83,7 +85,8 @@ declare -A rounds
 for round in $(seq 1 "$ROUNDS"); do
 	for size in $sizes; do
 		sf_log "measuring $size, round $round of $ROUNDS"
-		rounds[$size]+=$(psql -X -q -v tbl="bench_$size" -v rounds=1 -f "$BENCH/reports_measure.sql" |
+		rounds[$size]+=$(psql -X -q -v tbl="bench_$size" -v rounds=1 -v repeat="$REPEAT" \
+			-f "$BENCH/reports_measure.sql" |
 			awk -F'|' '{print NR "|" $0}')$'\n'
 	done
 done
@@ -142,7 +145,7 @@ compare() {
 }
 
 echo
-echo "statusflow reports benchmark: medians of $ROUNDS rounds, work_mem 64MB, 2 parallel workers"
+echo "statusflow reports benchmark: medians of $ROUNDS rounds ($REPEAT runs a round from summaries), work_mem 64MB, 2 parallel workers"
 for size in $sizes; do
 	echo "$size: ${size_entities[$size]} entities, $(history_rows "$size") history rows, $(span "${size_years[$size]}")"
 done

@@ -4,10 +4,15 @@
 -- The reports that summaries serve run twice in each round when the table
 -- keeps summaries: from the history alone (the summaries set aside in a
 -- subtransaction that is rolled back) and from the summaries plus the
--- rows not folded yet.  Prints one line per report: name, median
--- milliseconds and ratio to count(*) from the history, then from the
--- summaries (empty when not summarized).
+-- rows not folded yet, :repeat times in a row (they take milliseconds,
+-- where one run's noise is as large as the differences measured).  Prints
+-- one line per report: name, median milliseconds and ratio to count(*)
+-- from the history, then from the summaries (empty when not summarized).
 \set ON_ERROR_STOP on
+\if :{?repeat}
+\else
+\set repeat 1
+\endif
 SET client_min_messages = warning;
 
 CREATE OR REPLACE FUNCTION pg_temp.bench_ms(query text)
@@ -53,6 +58,7 @@ WHERE name IN ('status_counts(until)', 'funnel()', 'funnel_cohorts(week)',
 CREATE TEMP TABLE bench_time (n integer, round integer, ms double precision,
 							  summaries boolean);
 SET bench.rounds = :rounds;
+SET bench.repeat = :repeat;
 DO $$
 DECLARE
 	q record;
@@ -61,7 +67,9 @@ BEGIN
 	FOR round IN 0 .. current_setting('bench.rounds')::integer LOOP
 		FOR q IN SELECT * FROM bench_query ORDER BY n LOOP
 			IF q.summarized THEN
-				INSERT INTO bench_time VALUES (q.n, round, pg_temp.bench_ms(q.query), true);
+				FOR i IN 1 .. current_setting('bench.repeat')::integer LOOP
+					INSERT INTO bench_time VALUES (q.n, round, pg_temp.bench_ms(q.query), true);
+				END LOOP;
 				BEGIN
 					UPDATE statusflow.summary SET folded = NULL;
 					RAISE EXCEPTION USING ERRCODE = 'SFBEN', MESSAGE = pg_temp.bench_ms(q.query);
