@@ -1076,6 +1076,9 @@ $$;
  * Entries into each status per day, week or month (in the session's time
  * zone), zero included, from the window's first period (else the first
  * entry's) to its last (else the current period, or the last entry's).
+ * Times are read in the session's zone by name ($5), so that the shards
+ * of a distributed history, which run with their own TimeZone, put an
+ * entry in the same period as one node would.
  */
 CREATE FUNCTION statusflow.entry_series(table_name regclass,
 										period text DEFAULT 'day',
@@ -1118,18 +1121,18 @@ BEGIN
 		CASE WHEN sm.binding_id IS NOT NULL AND statusflow_internal.on_bucket(sm, since)
 				  AND statusflow_internal.on_bucket(sm, until)
 				  AND statusflow_internal.periods_on_buckets(sm, 'm', period, since, until)
-			 THEN format('SELECT pg_catalog.date_trunc($3, c.bucket)::date AS period_start, '
+			 THEN format('SELECT pg_catalog.date_trunc($3, pg_catalog.timezone($5, c.bucket))::date AS period_start, '
 						 'c.status AS to_status, pg_catalog.sum(c.n) AS n FROM %s c GROUP BY 1, 2',
 						 statusflow_internal.summary_sql(b, sm, 'm',
 							 ' AND NOT coalesce(c.from_status OPERATOR(pg_catalog.=) c.status, false)'
 							 || statusflow_internal.window_sql('c.bucket', since, until)))
-			 ELSE format('SELECT pg_catalog.date_trunc($3, h.occurred_at)::date AS period_start, '
+			 ELSE format('SELECT pg_catalog.date_trunc($3, pg_catalog.timezone($5, h.occurred_at))::date AS period_start, '
 						 'h.to_status, pg_catalog.count(*) AS n '
 						 'FROM %s h WHERE h.applied AND %s%s%s GROUP BY 1, 2',
 						 statusflow_internal.history_sql(b), statusflow_internal.entry_sql('h'),
 						 statusflow_internal.window_sql('h.occurred_at', since, until),
 						 statusflow_internal.history_filter_sql(b, filter)) END)
-	USING since, until, period, b.workflow;
+	USING since, until, period, b.workflow, pg_catalog.current_setting('TimeZone');
 END
 $$;
 
