@@ -6,7 +6,9 @@
 #
 # Environment: LARGE (1000000 entities, 10,000,000 history rows), SMALL
 # (100000 entities, 1,000,000 rows), ROUNDS (3, medians), REPEAT (5: runs
-# of each report from summaries per round, all in the median).  --explain also
+# of each report from summaries per round, all in the median), PAIRS (21:
+# pairs of runs from which the growth of those reports is measured side by
+# side, small against each other size, after the rounds).  --explain also
 # prints the plans of the main reports on the large table (EXPLAIN ANALYZE
 # through auto_explain).  --summaries keeps summaries of the tables
 # (enable_summaries(), timed), with a tail of TAIL (1000) history rows not
@@ -27,6 +29,7 @@ LARGE=${LARGE:-1000000}
 SMALL=${SMALL:-100000}
 ROUNDS=${ROUNDS:-3}
 REPEAT=${REPEAT:-5}
+PAIRS=${PAIRS:-21}
 BENCH="$SF_ROOT/bench"
 TAIL=${TAIL:-1000}
 build=1
@@ -166,6 +169,21 @@ if [[ " $sizes " == *" long "* ]]; then
 	echo
 	echo "three years of the same traffic (three times the history, the entities and the span):"
 	compare small long
+fi
+
+# the growth of the reports from summaries, each size against the small one,
+# measured side by side (bench/reports_growth.sql): PAIRS pairs of runs
+if [ "$summaries" = 1 ]; then
+	for size in $sizes; do
+		[ "$size" != small ] || continue
+		sf_log "measuring the growth from small to $size"
+		echo
+		echo "growth of the reports from summaries, small to $size, measured side by side ($PAIRS pairs of runs, the order alternating):"
+		printf '%-30s %12s %12s %8s\n' report "small ms" "$size ms" growth
+		psql -X -q -v tbl=bench_small -v other="bench_$size" -v pairs="$PAIRS" \
+			-f "$BENCH/reports_growth.sql" |
+			awk -F'|' '{printf "%-30s %12.1f %12.1f %7.2fx\n", $1, $2, $3, $4}'
+	done
 fi
 
 if [ "$explain" = 1 ]; then

@@ -15,45 +15,8 @@
 \endif
 SET client_min_messages = warning;
 
-CREATE OR REPLACE FUNCTION pg_temp.bench_ms(query text)
-RETURNS double precision LANGUAGE plpgsql AS $$
-DECLARE
-	started timestamptz := clock_timestamp();
-	n bigint;
-BEGIN
-	EXECUTE 'SELECT count(q.*) FROM (' || query || ') q' INTO n;
-	RETURN 1000 * extract(epoch FROM clock_timestamp() - started);
-END
-$$;
-
-CREATE TEMP TABLE bench_query (n serial, name text, query text, summarized boolean DEFAULT false);
-INSERT INTO bench_query (name, query) VALUES
-	('count(*) over history', format('SELECT count(*) FROM %I', :'tbl' || '_history')),
-	('status_counts()', format($q$SELECT * FROM statusflow.status_counts(%L)$q$, :'tbl')),
-	('status_counts(until)', format($q$SELECT * FROM statusflow.status_counts(%L, until => '2024-07-01')$q$, :'tbl')),
-	('group_counts()', format($q$SELECT * FROM statusflow.group_counts(%L)$q$, :'tbl')),
-	('funnel()', format($q$SELECT * FROM statusflow.funnel(%L)$q$, :'tbl')),
-	('funnel(one account)', format($q$SELECT * FROM statusflow.funnel(%L, filter => '{"account_id": 42}')$q$, :'tbl')),
-	('funnel_cohorts(week)', format($q$SELECT * FROM statusflow.funnel_cohorts(%L, period => 'week')$q$, :'tbl')),
-	('time_in_status()', format($q$SELECT * FROM statusflow.time_in_status(%L)$q$, :'tbl')),
-	('time_in_status(June)', format($q$SELECT * FROM statusflow.time_in_status(%L, '2024-06-01', '2024-07-01')$q$, :'tbl')),
-	('transition_matrix()', format($q$SELECT * FROM statusflow.transition_matrix(%L)$q$, :'tbl')),
-	('transition_matrix(last week)', format($q$SELECT * FROM statusflow.transition_matrix(%L, since => '2025-01-25')$q$, :'tbl')),
-	('entry_series(day)', format($q$SELECT * FROM statusflow.entry_series(%L, 'day', until => '2025-03-01')$q$, :'tbl')),
-	('entry_series(week, December)', format($q$SELECT * FROM statusflow.entry_series(%L, 'week', '2024-12-01', '2025-01-01')$q$, :'tbl')),
-	('stale(no_sms_reply, 3 days)', format($q$SELECT * FROM statusflow.stale(%L, 'no_sms_reply', '3 days')$q$, :'tbl')),
-	('stale(any open status)', format($q$SELECT * FROM statusflow.stale(%L, NULL, '3 days')$q$, :'tbl')),
-	('queue_position(key)', format($q$SELECT * FROM statusflow.queue_position(%L, 12346)$q$, :'tbl')),
-	('status_at(key)', format($q$SELECT statusflow.status_at(%L, 12345, '2024-06-01')$q$, :'tbl')),
-	('timeline(key)', format($q$SELECT * FROM statusflow.timeline(%L, 12345)$q$, :'tbl')),
-	('dashboard()', format($q$SELECT * FROM statusflow.dashboard(%L)$q$, :'tbl'));
-
--- the reports that summaries serve
-UPDATE bench_query SET summarized = true
-WHERE name IN ('status_counts(until)', 'funnel()', 'funnel_cohorts(week)',
-			   'time_in_status()', 'transition_matrix()', 'transition_matrix(last week)',
-			   'entry_series(day)', 'entry_series(week, December)', 'dashboard()')
-  AND EXISTS (SELECT 1 FROM statusflow.summaries s WHERE s.table_name = :'tbl'::regclass);
+\ir reports_queries.sql
+CREATE TEMP TABLE bench_query AS SELECT * FROM pg_temp.bench_queries(:'tbl');
 
 CREATE TEMP TABLE bench_time (n integer, round integer, ms double precision,
 							  summaries boolean);
