@@ -7,14 +7,11 @@
 -- within milliseconds.  Prints one line per report: name, median
 -- milliseconds on each table, and the median of the pairs' ratios
 -- (:"other" / :"tbl").
-\set ON_ERROR_STOP on
+\ir reports_queries.sql
 \if :{?pairs}
 \else
 \set pairs 21
 \endif
-SET client_min_messages = warning;
-
-\ir reports_queries.sql
 CREATE TEMP TABLE bench_pair (n integer, pair integer, ms double precision,
 							  other_ms double precision);
 SET bench.pairs = :pairs;
@@ -44,10 +41,6 @@ BEGIN
 END
 $$;
 
-\pset footer off
-\pset format unaligned
-\pset fieldsep '|'
-\pset tuples_only on
 SELECT q.name, round(percentile_disc(0.5) WITHIN GROUP (ORDER BY p.ms)::numeric, 1),
 	   round(percentile_disc(0.5) WITHIN GROUP (ORDER BY p.other_ms)::numeric, 1),
 	   round(percentile_disc(0.5) WITHIN GROUP (ORDER BY p.other_ms / p.ms)::numeric, 2)

@@ -8,14 +8,11 @@
 -- where one run's noise is as large as the differences measured).  Prints
 -- one line per report: name, median milliseconds and ratio to count(*)
 -- from the history, then from the summaries (empty when not summarized).
-\set ON_ERROR_STOP on
+\ir reports_queries.sql
 \if :{?repeat}
 \else
 \set repeat 1
 \endif
-SET client_min_messages = warning;
-
-\ir reports_queries.sql
 CREATE TEMP TABLE bench_query AS SELECT * FROM pg_temp.bench_queries(:'tbl');
 
 CREATE TEMP TABLE bench_time (n integer, round integer, ms double precision,
@@ -47,10 +44,6 @@ BEGIN
 END
 $$;
 
-\pset footer off
-\pset format unaligned
-\pset fieldsep '|'
-\pset tuples_only on
 WITH m AS (
 	SELECT t.n, t.summaries, percentile_disc(0.5) WITHIN GROUP (ORDER BY t.ms) AS ms
 	FROM bench_time t WHERE t.round > 0 GROUP BY t.n, t.summaries),

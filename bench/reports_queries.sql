@@ -4,6 +4,8 @@
 -- pg_temp.bench_queries(tbl), every report on table tbl (made by
 -- gen_reports.sql) as (n, name, query, summarized): summarized says whether
 -- summaries serve the report, when the table keeps summaries.
+\ir reports_output.sql
+
 CREATE OR REPLACE FUNCTION pg_temp.bench_ms(query text)
 RETURNS double precision LANGUAGE plpgsql AS $$
 DECLARE

@@ -5,12 +5,7 @@
 -- another tail of the same size that the reports will read unfolded.
 -- Prints: the seconds of the whole fold, the milliseconds of the refresh,
 -- the tail's rows, and the size of the summary tables.
-\set ON_ERROR_STOP on
-SET client_min_messages = warning;
-\pset footer off
-\pset format unaligned
-\pset fieldsep '|'
-\pset tuples_only on
+\ir reports_output.sql
 
 CREATE OR REPLACE FUNCTION pg_temp.add_tail(tbl text, n integer, skip integer)
 RETURNS bigint LANGUAGE plpgsql AS $$
