@@ -2,9 +2,8 @@
 -- :"other" (both made by gen_reports.sql, both keeping summaries), measured
 -- side by side: :pairs pairs of runs of each report, one on each table, the
 -- pair's order alternating (after a warm-up pair).  Comparing medians taken
--- in separate rounds, each after the history of its own table was read,
--- mixes the growth with the machine's drift; a pair runs twice in a row
--- within milliseconds.  Prints one line per report: name, median
+-- in separate rounds mixes the growth with the machine's drift between
+-- rounds; the two runs of a pair come one right after the other.  Prints one line per report: name, median
 -- milliseconds on each table, and the median of the pairs' ratios
 -- (:"other" / :"tbl").
 \ir reports_queries.sql
